@@ -48,7 +48,9 @@ _RETRYABLE_4XX = frozenset({401, 408, 429})
 _DIGITS = re.compile(r"[0-9]+")
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
+    """What the queue should do next; the values are stored, so they must not change."""
+
     DELIVERED = "delivered"
     RETRY = "retry"
     GIVE_UP = "give_up"
@@ -211,6 +213,8 @@ async def deliver(
         return DeliveryResult(Outcome.RETRY, None, None, f"timed out after {timeout} s")
     except httpx.RequestError as exc:
         return DeliveryResult(Outcome.RETRY, None, None, f"{type(exc).__name__}: {exc}")
+    except httpx.InvalidURL as exc:  # a URL httpx parsed but cannot send will never work
+        return DeliveryResult(Outcome.GIVE_UP, None, None, f"invalid inbox URL: {exc}")
     result = classify(status, headers, moment)
     if result.outcome is not Outcome.DELIVERED and peek:
         excerpt = peek.decode("utf-8", "replace").strip()

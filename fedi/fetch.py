@@ -191,7 +191,7 @@ async def fetch_json(
     """
     try:
         async with asyncio.timeout(timeout):
-            final_url, content_type, body = await _get(
+            final_url, body = await _get(
                 client, url, auth=auth, allow_private=allow_private, resolver=resolver,
                 max_bytes=max_bytes, max_redirects=max_redirects, accept=accept,
                 require_ap=require_ap, timeout=timeout,
@@ -226,8 +226,8 @@ async def _get(
     accept: str,
     require_ap: bool,
     timeout: float,
-) -> tuple[str, str, bytes]:
-    """Follow redirects by hand so each hop gets the SSRF check; return (final URL, type, body)."""
+) -> tuple[str, bytes]:
+    """Follow redirects by hand so each hop gets the SSRF check; return (final URL, body)."""
     current = url
     # Omitting ``auth`` keeps the client's default; passing None would switch auth off.
     auth_kwargs: dict[str, Any] = {} if auth is None else {"auth": auth}
@@ -249,8 +249,9 @@ async def _get(
                         url=current, status=response.status_code,
                     )
                 body = await _read_capped(response, max_bytes, current)
-                return current, content_type, body
-        except httpx.RequestError as exc:  # transport errors, timeouts, bad encodings
+                return current, body
+        # Transport errors, timeouts, bad encodings, and URLs (from Location) httpx cannot send.
+        except (httpx.RequestError, httpx.InvalidURL) as exc:
             raise FetchFailed(f"{type(exc).__name__}: {exc}", url=current) from exc
     raise TooManyRedirects(f"more than {max_redirects} redirects", url=url)
 

@@ -113,7 +113,8 @@ def test_retry_after_ignored_when_giving_up_or_delivered() -> None:
 def test_outcome_values_are_stable_strings() -> None:
     # actors/ stores these in a column.
     assert [o.value for o in Outcome] == ["delivered", "retry", "give_up"]
-    assert Outcome.RETRY == "retry"
+    assert Outcome("retry") is Outcome.RETRY
+    assert isinstance(Outcome.RETRY, str) and str(Outcome.RETRY) == "retry"
 
 
 # --- deliver against a fake inbox --------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,9 @@ async def test_fetches_actor(client: httpx.AsyncClient) -> None:
 
 async def test_sends_ap_accept_and_applies_auth(client: httpx.AsyncClient) -> None:
     class MarkAuth(httpx.Auth):
-        def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        def auth_flow(
+            self, request: httpx.Request
+        ) -> Generator[httpx.Request, httpx.Response, None]:
             request.headers["X-Signed-For"] = str(request.url)
             yield request
 

@@ -8,18 +8,18 @@ import pytest
 
 from fedi.nodeinfo import SOFTWARE_NAME, SOFTWARE_NAME_RE, document, profile, well_known
 
-ARGS: dict[str, Any] = dict(
-    software_version="0.1.0",
-    users_total=12,
-    users_active_month=5,
-    users_active_halfyear=9,
-    local_posts=340,
-    open_registrations=False,
-    node_name="银湖 Test",
-    node_description="A lake of events",
-    repository="https://example.org/yinhu",
-    homepage="https://yinhu.example",
-)
+ARGS: dict[str, Any] = {
+    "software_version": "0.1.0",
+    "users_total": 12,
+    "users_active_month": 5,
+    "users_active_halfyear": 9,
+    "local_posts": 340,
+    "open_registrations": False,
+    "node_name": "银湖 Test",
+    "node_description": "A lake of events",
+    "repository": "https://example.org/yinhu",
+    "homepage": "https://yinhu.example",
+}
 
 
 def test_well_known_links_both_versions() -> None:
