@@ -284,7 +284,7 @@ def sign_headers(
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     added = {
         "Host": lower.get("host") or _host_header(parts.scheme, parts.hostname, parts.port),
-        "Date": formatdate((now or datetime.now(UTC)).timestamp(), usegmt=True),
+        "Date": formatdate(_utc_timestamp(now or datetime.now(UTC)), usegmt=True),
     }
     covered = ["(request-target)", "host", "date"]
     if body is not None:
@@ -305,6 +305,12 @@ def sign_headers(
         f'signature="{base64.b64encode(signature).decode("ascii")}"'
     )
     return added
+
+
+def _utc_timestamp(moment: datetime) -> float:
+    # A naive datetime is taken as UTC, never as the server's local time, so an injected
+    # test clock means the same thing on every machine.
+    return moment.timestamp() if moment.tzinfo else moment.replace(tzinfo=UTC).timestamp()
 
 
 def _host_header(scheme: str, hostname: str | None, port: int | None) -> str:
@@ -443,7 +449,7 @@ def _check_time(
     now: datetime,
     skew: timedelta,
 ) -> None:
-    now_ts = now.timestamp() if now.tzinfo else now.replace(tzinfo=UTC).timestamp()
+    now_ts = _utc_timestamp(now)
     window = skew.total_seconds()
     if "date" in covered:
         value = lower.get("date")

@@ -753,3 +753,10 @@ def test_our_signature_verifies_with_httpsig_library(alice: tuple[str, str]) -> 
         headers, alice[1], method="POST", path="/outbox?x=1", sign_header="signature"
     )
     assert tampered.verify() is False
+
+
+async def test_naive_clock_means_utc(alice: tuple[str, str]) -> None:
+    naive = NOW.replace(tzinfo=None)
+    headers = signed_post(alice[0], now=naive)
+    assert headers["Date"] == "Mon, 23 Nov 2026 12:00:00 GMT"
+    assert (await verify_post(headers, FakeLookup(info_for(alice[1])), now=naive)).ok
