@@ -1,0 +1,223 @@
+"""The database schema: one table per kind of thing, shared by SQLite and PostgreSQL.
+
+Alembic owns the schema (``actors/migrations``); these Table objects are what the code queries
+with SQLAlchemy Core. Raw JSON documents are kept as text so that what a peer sent, or what we
+sent, can always be shown again byte for byte.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "metadata",
+    "actors",
+    "objects",
+    "activities",
+    "follows",
+    "inbox_items",
+    "deliveries",
+    "hosts",
+    "FollowState",
+    "InboxState",
+    "DeliveryState",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored in UTC and always come back timezone-aware, on SQLite too
+    (whose DATETIME has no zone and would otherwise return naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# BigInteger primary keys that are still autoincrement on SQLite (which wants INTEGER).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def ts(name: str, **kw: object) -> Column[object]:
+    return Column(name, UTCDateTime(), **kw)  # type: ignore[arg-type]
+
+
+class FollowState(str, enum.Enum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class InboxState(str, enum.Enum):
+    PENDING = "pending"
+    DONE = "done"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class DeliveryState(str, enum.Enum):
+    PENDING = "pending"  # due at next_try_at
+    SENT = "sent"
+    DEAD = "dead"  # given up: a permanent error, or retried for days
+
+
+actors = Table(
+    "actors",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("uri", String(2048), nullable=False, unique=True),
+    Column("local", Boolean, nullable=False, default=False),
+    Column("type", String(32), nullable=False),
+    Column("username", String(255), nullable=False),
+    Column("domain", String(255), nullable=False),
+    Column("name", Text, nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),
+    Column("kind", String(32), nullable=True),  # community kind for local Groups
+    Column("inbox", String(2048), nullable=True),
+    Column("shared_inbox", String(2048), nullable=True),
+    Column("outbox", String(2048), nullable=True),
+    Column("followers_url", String(2048), nullable=True),
+    Column("key_id", String(2048), nullable=True),
+    Column("public_key_pem", Text, nullable=True),
+    Column("private_key_pem", Text, nullable=True),
+    Column("manually_approves", Boolean, nullable=False, default=False),
+    Column("raw", Text, nullable=True),
+    ts("fetched_at", nullable=True),
+    ts("created_at", nullable=False),
+    ts("updated_at", nullable=False),
+    ts("deleted_at", nullable=True),
+    UniqueConstraint("username", "domain", name="uq_actors_username_domain"),
+)
+Index("ix_actors_key_id", actors.c.key_id)
+
+objects = Table(
+    "objects",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("uri", String(2048), nullable=False, unique=True),
+    Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("local", Boolean, nullable=False, default=False),
+    Column("type", String(32), nullable=False),
+    Column("source", Text, nullable=True),  # the author's Markdown, local objects only
+    Column("content", Text, nullable=False, default=""),  # sanitized HTML
+    Column("language", String(16), nullable=True),
+    Column("raw", Text, nullable=False),
+    ts("published", nullable=False),
+    ts("updated", nullable=True),
+    ts("deleted_at", nullable=True),
+)
+Index("ix_objects_actor_published", objects.c.actor_id, objects.c.published)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("uri", String(2048), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("actor_uri", String(2048), nullable=False),
+    Column("object_uri", String(2048), nullable=True),
+    Column("local", Boolean, nullable=False, default=False),
+    Column("public", Boolean, nullable=False, default=False),  # shown in the outbox
+    Column("raw", Text, nullable=False),
+    ts("created_at", nullable=False),
+)
+Index("ix_activities_outbox", activities.c.actor_uri, activities.c.public, activities.c.id)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("follower_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("followed_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("follow_uri", String(2048), nullable=False),
+    Column("state", String(16), nullable=False),
+    ts("created_at", nullable=False),
+    ts("updated_at", nullable=False),
+    UniqueConstraint("follower_id", "followed_id", name="uq_follows_pair"),
+)
+Index("ix_follows_followed_state", follows.c.followed_id, follows.c.state)
+Index("ix_follows_follow_uri", follows.c.follow_uri)
+
+inbox_items = Table(
+    "inbox_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("activity_uri", String(2048), nullable=False),
+    Column("activity_type", String(64), nullable=False),
+    Column("signer", String(2048), nullable=False),  # the verified key owner
+    Column("body", Text, nullable=False),  # the raw JSON as received
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("result", Text, nullable=True),  # what the handler did, or why it ignored it
+    ts("received_at", nullable=False),
+    ts("lease_until", nullable=True),
+    ts("processed_at", nullable=True),
+)
+Index("ix_inbox_items_state", inbox_items.c.state, inbox_items.c.id)
+Index("ix_inbox_items_activity_uri", inbox_items.c.activity_uri, unique=True)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("activity_id", Id, ForeignKey("activities.id", ondelete="CASCADE"), nullable=False),
+    Column("sender_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("inbox", String(2048), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    ts("next_try_at", nullable=False),
+    ts("lease_until", nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    ts("created_at", nullable=False),
+    ts("done_at", nullable=True),
+    UniqueConstraint("activity_id", "inbox", name="uq_deliveries_activity_inbox"),
+)
+Index("ix_deliveries_due", deliveries.c.state, deliveries.c.next_try_at)
+
+hosts = Table(
+    "hosts",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    ts("backoff_until", nullable=True),
+    ts("first_failure_at", nullable=True),
+    ts("last_success_at", nullable=True),
+)

@@ -1,0 +1,23 @@
+"""Follow → record the request; Accept at once unless the community approves by hand."""
+
+from __future__ import annotations
+
+from actors.follows import record_follow_request
+from actors.local import get_local_actor
+from actors.remote import get_actor
+from inbox.dispatch import Context, Outcome, register
+
+
+@register("Follow")
+async def on_follow(ctx: Context) -> Outcome:
+    target = ctx.object_id
+    if not target or not ctx.inst.is_local_uri(target):
+        return Outcome.ignored(f"Follow of {target}, not an actor here")
+    follower = await get_actor(ctx.inst, ctx.signer)
+    async with ctx.inst.engine.begin() as conn:
+        username = target.rsplit("/", 1)[-1] if "/c/" in target else None
+        local = await get_local_actor(conn, username) if username else None
+        if local is None or local.uri != target or local.type == "Application":
+            return Outcome.ignored(f"no followable actor {target}")
+        state = await record_follow_request(ctx.inst, conn, follower, local, ctx.activity)
+    return Outcome.done(f"{follower.uri} → {local.username}: {state.value}")

@@ -1,0 +1,25 @@
+"""Undo(Follow) removes the follow; other Undos are recorded as ignored."""
+
+from __future__ import annotations
+
+from actors.follows import remove_follow
+from actors.remote import get_actor
+from fedi import vocab
+from inbox.dispatch import Context, Outcome, register
+
+
+@register("Undo", "Follow")
+@register("Undo")
+async def on_undo(ctx: Context) -> Outcome:
+    obj = ctx.object
+    follow_id = vocab.get_id(obj)
+    followed = vocab.get_id(obj.get("object")) if isinstance(obj, dict) else None
+    if isinstance(obj, dict):
+        if obj.get("type") != "Follow":
+            return Outcome.ignored(f"Undo of {obj.get('type')} is not handled")
+        if vocab.get_id(obj.get("actor")) not in (None, ctx.signer):
+            return Outcome.ignored("Undo of someone else's Follow")
+    follower = await get_actor(ctx.inst, ctx.signer)
+    async with ctx.inst.engine.begin() as conn:
+        removed = await remove_follow(ctx.inst, conn, follower, follow_id, followed)
+    return Outcome.done("follow removed") if removed else Outcome.ignored("no matching follow")

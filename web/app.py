@@ -1,0 +1,60 @@
+"""The Starlette application factory: routes, the instance, and the in-process workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+import httpx
+from starlette.applications import Starlette
+
+from actors.instance import Instance
+from actors.settings import Settings
+from fedi.fetch import Resolver
+from inbox.receive import Receiver
+from web import federation, pages, wellknown
+from web.errors import exception_handlers
+from web.workers import run_workers
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("yinhu.web")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: httpx.AsyncClient | None = None,
+    resolver: Resolver | None = None,
+    clock: Callable[[], datetime] | None = None,
+    workers: bool = True,
+) -> Starlette:
+    """Build the app. The instance opens in the lifespan; ``workers=False`` leaves the queues
+    to a separate ``yinhu worker`` process (or to a test calling ``run_once()``)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        inst = await Instance.open(settings, client=client, resolver=resolver, clock=clock)
+        app.state.instance = inst
+        app.state.receiver = Receiver(inst)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_workers(inst, stop)) if workers else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            await inst.close()
+
+    routes = [
+        *wellknown.routes,
+        *federation.routes,
+        *pages.routes,
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
+    app.state.settings = settings
+    return app

@@ -1,0 +1,343 @@
+"""The ``yinhu`` command line.
+
+Every command takes ``--data DIR`` (default ``./yinhu-data`` or ``$YINHU_DATA``), prints what
+it did, and on bad input exits non-zero with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from actors.follows import FollowError
+from actors.instance import Instance, NotInitialised
+from actors.local import COMMUNITY_KINDS, CommunityError
+from actors.publishing import ContentError
+from actors.remote import ActorError
+from actors.settings import ConfigError, Settings, default_data_dir, load_settings, write_settings
+from fedi.errors import FediError
+
+__all__ = ["main", "build_parser"]
+
+USER_ERRORS = (ConfigError, CommunityError, ContentError, FollowError, ActorError, FediError, NotInitialised, ValueError)
+
+
+class CliError(Exception):
+    """A one-line reason for the user; exit status 1 (2 is argparse's usage error)."""
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    print(f"yinhu: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _data(args: argparse.Namespace) -> Path:
+    return Path(args.data) if args.data else default_data_dir()
+
+
+async def _with_instance(args: argparse.Namespace, fn: Callable[[Instance], Awaitable[int]]) -> int:
+    settings = load_settings(_data(args))
+    inst = await Instance.open(settings)
+    try:
+        return await fn(inst)
+    finally:
+        await inst.close()
+
+
+# --- commands ---------------------------------------------------------------------------------
+async def cmd_init(args: argparse.Namespace) -> int:
+    from actors.local import initialise
+
+    data = _data(args)
+    if (data / "yinhu.toml").exists():
+        raise CliError(f"{data} already holds a Yinhu instance (yinhu.toml exists); refusing to overwrite it")
+    settings = Settings(url=args.url, data_dir=data, database_url=args.db or "", dev=args.dev)
+    created_dir = not data.exists()
+    data.mkdir(parents=True, exist_ok=True)
+    sqlite_file = Path(settings.database_url.split("///", 1)[1]) if settings.database_url.startswith("sqlite") else None
+    fresh_sqlite = sqlite_file is not None and not sqlite_file.exists()
+    try:
+        inst = await Instance.open(settings, check_schema=False)
+        try:
+            await initialise(inst)
+        finally:
+            await inst.close()
+    except BaseException:
+        # Leave nothing half-made behind: a later `yinhu init` must be able to start over.
+        if fresh_sqlite and sqlite_file is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
+        if created_dir and not any(data.iterdir()):
+            data.rmdir()
+        raise
+    (data / "media").mkdir(exist_ok=True)
+    path = write_settings(settings)
+    print(f"Initialised Yinhu at {settings.url}")
+    print(f"  config:   {path}")
+    print(f"  database: {settings.database_url.split('@')[-1]}")
+    print(f"  feed actor: @yinhu@{settings.host}")
+    print(f"Next: yinhu community create SLUG --name NAME --data {data}; then yinhu serve --data {data}")
+    return 0
+
+
+async def cmd_migrate(args: argparse.Namespace) -> int:
+    from actors import migrate
+
+    settings = load_settings(_data(args))
+    inst = await Instance.open(settings, check_schema=False)
+    try:
+        before = await migrate.current_revision(inst.engine)
+        await migrate.upgrade(inst.engine)
+        print(f"schema {before or 'empty'} → {migrate.head_revision()}")
+    finally:
+        await inst.close()
+    return 0
+
+
+async def cmd_community(args: argparse.Namespace) -> int:
+    from actors.local import create_community, list_communities
+
+    async def run(inst: Instance) -> int:
+        if args.community_cmd == "create":
+            uri = await create_community(
+                inst, args.slug, name=args.name, summary=args.summary or "", kind=args.kind,
+                manually_approves=args.manual_approval,
+            )
+            print(f"created @{args.slug.lower()}@{inst.settings.host}")
+            print(uri)
+            return 0
+        rows = await list_communities(inst)
+        if not rows:
+            print("no communities yet (yinhu community create SLUG --name NAME)")
+        for r in rows:
+            approval = " (approves followers by hand)" if r.manually_approves else ""
+            print(f"@{r.username}@{inst.settings.host}\t{r.kind}\t{r.follower_count} followers\t{r.name}{approval}")
+        return 0
+
+    return await _with_instance(args, run)
+
+
+def _read_json(path: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+
+
+async def cmd_publish(args: argparse.Namespace) -> int:
+    from actors.publishing import publish
+
+    body = _read_json(args.file)
+
+    async def run(inst: Instance) -> int:
+        result = await publish(inst, args.slug, body)
+        print(f"queued for {result.recipients} inbox(es)")
+        print(result.uri)
+        return 0
+
+    return await _with_instance(args, run)
+
+
+async def cmd_delete(args: argparse.Namespace) -> int:
+    from actors.publishing import delete_object
+
+    async def run(inst: Instance) -> int:
+        result = await delete_object(inst, args.url)
+        print(f"deleted; queued for {result.recipients} inbox(es)")
+        print(result.uri)
+        return 0
+
+    return await _with_instance(args, run)
+
+
+async def cmd_followers(args: argparse.Namespace) -> int:
+    from actors.follows import decide_follower, list_followers
+
+    async def run(inst: Instance) -> int:
+        if args.approve or args.reject:
+            actor = args.approve or args.reject
+            state = await decide_follower(inst, args.slug, actor, approve=bool(args.approve))
+            print(f"{actor}: {state.value}")
+            return 0
+        rows = await list_followers(inst, args.slug)
+        if not rows:
+            print(f"@{args.slug} has no followers yet")
+        for r in rows:
+            print(f"{r.state}\t{r.uri}\t@{r.username}@{r.domain}\tsince {r.created_at:%Y-%m-%d %H:%M}")
+        return 0
+
+    return await _with_instance(args, run)
+
+
+async def cmd_follow(args: argparse.Namespace) -> int:
+    from actors.follows import follow_remote
+    from actors.local import FEED_ACTOR_USERNAME
+
+    async def run(inst: Instance) -> int:
+        failures = 0
+        for i, target in enumerate(args.targets, 1):
+            try:
+                remote, state = await follow_remote(inst, args.as_actor or FEED_ACTOR_USERNAME, target)
+                print(f"[{i}/{len(args.targets)}] {target}: {state.value} ({remote.uri})")
+            except USER_ERRORS as exc:
+                failures += 1
+                print(f"[{i}/{len(args.targets)}] {target}: failed: {exc}", file=sys.stderr)
+        return 1 if failures else 0
+
+    return await _with_instance(args, run)
+
+
+async def cmd_following(args: argparse.Namespace) -> int:
+    from actors.follows import list_following
+    from actors.local import FEED_ACTOR_USERNAME
+
+    async def run(inst: Instance) -> int:
+        rows = await list_following(inst, args.as_actor or FEED_ACTOR_USERNAME)
+        if not rows:
+            print("not following anyone yet (yinhu follow @community@host)")
+        for r in rows:
+            print(f"{r.state}\t{r.uri}\t{r.name}")
+        return 0
+
+    return await _with_instance(args, run)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = load_settings(_data(args))
+    app = create_app(settings, workers=not args.no_workers)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    print(f"Yinhu {settings.url} serving on http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log,
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    return 0
+
+
+async def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from web.workers import run_workers
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def run(inst: Instance) -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"Yinhu workers for {inst.settings.url} running (Ctrl-C stops)", flush=True)
+        await run_workers(inst, stop)
+        return 0
+
+    return await _with_instance(args, run)
+
+
+# --- parser -----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", metavar="DIR", help="instance data directory (default ./yinhu-data or $YINHU_DATA)")
+    p = argparse.ArgumentParser(
+        prog="yinhu",
+        description="Yinhu (银湖): a federated ActivityPub server for local communities.",
+        parents=[common],
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("init", parents=[common], help="create a new instance (config, database, instance actor)")
+    s.add_argument("--url", required=True, help="public base URL, e.g. https://yinhu.example (https unless --dev)")
+    s.add_argument("--db", metavar="DATABASE_URL", help="database URL (default: SQLite in the data directory; "
+                   "PostgreSQL: postgresql+asyncpg://user@host/db)")
+    s.add_argument("--dev", action="store_true", help="development mode: allow http and private/loopback peers")
+    s.set_defaults(run=cmd_init)
+
+    s = sub.add_parser("migrate", parents=[common], help="upgrade the database schema to this version")
+    s.set_defaults(run=cmd_migrate)
+
+    s = sub.add_parser("serve", parents=[common], help="serve the web app with the workers inside it")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--no-workers", action="store_true", help="run no queue workers here (use `yinhu worker`)")
+    s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    s.add_argument("--access-log", action="store_true", help="log every request")
+    s.set_defaults(run=cmd_serve)
+
+    s = sub.add_parser("worker", parents=[common], help="run only the inbox and delivery workers")
+    s.set_defaults(run=cmd_worker)
+
+    s = sub.add_parser("community", parents=[common], help="create or list communities")
+    csub = s.add_subparsers(dest="community_cmd", required=True, metavar="ACTION")
+    c = csub.add_parser("create", parents=[common], help="create a community account")
+    c.add_argument("slug", help="account name, e.g. reading-club (becomes @reading-club@host)")
+    c.add_argument("--name", required=True, help="display name, e.g. 银湖读书会")
+    c.add_argument("--summary", help="a short description")
+    c.add_argument("--kind", default="interest", choices=COMMUNITY_KINDS)
+    c.add_argument("--manual-approval", action="store_true", help="approve followers by hand")
+    csub.add_parser("list", parents=[common], help="list communities")
+    s.set_defaults(run=cmd_community)
+
+    s = sub.add_parser("publish", parents=[common], help="publish content from a community (JSON file or - for stdin)")
+    s.add_argument("slug")
+    s.add_argument("file", metavar="FILE.json")
+    s.set_defaults(run=cmd_publish)
+
+    s = sub.add_parser("delete", parents=[common], help="delete a published object by its URL")
+    s.add_argument("url")
+    s.set_defaults(run=cmd_delete)
+
+    s = sub.add_parser("followers", parents=[common], help="list, approve or reject a community's followers")
+    s.add_argument("slug")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--approve", metavar="ACTOR", help="accept a pending follower (actor URL)")
+    g.add_argument("--reject", metavar="ACTOR", help="reject a follower, or remove an accepted one")
+    s.set_defaults(run=cmd_followers)
+
+    s = sub.add_parser("follow", parents=[common], help="follow remote communities with the feed actor")
+    s.add_argument("targets", nargs="+", metavar="HANDLE_OR_URL", help="@name@host or an actor URL")
+    s.add_argument("--as", dest="as_actor", metavar="USERNAME", help="follow as this local actor (default: yinhu)")
+    s.set_defaults(run=cmd_follow)
+
+    s = sub.add_parser("following", parents=[common], help="list what the feed actor follows")
+    s.add_argument("--as", dest="as_actor", metavar="USERNAME")
+    s.set_defaults(run=cmd_following)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.run(args)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except CliError as exc:
+        fail(str(exc))
+    except USER_ERRORS as exc:
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except KeyboardInterrupt:
+        return 130
+    except (OSError, SQLAlchemyError) as exc:
+        # Environment problems (disk, permissions, an unreachable database): one line, and the
+        # traceback only when asked for.
+        if os.environ.get("YINHU_DEBUG"):
+            raise
+        fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (set YINHU_DEBUG=1 for details)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""Domain errors → HTTP answers. Only this module knows status codes for them."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from actors.follows import FollowError
+from actors.local import CommunityError
+from actors.publishing import ContentError
+from web.negotiation import json_response
+
+__all__ = ["exception_handlers", "error_response"]
+
+log = logging.getLogger("yinhu.web")
+
+
+def error_response(request: Request, status: int, message: str, **extra: object) -> Response:
+    """JSON for API and federation clients, a small HTML page for browsers."""
+    accept = request.headers.get("accept", "")
+    if "text/html" in accept and "json" not in accept:
+        from web.pages import render_error
+
+        return render_error(request, status, message)
+    return json_response({"error": message, **extra}, status=status)
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_response(request, exc.status_code, str(exc.detail))
+
+
+async def _content(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ContentError)
+    return error_response(request, 422, str(exc), fields=exc.errors)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_response(request, 404, str(exc))
+
+
+async def _conflict(request: Request, exc: Exception) -> Response:
+    return error_response(request, 409, str(exc))
+
+
+async def _server(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, 500, "internal error; it has been logged")
+
+
+exception_handlers = {
+    HTTPException: _http,
+    ContentError: _content,
+    CommunityError: _not_found,
+    FollowError: _conflict,
+    Exception: _server,
+}

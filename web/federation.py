@@ -1,0 +1,221 @@
+"""ActivityPub endpoints: actors, collections, objects, activities and inboxes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from actors.instance import INSTANCE_ACTOR_USERNAME, Instance
+from actors.local import actor_doc_bytes, get_local_actor
+from actors.models import FollowState, activities, actors, follows, objects
+from fedi import vocab
+from web.errors import error_response
+from web.negotiation import ap_response, json_response, wants_activity_json
+
+__all__ = ["routes", "PAGE_SIZE"]
+
+PAGE_SIZE = 20
+
+
+def _inst(request: Request) -> Instance:
+    return request.app.state.instance  # type: ignore[no-any-return]
+
+
+async def _actor_view(request: Request, username: str) -> Response:
+    inst = _inst(request)
+    if wants_activity_json(request):
+        body = await actor_doc_bytes(inst, username)
+        if body is None:
+            return error_response(request, 404, f"no actor {username} here")
+        return ap_response(body)
+    if username == INSTANCE_ACTOR_USERNAME:
+        return RedirectResponse(f"{inst.base}/", status_code=303)
+    from web.pages import community_page
+
+    return await community_page(request, username)
+
+
+async def community(request: Request) -> Response:
+    return await _actor_view(request, request.path_params["slug"])
+
+
+async def instance_actor(request: Request) -> Response:
+    return await _actor_view(request, INSTANCE_ACTOR_USERNAME)
+
+
+async def profile_page(request: Request) -> Response:
+    """``/@slug``: the community's page for people; federation clients get the actor."""
+    slug = request.path_params["slug"]
+    if wants_activity_json(request):
+        return RedirectResponse(f"{_inst(request).base}/c/{slug}", status_code=301)
+    from web.pages import community_page
+
+    return await community_page(request, slug)
+
+
+def _page_cursor(request: Request) -> int | None:
+    raw = request.query_params.get("max_id")
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return -1
+
+
+async def _local_or_404(request: Request) -> Any:
+    slug = request.path_params.get("slug", INSTANCE_ACTOR_USERNAME)
+    async with _inst(request).engine.connect() as conn:
+        return await get_local_actor(conn, slug)
+
+
+async def outbox(request: Request) -> Response:
+    inst = _inst(request)
+    actor = await _local_or_404(request)
+    if actor is None:
+        return error_response(request, 404, "no such actor")
+    coll_id = f"{actor.uri}/outbox"
+    where = (activities.c.actor_uri == actor.uri, activities.c.public.is_(True))
+    async with inst.engine.connect() as conn:
+        if "page" not in request.query_params and "max_id" not in request.query_params:
+            total = (await conn.execute(select(func.count()).select_from(activities).where(*where))).scalar_one()
+            return ap_response(vocab.ordered_collection(coll_id, total, f"{coll_id}?page=true"))
+        cursor = _page_cursor(request)
+        q = select(activities.c.id, activities.c.raw).where(*where)
+        if cursor is not None:
+            q = q.where(activities.c.id < cursor)
+        rows = list(await conn.execute(q.order_by(activities.c.id.desc()).limit(PAGE_SIZE + 1)))
+    items = []
+    for r in rows[:PAGE_SIZE]:
+        doc = orjson.loads(r.raw)
+        doc.pop("@context", None)
+        items.append(doc)
+    page_id = _page_id(coll_id, cursor)
+    nxt = f"{coll_id}?max_id={rows[PAGE_SIZE - 1].id}" if len(rows) > PAGE_SIZE else None
+    return ap_response(vocab.ordered_collection_page(page_id, coll_id, items, nxt))
+
+
+def _page_id(coll_id: str, cursor: int | None) -> str:
+    return f"{coll_id}?page=true" if cursor is None else f"{coll_id}?max_id={cursor}"
+
+
+async def _relations(request: Request, *, followers: bool) -> Response:
+    inst = _inst(request)
+    actor = await _local_or_404(request)
+    if actor is None:
+        return error_response(request, 404, "no such actor")
+    coll_id = f"{actor.uri}/{'followers' if followers else 'following'}"
+    mine, other = (follows.c.followed_id, follows.c.follower_id) if followers else (follows.c.follower_id, follows.c.followed_id)
+    where = (mine == actor.id, follows.c.state == FollowState.ACCEPTED.value)
+    async with inst.engine.connect() as conn:
+        if "page" not in request.query_params and "max_id" not in request.query_params:
+            total = (await conn.execute(select(func.count()).select_from(follows).where(*where))).scalar_one()
+            return ap_response(vocab.ordered_collection(coll_id, total, f"{coll_id}?page=true"))
+        cursor = _page_cursor(request)
+        q = select(follows.c.id, actors.c.uri).select_from(follows.join(actors, actors.c.id == other)).where(*where)
+        if cursor is not None:
+            q = q.where(follows.c.id < cursor)
+        rows = list(await conn.execute(q.order_by(follows.c.id.desc()).limit(PAGE_SIZE + 1)))
+    nxt = f"{coll_id}?max_id={rows[PAGE_SIZE - 1].id}" if len(rows) > PAGE_SIZE else None
+    return ap_response(vocab.ordered_collection_page(_page_id(coll_id, cursor), coll_id, [r.uri for r in rows[:PAGE_SIZE]], nxt))
+
+
+async def followers(request: Request) -> Response:
+    return await _relations(request, followers=True)
+
+
+async def following(request: Request) -> Response:
+    return await _relations(request, followers=False)
+
+
+async def object_view(request: Request) -> Response:
+    inst = _inst(request)
+    uri = inst.object_uri(request.path_params["token"])
+    async with inst.engine.connect() as conn:
+        row = (
+            await conn.execute(select(objects).where(objects.c.uri == uri, objects.c.local.is_(True)))
+        ).first()
+    if row is None:
+        return error_response(request, 404, "no such object")
+    if row.deleted_at is not None:
+        if wants_activity_json(request):
+            return ap_response(vocab.tombstone(uri, row.type, row.deleted_at), status=410)
+        return error_response(request, 410, "this was deleted")
+    if wants_activity_json(request):
+        doc = orjson.loads(row.raw)
+        return ap_response({"@context": vocab.CONTEXT, **doc})
+    from web.pages import object_page
+
+    return await object_page(request, row)
+
+
+async def activity_view(request: Request) -> Response:
+    inst = _inst(request)
+    uri = inst.activity_uri(request.path_params["token"])
+    async with inst.engine.connect() as conn:
+        row = (await conn.execute(select(activities.c.raw).where(activities.c.uri == uri, activities.c.local.is_(True)))).first()
+    if row is None:
+        return error_response(request, 404, "no such activity")
+    return ap_response(row.raw.encode())
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def inbox_post(request: Request) -> Response:
+    inst = _inst(request)
+    if "slug" in request.path_params:
+        local = await _local_or_404(request)
+        if local is None:
+            return error_response(request, 404, "no such inbox")
+    body = await _read_capped(request, inst.settings.max_body_bytes)
+    if body is None:
+        return json_response({"error": f"body larger than {inst.settings.max_body_bytes} bytes"}, status=413)
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    target = raw_path.decode("latin-1")
+    query = request.scope.get("query_string") or b""
+    if query:
+        target += "?" + query.decode("latin-1")
+    receipt = await request.app.state.receiver.receive("POST", target, request.headers, body)
+    if receipt.status >= 400:
+        return json_response({"error": receipt.reason}, status=receipt.status)
+    return Response(status_code=202)
+
+
+async def inbox_get(request: Request) -> Response:
+    return error_response(request, 405, "inboxes accept signed POSTs of ActivityPub activities")
+
+
+routes = [
+    Route("/actor", instance_actor),
+    Route("/actor/inbox", inbox_post, methods=["POST"]),
+    Route("/actor/outbox", outbox),
+    Route("/actor/followers", followers),
+    Route("/actor/following", following),
+    Route("/inbox", inbox_post, methods=["POST"]),
+    Route("/inbox", inbox_get, methods=["GET"]),
+    Route("/c/{slug}", community),
+    Route("/@{slug}", profile_page),
+    Route("/c/{slug}/inbox", inbox_post, methods=["POST"]),
+    Route("/c/{slug}/inbox", inbox_get, methods=["GET"]),
+    Route("/c/{slug}/outbox", outbox),
+    Route("/c/{slug}/followers", followers),
+    Route("/c/{slug}/following", following),
+    Route("/o/{token}", object_view),
+    Route("/a/{token}", activity_view),
+]

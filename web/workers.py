@@ -1,0 +1,51 @@
+"""Running the queue workers: inside ``yinhu serve`` or alone in ``yinhu worker``.
+
+Each loop calls ``run_once()`` until it finds nothing to do, then waits for a wake-up from
+this process (work queued here) or a short poll interval (work queued by another process,
+e.g. a CLI command or another web process on the same database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from actors.delivery import DeliveryWorker
+from actors.instance import Instance
+from inbox.dispatch import InboxWorker
+
+__all__ = ["run_workers", "POLL_SECONDS"]
+
+log = logging.getLogger("yinhu.workers")
+POLL_SECONDS = 1.0
+
+
+async def _loop(name: str, run_once: Callable[[], Awaitable[int]], wakeup: asyncio.Event, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            done = await run_once()
+        except Exception:  # a worker never dies of one bad batch; it logs and goes on
+            log.exception("%s worker batch failed", name)
+            done = 0
+        if done:
+            log.debug("%s worker processed %d", name, done)
+            continue
+        wakeup.clear()
+        waiter = asyncio.ensure_future(wakeup.wait())
+        stopper = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({waiter, stopper}, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        for fut in (waiter, stopper):
+            fut.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fut
+
+
+async def run_workers(inst: Instance, stop: asyncio.Event) -> None:
+    inbox_worker = InboxWorker(inst)
+    delivery_worker = DeliveryWorker(inst)
+    await asyncio.gather(
+        _loop("inbox", inbox_worker.run_once, inst.inbox_wakeup, stop),
+        _loop("delivery", delivery_worker.run_once, inst.delivery_wakeup, stop),
+    )
