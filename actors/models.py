@@ -16,10 +16,12 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -36,7 +38,14 @@ __all__ = [
     "inbox_items",
     "deliveries",
     "hosts",
+    "accounts",
+    "memberships",
+    "tokens",
+    "media",
+    "participants",
     "FollowState",
+    "ParticipantState",
+    "Role",
     "InboxState",
     "DeliveryState",
 ]
@@ -82,6 +91,17 @@ class FollowState(str, enum.Enum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+class ParticipantState(str, enum.Enum):
+    PENDING = "pending"  # a restricted event: the organiser decides
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Role(str, enum.Enum):
+    OWNER = "owner"
+    MODERATOR = "moderator"
 
 
 class InboxState(str, enum.Enum):
@@ -141,8 +161,34 @@ objects = Table(
     ts("published", nullable=False),
     ts("updated", nullable=True),
     ts("deleted_at", nullable=True),
+    # Typed columns for querying (filled for events, listings and venues; null for notes).
+    Column("kind", String(16), nullable=True),  # note | event | listing | venue
+    Column("name", Text, nullable=True),  # title
+    ts("start_time", nullable=True),
+    ts("end_time", nullable=True),
+    Column("timezone", String(64), nullable=True),
+    Column("place_name", Text, nullable=True),
+    Column("address", Text, nullable=True),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("category", String(64), nullable=True),
+    Column("tags", Text, nullable=True),  # space-separated, lowercase, without '#'
+    Column("capacity", Integer, nullable=True),
+    Column("join_mode", String(16), nullable=True),
+    Column("status", String(16), nullable=True),
+    Column("listing_kind", String(16), nullable=True),
+    Column("purpose", String(16), nullable=True),
+    Column("price_amount", Numeric(12, 2), nullable=True),
+    Column("currency", String(8), nullable=True),
+    Column("price_mode", String(16), nullable=True),
+    Column("condition", String(32), nullable=True),
+    Column("amenities", Text, nullable=True),  # space-separated amenity keys
+    ts("expires_at", nullable=True),
+    Column("url", String(2048), nullable=True),  # the human page (may differ from uri remotely)
 )
 Index("ix_objects_actor_published", objects.c.actor_id, objects.c.published)
+Index("ix_objects_kind_start", objects.c.kind, objects.c.start_time)
+Index("ix_objects_kind_published", objects.c.kind, objects.c.published)
 
 activities = Table(
     "activities",
@@ -211,6 +257,69 @@ deliveries = Table(
     UniqueConstraint("activity_id", "inbox", name="uq_deliveries_activity_inbox"),
 )
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.next_try_at)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=True),  # Argon2id; null: API tokens only
+    Column("is_admin", Boolean, nullable=False, default=False),
+    ts("created_at", nullable=False),
+    ts("last_login_at", nullable=True),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(16), nullable=False),
+    ts("created_at", nullable=False),
+    UniqueConstraint("account_id", "actor_id", name="uq_memberships_pair"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex; the token itself is never stored
+    Column("name", String(128), nullable=False, default=""),
+    ts("created_at", nullable=False),
+    ts("last_used_at", nullable=True),
+    ts("revoked_at", nullable=True),
+)
+
+media = Table(
+    "media",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token", String(32), nullable=False, unique=True),
+    Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("path", String(512), nullable=False),  # relative to the data directory
+    Column("media_type", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("alt", Text, nullable=False, default=""),
+    ts("created_at", nullable=False),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("object_id", Id, ForeignKey("objects.id", ondelete="CASCADE"), nullable=False),
+    Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("join_uri", String(2048), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("message", Text, nullable=True),
+    ts("created_at", nullable=False),
+    ts("updated_at", nullable=False),
+    UniqueConstraint("object_id", "actor_id", name="uq_participants_pair"),
+)
 
 hosts = Table(
     "hosts",
