@@ -172,9 +172,12 @@ class KeyLookup:
             if info is not None:
                 self.inst.cache[cache_key] = (info, now + KEY_TTL)
                 return info
-        elif now - self._last_refresh.get(key_id, -1e9) < REFRESH_MIN_INTERVAL:
-            return None
-        self._last_refresh[key_id] = now
+        else:
+            # Only forced refetches are throttled: the first fetch of an unknown key must not
+            # block the refetch a rotation needs moments later.
+            if now - self._last_refresh.get(key_id, -1e9) < REFRESH_MIN_INTERVAL:
+                return None
+            self._last_refresh[key_id] = now
         if self.inst.is_local_uri(key_id):
             return None
         try:
