@@ -249,10 +249,18 @@ async def cmd_worker(args: argparse.Namespace) -> int:
 
 
 # --- parser -----------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error format: one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sub = self.prog.removeprefix("yinhu").strip()
+        fail(f"{sub + ': ' if sub else ''}{message} (see `{self.prog} --help`)", 2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--data", metavar="DIR", help="instance data directory (default ./yinhu-data or $YINHU_DATA)")
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="yinhu",
         description="Yinhu (银湖): a federated ActivityPub server for local communities.",
         parents=[common],
