@@ -1,0 +1,66 @@
+"""Imports point down only: fedi ← actors ← inbox ← web.
+
+Every module of the four packages is parsed (not imported) and every ``import`` statement in
+it, at any depth (inside functions, ``if TYPE_CHECKING:`` blocks, try/except), is checked:
+a package may import itself and the packages below it, never one above.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ("fedi", "actors", "inbox", "web")  # lowest first
+RANK = {name: i for i, name in enumerate(LAYERS)}
+
+
+def modules() -> list[Path]:
+    return sorted(p for layer in LAYERS for p in (ROOT / layer).rglob("*.py"))
+
+
+def imported_packages(tree: ast.AST, package: str) -> list[tuple[int, str]]:
+    """(line, top-level package) for every import in the tree; relative ones stay in ``package``."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name.split(".")[0]) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: within the same top-level package
+                found.append((node.lineno, package))
+            elif node.module:
+                found.append((node.lineno, node.module.split(".")[0]))
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module":
+            # importlib.import_module("web.app") and friends
+            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found.append((node.lineno, node.args[0].value.split(".")[0]))
+    return found
+
+
+def violations(path: Path) -> list[str]:
+    package = path.relative_to(ROOT).parts[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        f"{path.relative_to(ROOT)}:{line}: {package} imports {target}"
+        for line, target in imported_packages(tree, package)
+        if target in RANK and RANK[target] > RANK[package]
+    ]
+
+
+def test_every_layer_has_modules() -> None:
+    for layer in LAYERS:
+        assert list((ROOT / layer).rglob("*.py")), f"no modules found in {layer}/"
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_point_down(path: Path) -> None:
+    assert violations(path) == []
+
+
+def test_the_check_catches_upward_imports() -> None:
+    source = "import os\n\ndef f():\n    from web.app import create_app\n    import inbox.dispatch\n"
+    found = imported_packages(ast.parse(source), "actors")
+    assert (4, "web") in found and (5, "inbox") in found
+    assert [t for _, t in found if t in RANK and RANK[t] > RANK["actors"]] == ["web", "inbox"]
