@@ -146,9 +146,22 @@ class DeliveryWorker:
             ids = [r.id for r in await conn.execute(due)]
             if not ids:
                 return []
-            await conn.execute(
-                update(deliveries).where(deliveries.c.id.in_(ids)).values(lease_until=now + LEASE)
+            # The lease is taken only where it is still free, and we keep only the rows this
+            # UPDATE changed: on SQLite the SELECT above takes no lock, so another worker may
+            # have picked the same ids and leased them first.
+            leased = await conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id.in_(ids),
+                    deliveries.c.state == DeliveryState.PENDING.value,
+                    or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
+                )
+                .values(lease_until=now + LEASE)
+                .returning(deliveries.c.id)
             )
+            ids = [r.id for r in leased]
+            if not ids:
+                return []
             rows = await conn.execute(
                 select(
                     deliveries.c.id,
@@ -195,6 +208,7 @@ class DeliveryWorker:
                     item.inbox,
                     item.body,
                     self.inst.auth_for(item.key_id, item.private_key_pem),
+                    now=now,
                     allow_private=self.inst.settings.allow_private,
                     resolver=self.inst.resolver,
                 )
