@@ -65,7 +65,21 @@ async def claim(inst: Instance, limit: int, now: datetime) -> list[InboxItem]:
         ids = [r.id for r in await conn.execute(due)]
         if not ids:
             return []
-        await conn.execute(update(inbox_items).where(inbox_items.c.id.in_(ids)).values(lease_until=now + LEASE))
+        # Lease only rows still free and keep only those: on SQLite the SELECT takes no lock,
+        # so a second worker may have chosen the same ids and leased them first.
+        leased = await conn.execute(
+            update(inbox_items)
+            .where(
+                inbox_items.c.id.in_(ids),
+                inbox_items.c.state == InboxState.PENDING.value,
+                or_(inbox_items.c.lease_until.is_(None), inbox_items.c.lease_until < now),
+            )
+            .values(lease_until=now + LEASE)
+            .returning(inbox_items.c.id)
+        )
+        ids = [r.id for r in leased]
+        if not ids:
+            return []
         rows = await conn.execute(
             select(
                 inbox_items.c.id, inbox_items.c.activity_uri, inbox_items.c.activity_type,
