@@ -1,0 +1,158 @@
+"""The delivery queue against inboxes that fail: retry times, giving up, Retry-After, leases."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from actors.delivery import DeliveryWorker
+from actors.instance import Instance
+from actors.local import create_community
+from actors.models import activities, deliveries
+from actors.publishing import publish
+from tests.conftest import Fediverse, Node
+from tests.fakes.remote import FakeRemote
+
+INBOX = "http://remote.test/inbox"
+
+
+async def _followed(fed: Fediverse, n_remotes: int = 1) -> tuple[Node, list[FakeRemote]]:
+    a = await fed.yinhu("a.test")
+    club = await create_community(a.inst, "club", name="Club")
+    remotes = []
+    for i in range(n_remotes):
+        remote = fed.remote(f"r{i}.test" if n_remotes > 1 else "remote.test")
+        user = remote.add_user("alice")
+        assert (await remote.send(user, user.follow(club), a.url("/c/club/inbox"))).status_code == 202
+        remotes.append(remote)
+    await fed.drain()
+    for remote in remotes:
+        assert len(remote.of_type("Accept")) == 1
+    return a, remotes
+
+
+
+async def _row(inst: Instance, inbox: str, activity_type: str = "Create") -> Any:
+    """The one delivery row of the activity of ``activity_type`` to ``inbox``."""
+    async with inst.engine.connect() as conn:
+        rows = list(
+            await conn.execute(
+                select(deliveries)
+                .join(activities, activities.c.id == deliveries.c.activity_id)
+                .where(deliveries.c.inbox == inbox, activities.c.type == activity_type)
+            )
+        )
+    assert len(rows) == 1
+    return rows[0]
+
+
+async def test_dead_inbox_is_retried_later_with_the_injected_clock(fed: Fediverse) -> None:
+    a, [remote] = await _followed(fed)
+    remote.fail_with(503)
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    row = await _row(a.inst, INBOX)
+    assert (row.state, row.attempts, row.last_status) == ("pending", 1, 503)
+    assert row.next_try_at > a.clock()
+    assert row.lease_until is None
+    # Not due yet: nothing is sent, however often the worker runs.
+    assert await DeliveryWorker(a.inst).run_once() == 0
+    assert remote.of_type("Create") == []
+
+    remote.heal()
+    a.clock.advance(row.next_try_at - a.clock() + timedelta(seconds=1))
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    row = await _row(a.inst, INBOX)
+    assert (row.state, row.attempts, row.last_status) == ("sent", 2, 202)
+    assert len(remote.of_type("Create")) == 1
+
+
+async def test_unreachable_inbox_is_retried(fed: Fediverse) -> None:
+    a, [remote] = await _followed(fed)
+    remote.go_down()
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    row = await _row(a.inst, INBOX)
+    assert (row.state, row.attempts, row.last_status) == ("pending", 1, None)
+    assert "ConnectError" in row.last_error
+    remote.heal()
+    a.clock.advance(timedelta(hours=1))
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    assert len(remote.of_type("Create")) == 1
+
+
+async def test_gone_inbox_is_dead_after_one_try(fed: Fediverse) -> None:
+    a, [remote] = await _followed(fed)
+    remote.fail_with(410)
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    row = await _row(a.inst, INBOX)
+    assert (row.state, row.attempts, row.last_status) == ("dead", 1, 410)
+    a.clock.advance(timedelta(days=1))
+    remote.heal()
+    assert await DeliveryWorker(a.inst).run_once() == 0
+    assert remote.of_type("Create") == []
+
+
+async def test_retry_after_is_honoured(fed: Fediverse) -> None:
+    a, [remote] = await _followed(fed)
+    # Let the instance's clock run ahead of the wall clock: Retry-After counts from our clock.
+    a.clock.advance(timedelta(minutes=30))
+    remote.fail_with(429, {"Retry-After": "3600"})
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    before = a.clock()
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    row = await _row(a.inst, INBOX)
+    assert (row.state, row.last_status) == ("pending", 429)
+    assert row.next_try_at >= before + timedelta(seconds=3600)
+    assert row.next_try_at <= before + timedelta(seconds=3660)
+    remote.heal()
+    a.clock.advance(timedelta(minutes=59))
+    assert await DeliveryWorker(a.inst).run_once() == 0
+    a.clock.advance(timedelta(minutes=2))
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    assert len(remote.of_type("Create")) == 1
+
+
+async def test_two_workers_never_send_the_same_row_twice(fed: Fediverse) -> None:
+    a, remotes = await _followed(fed, n_remotes=6)
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    # A second instance object on the same database: a second worker process.
+    other = await Instance.open(a.inst.settings, client=fed.client, clock=a.clock)
+    try:
+        workers = [DeliveryWorker(a.inst, batch=4), DeliveryWorker(other, batch=4)]
+        total = 0
+        for _ in range(4):
+            counts = await asyncio.gather(*(w.run_once() for w in workers))
+            total += sum(counts)
+    finally:
+        await other.close()
+    assert total == 6
+    for remote in remotes:
+        assert len(remote.of_type("Create")) == 1, remote.domain
+    async with a.inst.engine.connect() as conn:
+        states = [r.state for r in await conn.execute(select(deliveries.c.state))]
+    assert set(states) == {"sent"}
+
+
+async def test_an_expired_lease_is_claimed_again(fed: Fediverse) -> None:
+    a, [remote] = await _followed(fed)
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    row = await _row(a.inst, INBOX)
+    async with a.inst.engine.begin() as conn:
+        # A worker claimed the row and crashed: pending, leased until a moment in the future.
+        await conn.execute(
+            update(deliveries).where(deliveries.c.id == row.id).values(lease_until=a.clock() + timedelta(minutes=2))
+        )
+    assert await DeliveryWorker(a.inst).run_once() == 0
+    async with a.inst.engine.begin() as conn:
+        await conn.execute(
+            update(deliveries).where(deliveries.c.id == row.id).values(lease_until=a.clock() - timedelta(seconds=1))
+        )
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    assert len(remote.of_type("Create")) == 1
+    row = await _row(a.inst, INBOX)
+    assert row.state == "sent"
