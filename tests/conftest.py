@@ -137,6 +137,7 @@ class Node:
     inst: Instance
     clock: Clock
     host: str
+    stack: contextlib.AsyncExitStack
 
     @property
     def base(self) -> str:
@@ -156,25 +157,32 @@ class Fediverse:
     nodes: list[Node] = field(default_factory=list)
     remotes: list[FakeRemote] = field(default_factory=list)
 
-    async def yinhu(self, host: str = "a.test", *, database_url: str | None = None, **settings: Any) -> Node:
+    async def yinhu(self, host: str = "a.test", **settings: Any) -> Node:
+        """A new, initialised Yinhu instance at ``http://host`` with its own database."""
         data_dir = self.tmp_path / host
         data_dir.mkdir(exist_ok=True)
-        conf = Settings(
-            url=f"http://{host}",
-            data_dir=data_dir,
-            database_url=database_url or await self.db.new(),
-            dev=True,
-            **settings,
-        )
-        if database_url is None:
-            await initialise_database(conf, self.client)
+        conf = Settings(url=f"http://{host}", data_dir=data_dir, database_url=await self.db.new(), dev=True, **settings)
+        await initialise_database(conf, self.client)
+        return await self.start(conf)
+
+    async def start(self, conf: Settings) -> Node:
+        """Run an app on an initialised database (the lifespan opens the instance)."""
         clock = Clock()
         app = create_app(conf, client=self.client, resolver=fake_resolver, clock=clock, workers=False)
-        await self.stack.enter_async_context(app.router.lifespan_context(app))
+        node_stack = contextlib.AsyncExitStack()
+        await node_stack.enter_async_context(app.router.lifespan_context(app))
+        self.stack.push_async_callback(node_stack.aclose)
+        host = conf.host
         self.router.add(host, app)
-        node = Node(app, app.state.instance, clock, host)
+        node = Node(app, app.state.instance, clock, host, node_stack)
         self.nodes.append(node)
         return node
+
+    async def restart(self, node: Node) -> Node:
+        """Stop ``node`` (its instance closes) and start a new app on the same database."""
+        await node.stack.aclose()
+        self.nodes.remove(node)
+        return await self.start(node.inst.settings)
 
     def remote(self, domain: str = "remote.test", *, shared_inbox: bool = True) -> FakeRemote:
         fake = FakeRemote(domain, self.client, self.router, shared_inbox=shared_inbox)
