@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -62,6 +63,9 @@ class Receiver:
             return Receipt(400, "an activity needs a type and an actor")
         if not isinstance(activity_id, str) or not activity_id.startswith(("https://", "http://")):
             return Receipt(400, "an activity needs an http(s) id")
+        if urlsplit(activity_id).netloc.lower() != urlsplit(actor).netloc.lower():
+            # Ids are de-duplicated: a foreign id would let one actor suppress another's activity.
+            return Receipt(400, "the activity's id must be on its actor's host")
         result = await verify_request(method, target, headers, body, self.key_lookup, now=self.inst.clock())
         if not result.ok:
             return Receipt(401, f"signature not accepted: {result.detail}")
