@@ -67,7 +67,7 @@ async def test_actor_other_than_key_owner_is_401(fed: Fediverse) -> None:
 
 async def test_activity_claiming_a_local_actor_is_401(fed: Fediverse) -> None:
     a, club, remote, alice = await _setup(fed)
-    forged = {**alice.follow(club), "actor": club}
+    forged = {**alice.follow(club), "id": "http://a.test/a/forged", "actor": club}
     resp = await remote.send(alice, forged, a.url("/inbox"))
     assert resp.status_code == 401
     assert await _stored(a) == 0
@@ -107,3 +107,19 @@ async def test_rotated_remote_key_is_refetched(fed: Fediverse) -> None:
     resp = await remote.send(alice_with_wrong_key, {**like, "id": alice.new_id()}, a.url("/inbox"))
     assert resp.status_code == 401
     assert await _stored(a) == 2
+
+
+async def test_activity_id_on_another_host_is_refused(fed: Fediverse) -> None:
+    """An actor cannot claim an activity id on someone else's host: that would let it
+    pre-empt (and so suppress, by de-duplication) the real activity with that id."""
+    a, club, remote, alice = await _setup(fed)
+    evil = fed.remote("evil.test")
+    mallory = evil.add_user("mallory")
+    stolen_id = alice.new_id("follows")
+    resp = await evil.send(mallory, {**mallory.follow(club), "id": stolen_id}, a.url("/inbox"))
+    assert resp.status_code == 400
+    assert await _stored(a) == 0
+    resp = await remote.send(alice, {**alice.follow(club), "id": stolen_id}, a.url("/inbox"))
+    assert resp.status_code == 202
+    await fed.drain()
+    assert [r.activity["object"]["id"] for r in remote.of_type("Accept")] == [stolen_id]
