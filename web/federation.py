@@ -74,13 +74,23 @@ async def _local_or_404(request: Request) -> Any:
         return await get_local_actor(conn, slug)
 
 
+def _object_deleted() -> Any:
+    """The activity's object is a local object that was deleted: its Create must not be
+    served any more (it embeds the deleted content)."""
+    return (
+        select(objects.c.id)
+        .where(objects.c.uri == activities.c.object_uri, objects.c.deleted_at.is_not(None))
+        .exists()
+    )
+
+
 async def outbox(request: Request) -> Response:
     inst = _inst(request)
     actor = await _local_or_404(request)
     if actor is None:
         return error_response(request, 404, "no such actor")
     coll_id = f"{actor.uri}/outbox"
-    where = (activities.c.actor_uri == actor.uri, activities.c.public.is_(True))
+    where = (activities.c.actor_uri == actor.uri, activities.c.public.is_(True), ~_object_deleted())
     async with inst.engine.connect() as conn:
         if "page" not in request.query_params and "max_id" not in request.query_params:
             total = (await conn.execute(select(func.count()).select_from(activities).where(*where))).scalar_one()
@@ -158,9 +168,22 @@ async def activity_view(request: Request) -> Response:
     inst = _inst(request)
     uri = inst.activity_uri(request.path_params["token"])
     async with inst.engine.connect() as conn:
-        row = (await conn.execute(select(activities.c.raw).where(activities.c.uri == uri, activities.c.local.is_(True)))).first()
+        row = (
+            await conn.execute(
+                select(
+                    activities.c.raw,
+                    activities.c.type,
+                    select(objects.c.deleted_at)
+                    .where(objects.c.uri == activities.c.object_uri, objects.c.local.is_(True))
+                    .scalar_subquery()
+                    .label("object_deleted_at"),
+                ).where(activities.c.uri == uri, activities.c.local.is_(True))
+            )
+        ).first()
     if row is None:
         return error_response(request, 404, "no such activity")
+    if row.object_deleted_at is not None and row.type != "Delete":
+        return ap_response(vocab.tombstone(uri, row.type, row.object_deleted_at), status=410)
     return ap_response(row.raw.encode())
 
 
