@@ -84,3 +84,41 @@ async def test_two_instances_follow_publish_and_delete(fed: Fediverse) -> None:
     gone = await fed.client.get(published.uri, headers=AP)
     assert gone.status_code == 410
     assert gone.json()["type"] == "Tombstone" and gone.json()["id"] == published.uri
+
+
+async def test_deleted_note_leaves_outbox_and_activity_urls(fed: Fediverse) -> None:
+    a = await fed.yinhu("a.test")
+    await create_community(a.inst, "club", name="Club")
+    kept = await publish(a.inst, "club", {"type": "note", "content": "kept"})
+    gone = await publish(a.inst, "club", {"type": "note", "content": "secret, then deleted"})
+    await delete_object(a.inst, gone.uri)
+
+    coll = (await fed.client.get(a.url("/c/club/outbox"), headers=AP)).json()
+    assert coll["totalItems"] == 1
+    page = (await fed.client.get(coll["first"], headers=AP)).json()
+    assert [item["object"]["id"] for item in page["orderedItems"]] == [kept.uri]
+    assert "secret" not in (await fed.client.get(coll["first"], headers=AP)).text
+
+    create = await fed.client.get(gone.activity_uri, headers=AP)
+    assert create.status_code == 410
+    assert "secret" not in create.text
+    assert (await fed.client.get(kept.activity_uri, headers=AP)).json()["object"]["id"] == kept.uri
+
+
+async def test_remote_cannot_delete_or_create_our_objects(fed: Fediverse) -> None:
+    a = await fed.yinhu("a.test")
+    club = await create_community(a.inst, "club", name="Club")
+    published = await publish(a.inst, "club", {"type": "note", "content": "ours"})
+    remote = fed.remote("remote.test")
+    mallory = remote.add_user("mallory")
+    delete = {"@context": vocab.AS_CONTEXT, "id": mallory.new_id(), "type": "Delete",
+              "actor": mallory.uri, "object": {"id": published.uri, "type": "Tombstone"}}
+    forged = {"@context": vocab.AS_CONTEXT, "id": mallory.new_id(), "type": "Create", "actor": mallory.uri,
+              "object": {"id": "http://a.test/o/forged", "type": "Note", "attributedTo": club, "content": "fake"}}
+    for activity in (delete, forged):
+        assert (await remote.send(mallory, activity, a.url("/inbox"))).status_code == 202
+    await fed.drain()
+    async with a.inst.engine.connect() as conn:
+        rows = list(await conn.execute(select(objects.c.uri, objects.c.deleted_at)))
+    assert [(r.uri, r.deleted_at) for r in rows] == [(published.uri, None)]
+    assert (await fed.client.get(published.uri, headers=AP)).status_code == 200
