@@ -122,3 +122,19 @@ async def test_remote_cannot_delete_or_create_our_objects(fed: Fediverse) -> Non
         rows = list(await conn.execute(select(objects.c.uri, objects.c.deleted_at)))
     assert [(r.uri, r.deleted_at) for r in rows] == [(published.uri, None)]
     assert (await fed.client.get(published.uri, headers=AP)).status_code == 200
+
+
+async def test_two_instances_manual_approval_then_reject(fed: Fediverse) -> None:
+    from actors.follows import decide_follower
+
+    a = await fed.yinhu("a.test")
+    b = await fed.yinhu("b.test")
+    club = await create_community(a.inst, "club", name="Club", manually_approves=True)
+    await follow_remote(b.inst, "yinhu", "@club@a.test")
+    await fed.drain()
+    assert [(f.uri, f.state) for f in await list_following(b.inst, "yinhu")] == [(club, "pending")]
+    await decide_follower(a.inst, "club", "http://b.test/c/yinhu", approve=False)
+    await fed.drain()
+    assert [(f.uri, f.state) for f in await list_following(b.inst, "yinhu")] == [(club, "rejected")]
+    published = await publish(a.inst, "club", {"type": "note", "content": "members only"})
+    assert published.recipients == 0
