@@ -1,42 +1,53 @@
 """Publishing: one code path for the web form, the JSON API and the CLI.
 
-A body (``{"type": "note", "content": "...markdown...", "language": "zh"}``) is validated,
-stored as an object, wrapped in a ``Create`` addressed ``to`` Public and ``cc`` the followers,
-and queued for every follower's inbox (shared inboxes first, each once), all in one
-transaction: either everything is recorded or nothing is.
+A body (note, event, listing or venue; see ``actors.validation``) is validated, stored as an
+object with typed columns for querying, wrapped in a ``Create`` addressed ``to`` Public and
+``cc`` the followers, and queued for every follower's inbox (shared inboxes first, each once),
+all in one transaction: either everything is recorded or nothing is. ``update_object`` and
+``delete_object`` follow the same path with ``Update`` (a strictly newer ``updated``) and
+``Delete`` (the URL then answers 410 with a Tombstone).
 """
 
 from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.delivery import follower_inboxes
 from actors.instance import Instance, new_token
 from actors.local import CommunityError, get_local_actor
-from actors.models import actors, objects
+from actors.models import ParticipantState, actors, media, objects, participants
 from actors.sending import emit, new_activity
 from actors.text import HASHTAG_RE, extract_hashtags, render_markdown
+from actors.validation import ContentError, ImageRef, Place, Price, validate
+from fedi import content as wire
 from fedi import vocab
 
-__all__ = ["ContentError", "Published", "publish", "delete_object", "LANGUAGES", "MAX_CONTENT"]
+__all__ = [
+    "ContentError",
+    "Published",
+    "publish",
+    "update_object",
+    "delete_object",
+    "object_to_ap",
+    "announce_page_to_ap",
+    "KIND_OF_TYPE",
+]
 
-LANGUAGES = ("zh", "zh-CN", "zh-TW", "en", "ja", "ko", "fr", "de", "es")
-MAX_CONTENT = 20_000  # characters of Markdown; Mastodon peers cap remote text far above this
-
-
-class ContentError(Exception):
-    """The body is not valid content; ``errors`` maps each field to what is wrong with it."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+# What a stored local object's ActivityStreams type says about its kind.
+KIND_OF_TYPE = {"Event": "event", "Place": "venue"}
+DAY_NAMES = {
+    "mo": "Monday", "tu": "Tuesday", "we": "Wednesday", "th": "Thursday",
+    "fr": "Friday", "sa": "Saturday", "su": "Sunday",
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,11 @@ class Published:
     uri: str
     activity_uri: str
     recipients: int
+    kind: str = "note"
+
+
+def _tag_href(inst: Instance) -> Any:
+    return lambda tag: f"{inst.base}/tags/{tag}"
 
 
 def _tag_html(base: str, tag: str) -> str:
@@ -62,90 +78,266 @@ def linkify_hashtags(base: str, content_html: str) -> str:
     return "".join(parts)
 
 
-def validate_note(body: dict[str, Any]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    content = body.get("content")
-    if not isinstance(content, str) or not content.strip():
-        errors["content"] = "required: the text of the note (Markdown)"
-    elif len(content) > MAX_CONTENT:
-        errors["content"] = f"too long: {len(content)} characters, at most {MAX_CONTENT}"
-    language = body.get("language", "zh")
-    if not isinstance(language, str) or language not in LANGUAGES:
-        errors["language"] = f"one of {', '.join(LANGUAGES)}"
-    unknown = set(body) - {"type", "content", "language"}
-    if unknown:
-        errors[sorted(unknown)[0]] = "unknown field for a note"
-    if errors:
-        raise ContentError(errors)
-    return {"content": content.strip(), "language": language}  # type: ignore[union-attr]
+async def _images(conn: AsyncConnection, actor_id: int, refs: list[ImageRef], key: str) -> list[wire.ImageData]:
+    if not refs:
+        return []
+    rows = {
+        r.token: r
+        for r in await conn.execute(
+            select(media).where(media.c.token.in_([r.media for r in refs]), media.c.actor_id == actor_id)
+        )
+    }
+    images = []
+    for ref in refs:
+        row = rows.get(ref.media)
+        if row is None:
+            raise ContentError({key: f"no uploaded image {ref.media!r} for this community"})
+        ext = row.path.rsplit(".", 1)[-1]
+        images.append(
+            wire.ImageData(url=f"{{base}}/media/{row.token}.{ext}", media_type=row.media_type,
+                           alt=ref.alt or row.alt or None, width=row.width, height=row.height)
+        )
+    return images
 
 
-VALIDATORS = {"note": validate_note}
+def _with_base(images: list[wire.ImageData], base: str) -> list[wire.ImageData]:
+    return [replace(i, url=i.url.replace("{base}", base)) for i in images]
+
+
+def _place(p: Place | None) -> wire.PlaceData | None:
+    if p is None:
+        return None
+    return wire.PlaceData(name=p.name or p.address or "", address=p.address, latitude=p.latitude, longitude=p.longitude)
+
+
+def _price(p: Price | None) -> tuple[wire.PriceData | None, str]:
+    if p is None:
+        return None, "negotiable"
+    if p.mode == "amount" and p.amount is not None:
+        return wire.PriceData(p.amount, p.currency or "CNY"), "amount"
+    return None, p.mode
+
+
+def _opening_hours(value: Any) -> list[wire.OpeningHours] | str:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return value.strip()
+    hours = []
+    for item in value:
+        days = [DAY_NAMES.get(str(d).lower()[:2], str(d)) for d in item.get("days", [])]
+        hours.append(wire.OpeningHours(days=days, opens=str(item.get("opens")), closes=str(item.get("closes"))))
+    return hours
+
+
+def _content_html(inst: Instance, source: str) -> str:
+    return linkify_hashtags(inst.base, render_markdown(source)) if source else ""
+
+
+@dataclass(frozen=True)
+class Built:
+    obj: dict[str, Any]  # the object served at its id (raw column)
+    columns: dict[str, Any]  # typed columns
+    announce: dict[str, Any]  # what Create/Update carries (a venue's Page, else the object)
+
+
+def _build(
+    inst: Instance, kind: str, data: dict[str, Any], images: list[wire.ImageData], *, uri: str,
+    actor_uri: str, published: datetime, updated: datetime | None, participant_count: int = 0,
+) -> Built:
+    followers = f"{actor_uri}/followers"
+    href = _tag_href(inst)
+    body_html = _content_html(inst, data.get("content") or "")
+    common = {"kind": kind, "url": uri, "language": data.get("language"), "content": body_html}
+    tags = list(data.get("tags") or [])
+    if kind == "note":
+        tags = list(dict.fromkeys([*extract_hashtags(data["content"]), *tags]))
+        obj = vocab.note(
+            object_id=uri, actor_id=actor_uri, content_html=body_html, language=data["language"], url=uri,
+            published=published, updated=updated, to=[vocab.PUBLIC], cc=[followers],
+            tags=[{"type": "Hashtag", "name": f"#{t}", "href": href(t)} for t in tags],
+            attachments=[{"type": "Image", "mediaType": i.media_type, "url": i.url, "name": i.alt or ""} for i in images],
+        )
+        return Built(obj, {**common, "name": None, "tags": " ".join(t.lower() for t in tags) or None}, obj)
+    if kind == "event":
+        place = _place(data["place"])
+        event = wire.EventData(
+            id=uri, url=uri, actor_id=actor_uri, name=data["title"], content_html=body_html, summary=None,
+            start=data["start"], end=data["end"], timezone=data["timezone"], place=place,
+            online_url=data["online_url"], category=data["category"], tags=tags, capacity=data["capacity"],
+            participant_count=participant_count, join_mode=data["join_mode"] or "free",
+            external_participation_url=data["external_url"], status=data["status"] or "scheduled",
+            image=images[0] if images else None, language=data["language"], published=published, updated=updated,
+        )
+        obj = wire.event_to_ap(event, followers=followers, tag_href=href)
+        obj.pop("@context", None)
+        cols = {
+            **common, "name": data["title"], "start_time": data["start"], "end_time": data["end"],
+            "timezone": data["timezone"], "place_name": place.name if place else None,
+            "address": place.address if place else None, "latitude": place.latitude if place else None,
+            "longitude": place.longitude if place else None, "category": data["category"],
+            "tags": " ".join(tags) or None, "capacity": data["capacity"], "join_mode": data["join_mode"],
+            "status": data["status"],
+        }
+        return Built(obj, cols, obj)
+    if kind == "listing":
+        price, mode = _price(data["price"])
+        area = data["area"]
+        area_wire: wire.PlaceData | str | None = (
+            area.name if area is not None and area.latitude is None and not area.address else _place(area)
+        )
+        listing = wire.ListingData(
+            id=uri, url=uri, actor_id=actor_uri, kind=data["kind"], purpose=data["purpose"], title=data["title"],
+            content_html=body_html, price=price, price_mode=mode, condition=data["condition"], area=area_wire,
+            status=data["status"], expires=data["expires"], images=images, tags=tags, language=data["language"],
+            published=published, updated=updated,
+        )
+        obj = wire.listing_to_ap(listing, followers=followers, tag_href=href)
+        obj.pop("@context", None)
+        cols = {
+            **common, "name": data["title"], "listing_kind": data["kind"], "purpose": data["purpose"],
+            "price_amount": price.amount if price else None, "currency": price.currency if price else None,
+            "price_mode": mode, "condition": data["condition"], "status": data["status"],
+            "expires_at": data["expires"], "tags": " ".join(tags) or None,
+            "place_name": area.name if area else None, "address": area.address if area else None,
+            "latitude": area.latitude if area else None, "longitude": area.longitude if area else None,
+        }
+        return Built(obj, cols, obj)
+    price, mode = _price(data["price"])
+    venue = wire.VenueData(
+        id=uri, url=uri, actor_id=actor_uri, name=data["name"], content_html=body_html, address=data["address"],
+        latitude=data["latitude"], longitude=data["longitude"], capacity=data["capacity"],
+        amenities=data["amenities"], opening_hours=_opening_hours(data["opening_hours"]),
+        bookable=data["bookable"], contact=data["contact"], price=price, free=mode == "free",
+        part_of=data["part_of"], images=images, language=data["language"], published=published,
+        updated=updated, tags=tags,
+    )
+    obj = wire.venue_to_ap(venue)
+    obj.pop("@context", None)
+    page = wire.venue_announcement_page(venue, page_id=f"{uri}/announce", followers=followers, tag_href=href)
+    page.pop("@context", None)
+    cols = {
+        **common, "name": data["name"], "address": data["address"], "latitude": data["latitude"],
+        "longitude": data["longitude"], "capacity": data["capacity"],
+        "amenities": " ".join(data["amenities"]) or None, "price_amount": price.amount if price else None,
+        "currency": price.currency if price else None, "price_mode": mode, "tags": " ".join(tags) or None,
+        "place_name": data["part_of"],
+    }
+    return Built(obj, cols, page)
+
+
+def _image_refs(kind: str, data: dict[str, Any]) -> tuple[list[ImageRef], str]:
+    if kind == "event":
+        return ([data["image"]] if data.get("image") else []), "image"
+    return list(data.get("images") or []), "images"
+
+
+async def _community(conn: AsyncConnection, slug: str) -> Row[Any]:
+    community = await get_local_actor(conn, slug)
+    if community is None or community.type != "Group":
+        raise CommunityError(f"no community {slug!r} on this instance")
+    return community
 
 
 async def publish(inst: Instance, slug: str, body: Any) -> Published:
-    if not isinstance(body, dict):
-        raise ContentError({"body": "must be a JSON object"})
-    kind = body.get("type")
-    validator = VALIDATORS.get(kind) if isinstance(kind, str) else None
-    if validator is None:
-        raise ContentError({"type": f"unknown type {kind!r}; supported: {', '.join(VALIDATORS)}"})
-    data = validator(body)
     now = inst.clock()
-    token = new_token()
-    uri = inst.object_uri(token)
-    tags = extract_hashtags(data["content"])
-    content_html = linkify_hashtags(inst.base, render_markdown(data["content"]))
+    kind, data = validate(body, now)
+    uri = inst.object_uri(new_token())
     async with inst.engine.begin() as conn:
-        community = await get_local_actor(conn, slug)
-        if community is None or community.type != "Group":
-            raise CommunityError(f"no community {slug!r} on this instance")
-        followers_url = f"{community.uri}/followers"
-        obj = vocab.note(
-            object_id=uri,
-            actor_id=community.uri,
-            content_html=content_html,
-            language=data["language"],
-            url=uri,
-            published=now,
-            to=[vocab.PUBLIC],
-            cc=[followers_url],
-            tags=[{"type": "Hashtag", "name": f"#{t}", "href": f"{inst.base}/tags/{t}"} for t in tags],
-        )
+        community = await _community(conn, slug)
+        refs, key = _image_refs(kind, data)
+        images = _with_base(await _images(conn, community.id, refs, key), inst.base)
+        built = _build(inst, kind, data, images, uri=uri, actor_uri=community.uri, published=now, updated=None)
         await conn.execute(
             insert(objects).values(
-                uri=uri,
-                actor_id=community.id,
-                local=True,
-                type="Note",
-                source=data["content"],
-                content=content_html,
-                language=data["language"],
-                raw=orjson.dumps(obj).decode(),
-                published=now,
+                uri=uri, actor_id=community.id, local=True, type=built.obj["type"], source=data.get("content"),
+                raw=orjson.dumps(built.obj).decode(), published=now, **built.columns,
             )
         )
-        create = new_activity(inst, "Create", community, obj, to=[vocab.PUBLIC], cc=[followers_url], published=now)
+        followers_url = f"{community.uri}/followers"
+        create = new_activity(inst, "Create", community, built.announce, to=[vocab.PUBLIC], cc=[followers_url], published=now)
         inboxes = await follower_inboxes(conn, community.id)
         await emit(inst, conn, community, create, inboxes, public=True)
-    return Published(uri, create["id"], len(inboxes))
+    return Published(uri, create["id"], len(inboxes), kind)
+
+
+async def _local_object(conn: AsyncConnection, uri: str) -> tuple[Row[Any], Row[Any]]:
+    row = (await conn.execute(select(objects).where(objects.c.uri == uri, objects.c.local.is_(True)))).first()
+    if row is None or row.deleted_at is not None:
+        raise ContentError({"url": f"no published object at {uri}"})
+    owner = (await conn.execute(select(actors).where(actors.c.id == row.actor_id))).one()
+    return row, owner
+
+
+async def update_object(inst: Instance, uri: str, body: Any) -> Published:
+    """Replace an object's content; followers get an Update with a strictly newer ``updated``."""
+    now = inst.clock()
+    kind, data = validate(body, now)
+    async with inst.engine.begin() as conn:
+        row, owner = await _local_object(conn, uri)
+        if (row.kind or "note") != kind:
+            raise ContentError({"type": f"this is a {row.kind or 'note'}; it cannot become a {kind}"})
+        previous = row.updated or row.published
+        updated = now if now > previous else previous + timedelta(seconds=1)
+        refs, key = _image_refs(kind, data)
+        images = _with_base(await _images(conn, owner.id, refs, key), inst.base)
+        built = _build(
+            inst, kind, data, images, uri=uri, actor_uri=owner.uri, published=row.published, updated=updated,
+            participant_count=await _participant_count(conn, row.id),
+        )
+        await conn.execute(
+            update(objects).where(objects.c.id == row.id).values(
+                source=data.get("content"), raw=orjson.dumps(built.obj).decode(), updated=updated, **built.columns
+            )
+        )
+        followers_url = f"{owner.uri}/followers"
+        doc = new_activity(inst, "Update", owner, built.announce, to=[vocab.PUBLIC], cc=[followers_url], published=updated)
+        inboxes = await follower_inboxes(conn, owner.id)
+        await emit(inst, conn, owner, doc, inboxes, public=True)
+    return Published(uri, doc["id"], len(inboxes), kind)
 
 
 async def delete_object(inst: Instance, uri: str) -> Published:
     """Delete a local object: tombstone it (its URL answers 410) and tell the followers."""
     now = inst.clock()
     async with inst.engine.begin() as conn:
-        row: Row[Any] | None = (
-            await conn.execute(select(objects).where(objects.c.uri == uri, objects.c.local.is_(True)))
-        ).first()
-        if row is None or row.deleted_at is not None:
-            raise ContentError({"url": f"no published object at {uri}"})
-        owner = (await conn.execute(select(actors).where(actors.c.id == row.actor_id))).one()
+        row, owner = await _local_object(conn, uri)
         await conn.execute(update(objects).where(objects.c.id == row.id).values(deleted_at=now))
         followers_url = f"{owner.uri}/followers"
         doc = new_activity(
-            inst, "Delete", owner, {"id": uri, "type": "Tombstone"}, to=[vocab.PUBLIC], cc=[followers_url]
+            inst, "Delete", owner, {"id": uri, "type": "Tombstone", "formerType": row.type},
+            to=[vocab.PUBLIC], cc=[followers_url],
         )
         inboxes = await follower_inboxes(conn, owner.id)
         await emit(inst, conn, owner, doc, inboxes, public=False)
-    return Published(uri, doc["id"], len(inboxes))
+    return Published(uri, doc["id"], len(inboxes), row.kind or "note")
+
+
+async def _participant_count(conn: AsyncConnection, object_id: int) -> int:
+    return int(
+        (
+            await conn.execute(
+                select(func.count()).select_from(participants).where(
+                    participants.c.object_id == object_id, participants.c.state == ParticipantState.ACCEPTED.value
+                )
+            )
+        ).scalar_one()
+    )
+
+
+async def object_to_ap(inst: Instance, conn: AsyncConnection, row: Row[Any]) -> dict[str, Any]:
+    """A local object as served at its id: events carry their current participant count."""
+    doc: dict[str, Any] = orjson.loads(row.raw)
+    if row.kind == "event":
+        count = await _participant_count(conn, row.id)
+        doc["participantCount"] = count
+        if row.capacity is not None:
+            doc["remainingAttendeeCapacity"] = max(row.capacity - count, 0)
+    return {"@context": vocab.CONTEXT, **doc}
+
+
+def announce_page_to_ap(inst: Instance, row: Row[Any]) -> dict[str, Any]:
+    """The Page that announced a venue, rebuilt from the stored Place (served at ``{id}/announce``)."""
+    venue = wire.venue_from_ap(orjson.loads(row.raw))
+    owner_followers = f"{venue.actor_id}/followers"
+    return wire.venue_announcement_page(venue, page_id=f"{row.uri}/announce", followers=owner_followers, tag_href=_tag_href(inst))

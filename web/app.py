@@ -15,7 +15,7 @@ from actors.instance import Instance
 from actors.settings import Settings
 from fedi.fetch import Resolver
 from inbox.receive import Receiver
-from web import federation, pages, wellknown
+from web import api, federation, pages, wellknown
 from web.errors import exception_handlers
 from web.workers import run_workers
 
@@ -54,6 +54,7 @@ def create_app(
         *wellknown.routes,
         *federation.routes,
         *pages.routes,
+        *api.routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
     app.state.settings = settings

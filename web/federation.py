@@ -7,11 +7,13 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from actors.instance import INSTANCE_ACTOR_USERNAME, Instance
 from actors.local import actor_doc_bytes, get_local_actor
+from actors.media import get_media
+from actors.publishing import announce_page_to_ap, object_to_ap
 from actors.models import FollowState, activities, actors, follows, objects
 from fedi import vocab
 from web.errors import error_response
@@ -157,11 +159,40 @@ async def object_view(request: Request) -> Response:
             return ap_response(vocab.tombstone(uri, row.type, row.deleted_at), status=410)
         return error_response(request, 410, "this was deleted")
     if wants_activity_json(request):
-        doc = orjson.loads(row.raw)
-        return ap_response({"@context": vocab.CONTEXT, **doc})
+        async with inst.engine.connect() as conn:
+            return ap_response(await object_to_ap(inst, conn, row))
     from web.pages import object_page
 
     return await object_page(request, row)
+
+
+async def announce_view(request: Request) -> Response:
+    """The Page through which a venue was announced; people are sent to the venue itself."""
+    inst = _inst(request)
+    uri = inst.object_uri(request.path_params["token"])
+    async with inst.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(objects).where(objects.c.uri == uri, objects.c.local.is_(True), objects.c.kind == "venue")
+            )
+        ).first()
+    if row is None:
+        return error_response(request, 404, "no such announcement")
+    if row.deleted_at is not None:
+        return ap_response(vocab.tombstone(f"{uri}/announce", "Page", row.deleted_at), status=410)
+    if not wants_activity_json(request):
+        return RedirectResponse(uri, status_code=303)
+    return ap_response(announce_page_to_ap(inst, row))
+
+
+async def media_view(request: Request) -> Response:
+    inst = _inst(request)
+    token = request.path_params["name"].split(".", 1)[0]
+    found = await get_media(inst, token)
+    if found is None or not found[0].is_file():
+        return error_response(request, 404, "no such image")
+    path, media_type = found
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
 async def activity_view(request: Request) -> Response:
@@ -240,5 +271,7 @@ routes = [
     Route("/c/{slug}/followers", followers),
     Route("/c/{slug}/following", following),
     Route("/o/{token}", object_view),
+    Route("/o/{token}/announce", announce_view),
+    Route("/media/{name}", media_view),
     Route("/a/{token}", activity_view),
 ]
