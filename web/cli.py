@@ -137,15 +137,142 @@ def _read_json(path: str) -> Any:
         raise CliError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
 
 
+def _file_refs(body: Any, base: Path) -> list[tuple[dict[str, Any], Path]]:
+    """Image entries written as {"file": "cover.jpg", "alt": ...} (paths relative to the JSON file)."""
+    if not isinstance(body, dict):
+        return []
+    entries = [body.get("image")] if isinstance(body.get("image"), dict) else []
+    entries += [i for i in body.get("images", []) if isinstance(i, dict)] if isinstance(body.get("images"), list) else []
+    refs = []
+    for entry in entries:
+        if isinstance(entry.get("file"), str):
+            path = Path(entry["file"]) if Path(entry["file"]).is_absolute() else base / entry["file"]
+            if not path.is_file():
+                raise CliError(f"image file {entry['file']} not found (paths are relative to the JSON file)")
+            refs.append((entry, path))
+    return refs
+
+
+async def _attach_files(inst: Instance, slug: str, body: Any, base: Path) -> None:
+    """Validate first with placeholders, then store the images: invalid content stores nothing."""
+    from actors.local import get_local_actor
+    from actors.media import MediaError, store_image
+    from actors.validation import validate
+
+    refs = _file_refs(body, base)
+    if not refs:
+        return
+    for entry, _path in refs:
+        entry["media"] = "pending-upload"
+        entry.pop("file")
+    validate(body, inst.clock())
+    async with inst.engine.connect() as conn:
+        actor = await get_local_actor(conn, slug)
+    if actor is None:
+        raise CommunityError(f"no community {slug!r} on this instance")
+    for entry, path in refs:
+        try:
+            stored = await store_image(inst, actor.id, path.read_bytes(), str(entry.get("alt", "")))
+        except MediaError as exc:
+            raise CliError(f"{path}: {exc}") from exc
+        entry["media"] = stored.token
+
+
 async def cmd_publish(args: argparse.Namespace) -> int:
     from actors.publishing import publish
 
     body = _read_json(args.file)
 
     async def run(inst: Instance) -> int:
+        await _attach_files(inst, args.slug, body, Path(args.file).parent)
         result = await publish(inst, args.slug, body)
-        print(f"queued for {result.recipients} inbox(es)")
+        print(f"published {result.kind}; queued for {result.recipients} inbox(es)")
         print(result.uri)
+        return 0
+
+    return await _with_instance(args, run)
+
+
+async def _owner_of(inst: Instance, uri: str) -> str:
+    from sqlalchemy import select
+
+    from actors.models import actors, objects
+
+    async with inst.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(actors.c.username)
+                .select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
+                .where(objects.c.uri == uri, objects.c.local.is_(True))
+            )
+        ).first()
+    if row is None:
+        raise CliError(f"no object published from this instance at {uri}")
+    return str(row.username)
+
+
+async def cmd_update(args: argparse.Namespace) -> int:
+    from actors.publishing import update_object
+
+    body = _read_json(args.file)
+
+    async def run(inst: Instance) -> int:
+        slug = await _owner_of(inst, args.url)
+        await _attach_files(inst, slug, body, Path(args.file).parent)
+        result = await update_object(inst, args.url, body)
+        print(f"updated {result.kind}; queued for {result.recipients} inbox(es)")
+        print(result.uri)
+        return 0
+
+    return await _with_instance(args, run)
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    import getpass
+
+    if args.no_password:
+        return None
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise CliError("no terminal to ask for a password: use --password-stdin (or --no-password for API tokens only)")
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise CliError("the two passwords differ")
+    return first
+
+
+async def cmd_account(args: argparse.Namespace) -> int:
+    from actors.accounts import AccountError, add_membership, create_account
+    from actors.models import Role
+
+    async def run(inst: Instance) -> int:
+        try:
+            if args.account_cmd == "create":
+                password = _read_password(args)
+                await create_account(inst, args.name, password, community=args.community, role=Role(args.role), is_admin=args.admin)
+                where = f" ({args.role} of {args.community})" if args.community else ""
+                print(f"created account {args.name.lower()}{where}")
+            else:
+                await add_membership(inst, args.name, args.community, Role(args.role))
+                print(f"{args.name.lower()} is now {args.role} of {args.community}")
+        except AccountError as exc:
+            raise CliError(str(exc)) from exc
+        return 0
+
+    return await _with_instance(args, run)
+
+
+async def cmd_token(args: argparse.Namespace) -> int:
+    from actors.accounts import AccountError, create_token
+
+    async def run(inst: Instance) -> int:
+        try:
+            token = await create_token(inst, args.account, args.label or "")
+        except AccountError as exc:
+            raise CliError(str(exc)) from exc
+        print("API token (shown once; only its hash is stored):", file=sys.stderr)
+        print(token)
         return 0
 
     return await _with_instance(args, run)
@@ -303,6 +430,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("slug")
     s.add_argument("file", metavar="FILE.json")
     s.set_defaults(run=cmd_publish)
+
+    s = sub.add_parser("update", parents=[common], help="replace a published object's content (sends Update)")
+    s.add_argument("url", help="the URL `yinhu publish` printed")
+    s.add_argument("file", metavar="FILE.json")
+    s.set_defaults(run=cmd_update)
+
+    s = sub.add_parser("account", parents=[common], help="organiser accounts for the web dashboard and the API")
+    asub = s.add_subparsers(dest="account_cmd", required=True, metavar="ACTION")
+    a = asub.add_parser("create", parents=[common], help="create an account (asks for a password)")
+    a.add_argument("name")
+    a.add_argument("--community", metavar="SLUG", help="community the account organises")
+    a.add_argument("--role", default="owner", choices=["owner", "moderator"])
+    a.add_argument("--admin", action="store_true", help="instance administrator (all communities)")
+    a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    a.add_argument("--no-password", action="store_true", help="no web login; API tokens only")
+    a = asub.add_parser("grant", parents=[common], help="give an existing account a role in a community")
+    a.add_argument("name")
+    a.add_argument("--community", metavar="SLUG", required=True)
+    a.add_argument("--role", default="moderator", choices=["owner", "moderator"])
+    s.set_defaults(run=cmd_account)
+
+    s = sub.add_parser("token", parents=[common], help="API tokens")
+    tsub = s.add_subparsers(dest="token_cmd", required=True, metavar="ACTION")
+    t = tsub.add_parser("create", parents=[common], help="create an API token for an account (printed once)")
+    t.add_argument("account")
+    t.add_argument("--label", help="what the token is for")
+    s.set_defaults(run=cmd_token)
 
     s = sub.add_parser("delete", parents=[common], help="delete a published object by its URL")
     s.add_argument("url")
