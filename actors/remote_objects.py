@@ -13,11 +13,12 @@ from sqlalchemy.engine import Row
 from actors.instance import Instance
 from actors.models import objects
 from actors.text import sanitize_html
+from fedi import content as wire
 from fedi import vocab
 
 __all__ = ["STORED_TYPES", "OriginError", "store_remote_object", "delete_remote_object", "parse_time"]
 
-STORED_TYPES = frozenset({"Note", "Article", "Page", "Event", "Place", "Question"})
+STORED_TYPES = frozenset({"Note", "Article", "Page", "Event", "Place", "Question", "Proposal"})
 
 
 class OriginError(Exception):
@@ -49,17 +50,80 @@ def _content(obj: dict[str, Any]) -> tuple[str, str | None]:
     return sanitize_html(content if isinstance(content, str) else ""), language
 
 
+def _place_columns(place: wire.PlaceData | str | None) -> dict[str, Any]:
+    if place is None:
+        return {}
+    if isinstance(place, str):
+        return {"place_name": place}
+    return {
+        "place_name": place.name or None,
+        "address": wire.address_text(place.address),
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+    }
+
+
+def _tags(tags: list[str]) -> str | None:
+    return " ".join(t.lower() for t in tags) or None
+
+
+def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The object to store (a venue Page is stored as its Place) and its typed columns.
+
+    What cannot be parsed as an event, listing or venue is kept as a plain note-like object:
+    the raw JSON is always stored, so nothing a peer sent is lost.
+    """
+    type_ = obj.get("type")
+    try:
+        if type_ == "Event":
+            e = wire.event_from_ap(obj)
+            return obj, {
+                "kind": "event", "name": e.name, "start_time": e.start, "end_time": e.end, "timezone": e.timezone,
+                **_place_columns(e.place), "category": e.category, "tags": _tags(e.tags), "capacity": e.capacity,
+                "join_mode": e.join_mode, "status": e.status, "url": e.url,
+            }
+        if type_ == "Place" or (type_ == "Page" and isinstance(obj.get("location"), dict)
+                                and obj["location"].get("type") == "Place" and obj["location"].get("id")):
+            place = obj if type_ == "Place" else obj["location"]
+            v = wire.venue_from_ap(place if type_ == "Place" else obj)
+            return place, {
+                "kind": "venue", "name": v.name, "address": wire.address_text(v.address), "latitude": v.latitude,
+                "longitude": v.longitude, "capacity": v.capacity, "amenities": " ".join(v.amenities) or None,
+                "price_amount": v.price.amount if v.price else None, "currency": v.price.currency if v.price else None,
+                "price_mode": "amount" if v.price else ("free" if v.free else "negotiable"),
+                "tags": _tags(v.tags), "place_name": v.part_of, "url": v.url,
+            }
+        if type_ in ("Note", "Proposal"):
+            listing = wire.listing_from_ap(obj)
+            if listing is not None:
+                return obj, {
+                    "kind": "listing", "name": listing.title, "listing_kind": listing.kind, "purpose": listing.purpose,
+                    "price_amount": listing.price.amount if listing.price else None,
+                    "currency": listing.price.currency if listing.price else None, "price_mode": listing.price_mode,
+                    "condition": listing.condition, "status": listing.status, "expires_at": listing.expires,
+                    "tags": _tags(listing.tags), **_place_columns(listing.area), "url": listing.url,
+                }
+    except wire.ContentParseError:
+        pass
+    name = obj.get("name") if isinstance(obj.get("name"), str) else None
+    url = vocab.first_str(obj.get("url"))
+    return obj, {"kind": "note", "name": name, "url": url}
+
+
 async def store_remote_object(inst: Instance, author: Row[Any], obj: dict[str, Any], *, update_only: bool = False) -> str:
     """Create or update a remote object. Only its author, on its own origin, may do either;
     an update applies only when it is newer than what we hold. Returns what happened."""
+    obj, columns = columns_from_ap(obj)
     uri = obj.get("id")
     if not isinstance(uri, str):
         raise OriginError("object without an id")
     if _host(uri) != _host(author.uri):
         raise OriginError(f"{author.uri} cannot publish {uri}: another origin")
+    # Same origin, not the same actor: Mobilizon attributes a group's event to the group while
+    # a member's Person sends it. What matters for trust is the origin (as Mastodon checks).
     attributed = vocab.get_id(obj.get("attributedTo"))
-    if attributed is not None and attributed != author.uri:
-        raise OriginError(f"{uri} is attributed to {attributed}, not to {author.uri}")
+    if attributed is not None and _host(attributed) != _host(author.uri):
+        raise OriginError(f"{uri} is attributed to {attributed}, on another origin than {author.uri}")
     content, language = _content(obj)
     published = parse_time(obj.get("published")) or inst.clock()
     updated = parse_time(obj.get("updated"))
@@ -69,6 +133,7 @@ async def store_remote_object(inst: Instance, author: Row[Any], obj: dict[str, A
         "language": language,
         "raw": orjson.dumps(obj).decode(),
         "updated": updated,
+        **columns,
     }
     async with inst.engine.begin() as conn:
         row = (await conn.execute(select(objects.c.id, objects.c.actor_id, objects.c.updated, objects.c.deleted_at).where(objects.c.uri == uri))).first()

@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .vocab import CONTEXT, PUBLIC, as_list, first_str, get_id, isoformat
 
 __all__ = [
+    "address_text",
     "AMENITIES",
     "CATEGORIES",
     "DEFAULT_TIMEZONE",
@@ -450,6 +451,11 @@ def _postal_address_doc(addr: PostalAddressData | str) -> dict[str, Any] | str:
         if value:
             doc[key] = value
     return doc
+
+
+def address_text(addr: PostalAddressData | str | None) -> str | None:
+    """An address as one line of text, whichever shape it came in."""
+    return _address_text(addr)
 
 
 def _address_text(addr: PostalAddressData | str | None) -> str | None:

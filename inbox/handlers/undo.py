@@ -1,11 +1,25 @@
-"""Undo(Follow) removes the follow; other Undos are recorded as ignored."""
+"""Undo(Follow) removes the follow, Undo(Join) leaves an event; other Undos are ignored."""
 
 from __future__ import annotations
 
 from actors.follows import remove_follow
 from actors.remote import get_actor
+from actors.rsvp import handle_leave
 from fedi import vocab
 from inbox.dispatch import Context, Outcome, register
+
+
+@register("Undo", "Join")
+async def on_undo_join(ctx: Context) -> Outcome:
+    obj = ctx.object
+    assert isinstance(obj, dict)
+    if vocab.get_id(obj.get("actor")) not in (None, ctx.signer):
+        return Outcome.ignored("Undo of someone else's Join")
+    event = vocab.get_id(obj.get("object"))
+    if not event or not ctx.inst.is_local_uri(event):
+        return Outcome.ignored("Undo(Join) of an event not here")
+    who = await get_actor(ctx.inst, ctx.signer)
+    return Outcome.done(await handle_leave(ctx.inst, who, event))
 
 
 @register("Undo", "Follow")

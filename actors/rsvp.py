@@ -1,0 +1,166 @@
+"""RSVP over ActivityPub (FEP-8a8e, Mobilizon): Join / Leave for local events.
+
+Free events answer Accept until the capacity is reached, then Reject; restricted events keep
+the request pending for the organiser; events without RSVP (join mode none or external)
+answer Ignore, as FEP-8a8e asks of servers that do not take participation here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from actors.instance import Instance
+from actors.models import ParticipantState, actors, objects, participants
+from actors.sending import emit, new_activity
+
+__all__ = ["RsvpError", "handle_join", "handle_leave", "decide_participant", "list_participants", "event_counts"]
+
+
+class RsvpError(Exception):
+    """An RSVP operation cannot be done; the message is for the user."""
+
+
+def _join_object(join: dict[str, Any]) -> dict[str, Any]:
+    return {k: join[k] for k in ("id", "type", "actor", "object") if k in join}
+
+
+async def _event(conn: AsyncConnection, uri: str) -> Row[Any] | None:
+    return (
+        await conn.execute(
+            select(objects).where(
+                objects.c.uri == uri, objects.c.local.is_(True), objects.c.kind == "event", objects.c.deleted_at.is_(None)
+            )
+        )
+    ).first()
+
+
+async def _accepted(conn: AsyncConnection, event_id: int) -> int:
+    return int(
+        (
+            await conn.execute(
+                select(func.count()).select_from(participants).where(
+                    participants.c.object_id == event_id, participants.c.state == ParticipantState.ACCEPTED.value
+                )
+            )
+        ).scalar_one()
+    )
+
+
+async def _answer(inst: Instance, conn: AsyncConnection, event: Row[Any], who: Row[Any], join: dict[str, Any], type_: str) -> None:
+    organiser = (await conn.execute(select(actors).where(actors.c.id == event.actor_id))).one()
+    doc = new_activity(inst, type_, organiser, _join_object(join), to=[who.uri])
+    await emit(inst, conn, organiser, doc, [who.inbox or who.shared_inbox])
+
+
+async def _set(conn: AsyncConnection, inst: Instance, event_id: int, who_id: int, join_uri: str, state: ParticipantState, message: str | None) -> None:
+    now = inst.clock()
+    existing = (
+        await conn.execute(select(participants.c.id).where(participants.c.object_id == event_id, participants.c.actor_id == who_id))
+    ).first()
+    if existing:
+        await conn.execute(
+            update(participants).where(participants.c.id == existing.id).values(state=state.value, join_uri=join_uri, updated_at=now)
+        )
+    else:
+        await conn.execute(
+            insert(participants).values(
+                object_id=event_id, actor_id=who_id, join_uri=join_uri, state=state.value,
+                message=message, created_at=now, updated_at=now,
+            )
+        )
+
+
+async def handle_join(inst: Instance, who: Row[Any], join: dict[str, Any], event_uri: str) -> str:
+    """Answer a Join; returns what was done (for the inbox row)."""
+    message = join.get("participationMessage") if isinstance(join.get("participationMessage"), str) else None
+    async with inst.engine.begin() as conn:
+        event = await _event(conn, event_uri)
+        if event is None:
+            return "ignored: no such event here"
+        mode = event.join_mode or "free"
+        if mode in ("none", "external"):
+            await _answer(inst, conn, event, who, join, "Ignore")
+            return f"Ignore: join mode {mode}"
+        current = (
+            await conn.execute(
+                select(participants.c.state).where(participants.c.object_id == event.id, participants.c.actor_id == who.id)
+            )
+        ).first()
+        if current is not None and current.state == ParticipantState.ACCEPTED.value:
+            await _answer(inst, conn, event, who, join, "Accept")  # a repeated Join: answer again
+            return "Accept: already participating"
+        if event.status == "cancelled" or mode == "invite":
+            await _answer(inst, conn, event, who, join, "Reject")
+            return f"Reject: {'cancelled' if event.status == 'cancelled' else 'invite only'}"
+        if mode == "restricted":
+            await _set(conn, inst, event.id, who.id, join["id"], ParticipantState.PENDING, message)
+            return "pending: the organiser decides"
+        if event.capacity is not None and await _accepted(conn, event.id) >= event.capacity:
+            await _set(conn, inst, event.id, who.id, join["id"], ParticipantState.REJECTED, message)
+            await _answer(inst, conn, event, who, join, "Reject")
+            return "Reject: full"
+        await _set(conn, inst, event.id, who.id, join["id"], ParticipantState.ACCEPTED, message)
+        await _answer(inst, conn, event, who, join, "Accept")
+        return "Accept"
+
+
+async def handle_leave(inst: Instance, who: Row[Any], event_uri: str) -> str:
+    async with inst.engine.begin() as conn:
+        event = await _event(conn, event_uri)
+        if event is None:
+            return "ignored: no such event here"
+        res = await conn.execute(
+            delete(participants).where(participants.c.object_id == event.id, participants.c.actor_id == who.id)
+        )
+        return "left" if res.rowcount else "ignored: was not participating"
+
+
+async def decide_participant(inst: Instance, event_uri: str, actor_uri: str, *, approve: bool) -> ParticipantState:
+    """The organiser accepts or rejects a pending (or removes an accepted) participant."""
+    async with inst.engine.begin() as conn:
+        event = await _event(conn, event_uri)
+        if event is None:
+            raise RsvpError(f"no event at {event_uri}")
+        row = (
+            await conn.execute(
+                select(participants.c.join_uri, participants.c.state, actors)
+                .select_from(participants.join(actors, actors.c.id == participants.c.actor_id))
+                .where(participants.c.object_id == event.id, actors.c.uri == actor_uri)
+            )
+        ).first()
+        if row is None:
+            raise RsvpError(f"{actor_uri} has not asked to join")
+        if approve and event.capacity is not None and row.state != ParticipantState.ACCEPTED.value:
+            if await _accepted(conn, event.id) >= event.capacity:
+                raise RsvpError(f"the event is full ({event.capacity} places)")
+        state = ParticipantState.ACCEPTED if approve else ParticipantState.REJECTED
+        await _set(conn, inst, event.id, row.id, row.join_uri, state, None)
+        join = {"id": row.join_uri, "type": "Join", "actor": actor_uri, "object": event_uri}
+        await _answer(inst, conn, event, row, join, "Accept" if approve else "Reject")
+        return state
+
+
+async def list_participants(inst: Instance, event_uri: str) -> list[Row[Any]]:
+    async with inst.engine.connect() as conn:
+        event = await _event(conn, event_uri)
+        if event is None:
+            raise RsvpError(f"no event at {event_uri}")
+        return list(
+            await conn.execute(
+                select(actors.c.uri, actors.c.username, actors.c.domain, actors.c.name, participants.c.state,
+                       participants.c.message, participants.c.created_at)
+                .select_from(participants.join(actors, actors.c.id == participants.c.actor_id))
+                .where(participants.c.object_id == event.id)
+                .order_by(participants.c.created_at)
+            )
+        )
+
+
+async def event_counts(conn: AsyncConnection, event_id: int, capacity: int | None) -> tuple[int, int | None]:
+    """(participants accepted, places left or None when unlimited)."""
+    count = await _accepted(conn, event_id)
+    return count, (None if capacity is None else max(capacity - count, 0))
