@@ -15,8 +15,9 @@ from actors.instance import Instance
 from actors.settings import Settings
 from fedi.fetch import Resolver
 from inbox.receive import Receiver
-from web import api, federation, pages, wellknown
+from web import api, dashboard, federation, pages, wellknown
 from web.errors import exception_handlers
+from web.sessions import session_middleware
 from web.workers import run_workers
 
 __all__ = ["create_app"]
@@ -55,7 +56,11 @@ def create_app(
         *federation.routes,
         *pages.routes,
         *api.routes,
+        *dashboard.routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers=exception_handlers,
+        middleware=[session_middleware(settings)],
+    )
     app.state.settings = settings
     return app
