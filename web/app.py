@@ -53,8 +53,8 @@ def create_app(
 
     routes = [
         *wellknown.routes,
+        *pages.routes,  # before federation: /o/{token}.ics must win over /o/{token}
         *federation.routes,
-        *pages.routes,
         *api.routes,
         *dashboard.routes,
     ]

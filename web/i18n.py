@@ -21,7 +21,12 @@ LOCALES = Path(__file__).parent / "locales"
 
 @lru_cache(maxsize=None)
 def catalog(lang: str) -> dict[str, str]:
-    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    """``{lang}.json`` merged with every ``{lang}.<part>.json`` (one part per area of the UI)."""
+    merged: dict[str, str] = {}
+    for path in sorted(LOCALES.glob(f"{lang}*.json")):
+        if path.name == f"{lang}.json" or path.name.startswith(f"{lang}."):
+            merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
 
 
 def pick_language(request: Request) -> str:

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from actors.instance import Instance
 from actors.local import get_local_actor, list_communities
 from actors.models import FollowState, actors, follows, objects
+from actors.publishing import object_to_ap
+from actors.rsvp import event_counts
 from actors.text import render_plain
+from fedi import content as wire
+from web.ics import ICS_TYPE, calendar_bytes
 from web.i18n import pick_language, translator
 
 __all__ = ["routes", "render", "render_error", "community_page", "object_page"]
@@ -78,11 +87,94 @@ async def community_page(request: Request, slug: str) -> Response:
     )
 
 
+def _local_time(moment: datetime, zone: str) -> datetime:
+    try:
+        return moment.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return moment
+
+
+def event_when(e: wire.EventData, lang: str) -> str:
+    start = _local_time(e.start, e.timezone)
+    end = _local_time(e.end, e.timezone) if e.end else None
+    _ = translator(lang)
+    day = _(f"day.{start.strftime('%A')}")
+    if lang == "zh-CN":
+        text = f"{start.year}年{start.month}月{start.day}日（{day}）{start:%H:%M}"
+    else:
+        text = f"{day}, {start:%d %b %Y %H:%M}"
+    if end is not None:
+        text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {end:%Y-%m-%d %H:%M}"
+    return text
+
+
+def _hours(v: wire.VenueData, lang: str) -> list[str]:
+    if isinstance(v.opening_hours, str):
+        return [v.opening_hours] if v.opening_hours else []
+    _ = translator(lang)
+    sep = "、" if lang == "zh-CN" else ", "
+    return [f"{sep.join(_(f'day.{d}') for d in h.days)} {h.opens}–{h.closes}" for h in v.opening_hours]
+
+
+def _price_text(price: wire.PriceData | None) -> str:
+    if price is None:
+        return ""
+    symbol = {"CNY": "¥", "HKD": "HK$", "USD": "$", "EUR": "€", "JPY": "¥", "TWD": "NT$"}.get(price.currency, price.currency + " ")
+    amount = f"{price.amount:.2f}".rstrip("0").rstrip(".")
+    return f"{symbol}{amount}"
+
+
 async def object_page(request: Request, row: Row[Any]) -> Response:
+    """The page people see for an object: an event, listing or venue gets its own layout."""
     inst = _inst(request)
+    lang = pick_language(request)
     async with inst.engine.connect() as conn:
         author = (await conn.execute(select(actors).where(actors.c.id == row.actor_id))).one()
+        doc = await object_to_ap(inst, conn, row) if row.local else orjson.loads(row.raw)
+        counts = await event_counts(conn, row.id, row.capacity) if row.kind == "event" else (0, None)
+    try:
+        if row.kind == "event":
+            e = wire.event_from_ap(doc)
+            return render(
+                request, "event.html", o=row, e=e, author=author, when=event_when(e, lang),
+                place_address=wire.address_text(e.place.address) if e.place else None,
+                count=counts[0], left=counts[1], ics_url=f"{row.uri}.ics",
+            )
+        if row.kind == "listing":
+            listing = wire.listing_from_ap(doc)
+            if listing is not None:
+                area = listing.area if isinstance(listing.area, str) else (
+                    listing.area.name or wire.address_text(listing.area.address) if listing.area else None)
+                expires = _local_time(listing.expires, "Asia/Shanghai").strftime("%Y-%m-%d %H:%M") if listing.expires else None
+                return render(
+                    request, "listing.html", o=row, l=listing, author=author, area=area, expires=expires,
+                    price_text=_price_text(listing.price), description=row.content,
+                )
+        if row.kind == "venue":
+            v = wire.venue_from_ap(doc)
+            labels = [wire.AMENITIES.get(a, {}).get(lang, a) for a in v.amenities]
+            return render(
+                request, "venue.html", o=row, v=v, author=author, address=wire.address_text(v.address) or "",
+                amenities=labels, hours=_hours(v, lang), price_text=_price_text(v.price),
+            )
+    except wire.ContentParseError:
+        pass  # shown as a plain post below: what was stored is still readable
     return render(request, "object.html", o=row, author=author)
+
+
+async def event_ics(request: Request) -> Response:
+    inst = _inst(request)
+    uri = inst.object_uri(request.path_params["token"])
+    async with inst.engine.connect() as conn:
+        row = (
+            await conn.execute(select(objects).where(objects.c.uri == uri, objects.c.kind == "event"))
+        ).first()
+        if row is None or row.deleted_at is not None:
+            return render_error(request, 404 if row is None else 410, "no such event")
+        doc = await object_to_ap(inst, conn, row) if row.local else orjson.loads(row.raw)
+    event = wire.event_from_ap(doc)
+    body = calendar_bytes([event], name=event.name, now=inst.clock())
+    return Response(body, media_type=ICS_TYPE, headers={"Content-Disposition": f'inline; filename="{request.path_params["token"]}.ics"'})
 
 
 async def healthz(request: Request) -> Response:
@@ -90,6 +182,8 @@ async def healthz(request: Request) -> Response:
 
 
 routes = [
+    Route("/o/{token}.ics", event_ics),
+    Mount("/static", app=StaticFiles(packages=[("web", "static")]), name="static"),
     Route("/", home),
     Route("/healthz", healthz),
 ]
