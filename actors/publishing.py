@@ -150,6 +150,10 @@ def _build(
     body_html = _content_html(inst, data.get("content") or "")
     common = {"kind": kind, "url": uri, "language": data.get("language"), "content": body_html}
     tags = list(data.get("tags") or [])
+    if kind != "note":
+        # Hashtags written in the description are linked in it; they belong in ``tag`` too, or
+        # Mastodon shows a link that no hashtag timeline knows about.
+        tags = list(dict.fromkeys([*tags, *(t.lower() for t in extract_hashtags(data.get("content") or ""))]))
     if kind == "note":
         tags = list(dict.fromkeys([*extract_hashtags(data["content"]), *tags]))
         obj = vocab.note(
