@@ -6,6 +6,7 @@ starting ``yinhu: error:``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 from pathlib import Path
@@ -15,7 +16,9 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-COMMANDS = [
+# The commands of issue 2; every other command the parser knows is added below, so a new
+# command gets its --help checked without touching this file.
+REQUIRED_COMMANDS = [
     [],
     ["init"],
     ["migrate"],
@@ -32,6 +35,24 @@ COMMANDS = [
 ]
 
 
+def parser_commands() -> list[list[str]]:
+    """Every (sub)command path of ``yinhu``'s argparse tree."""
+    from web.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> list[list[str]]:
+        found = [path]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found.extend(walk(sub, [*path, name]))
+        return found
+
+    return walk(build_parser(), [])
+
+
+COMMANDS = REQUIRED_COMMANDS + [c for c in parser_commands() if c not in REQUIRED_COMMANDS]
+
+
 def assert_one_line_error(proc: subprocess.CompletedProcess[str], *, code: int | None = None, needle: str = "") -> None:
     assert proc.returncode != 0, proc.stdout
     if code is not None:
@@ -40,6 +61,11 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], *, code: int |
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("yinhu: error:"), proc.stderr
     assert needle in lines[0], (needle, lines[0])
+
+
+def test_required_commands_exist() -> None:
+    known = parser_commands()
+    assert [c for c in REQUIRED_COMMANDS if c not in known] == []
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "yinhu")

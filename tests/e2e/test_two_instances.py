@@ -79,8 +79,15 @@ def test_follow_publish_delete_between_two_servers(make_instance: Callable[[str]
     assert rows == [(url, None)]
     stored = b.query("SELECT content, language FROM objects WHERE uri = ?", (url,))
     assert "本周六下午两点" in stored[0][0] and stored[0][1] == "zh"
-    assert b.query("SELECT state FROM inbox_items WHERE activity_type = 'Create'") == [("done",)]
-    assert a.query("SELECT state, last_status FROM deliveries ORDER BY id") == [("sent", 202), ("sent", 202)]
+    # The inbox item is marked done, and A records its deliveries, just after; poll for both.
+    poll(
+        lambda: b.query("SELECT state FROM inbox_items WHERE activity_type = 'Create'") == [("done",)],
+        "B's inbox worker to mark the Create done",
+    )
+    poll(
+        lambda: a.query("SELECT state, last_status FROM deliveries ORDER BY id") == [("sent", 202), ("sent", 202)],
+        "A to record the Accept and the Create as delivered",
+    )
 
     # Delete propagates: A's URL answers 410, B tombstones its copy.
     out = a.cli("delete", url)
