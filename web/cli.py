@@ -342,6 +342,29 @@ async def cmd_following(args: argparse.Namespace) -> int:
     return await _with_instance(args, run)
 
 
+async def cmd_participants(args: argparse.Namespace) -> int:
+    from actors.rsvp import RsvpError, decide_participant, list_participants
+
+    async def run(inst: Instance) -> int:
+        try:
+            if args.approve or args.reject:
+                actor = args.approve or args.reject
+                state = await decide_participant(inst, args.url, actor, approve=bool(args.approve))
+                print(f"{actor}: {state.value}")
+                return 0
+            rows = await list_participants(inst, args.url)
+        except RsvpError as exc:
+            raise CliError(str(exc)) from exc
+        if not rows:
+            print("no participants yet")
+        for r in rows:
+            note = f"\t{r.message}" if r.message else ""
+            print(f"{r.state}\t{r.uri}\t@{r.username}@{r.domain}\tsince {r.created_at:%Y-%m-%d %H:%M}{note}")
+        return 0
+
+    return await _with_instance(args, run)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -457,6 +480,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("account")
     t.add_argument("--label", help="what the token is for")
     s.set_defaults(run=cmd_token)
+
+    s = sub.add_parser("participants", parents=[common], help="list, accept or reject an event's participants")
+    s.add_argument("url", help="the event's URL")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--approve", metavar="ACTOR", help="accept a pending participant (actor URL)")
+    g.add_argument("--reject", metavar="ACTOR", help="reject a participant")
+    s.set_defaults(run=cmd_participants)
 
     s = sub.add_parser("delete", parents=[common], help="delete a published object by its URL")
     s.add_argument("url")
