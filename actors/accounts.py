@@ -18,15 +18,16 @@ from actors.local import get_local_actor
 from actors.models import Role, accounts, actors, memberships, tokens
 
 __all__ = [
-    "AccountError",
+    "MIN_PASSWORD",
     "Account",
-    "create_account",
+    "AccountError",
+    "account_for_token",
     "add_membership",
     "authenticate",
+    "create_account",
     "create_token",
-    "account_for_token",
+    "load_account",
     "revoke_token",
-    "MIN_PASSWORD",
 ]
 
 MIN_PASSWORD = 10
@@ -103,6 +104,11 @@ async def add_membership(inst: Instance, name: str, slug: str, role: Role) -> No
         if row is None:
             raise AccountError(f"no account {name!r}")
         await _add_membership(inst, conn, row.id, slug, role)
+
+
+async def load_account(inst: Instance, conn: Any, account_id: int) -> Account:
+    """An account with its roles, read on the given connection."""
+    return await _load(inst, conn, account_id)
 
 
 async def _load(inst: Instance, conn: Any, account_id: int) -> Account:

@@ -22,6 +22,7 @@ from actors.publishing import delete_object, publish, update_object
 from actors.validation import ContentError
 from web.negotiation import json_response
 from web.openapi import openapi_document
+from web.uploads import MB, BadForm, UploadTooLarge, read_capped_form
 
 __all__ = ["routes"]
 
@@ -133,15 +134,20 @@ async def upload(request: Request) -> Response:
     slug = request.path_params["slug"]
     if not account.can_publish(slug):
         return _error(403, f"{account.name} may not upload for {slug}")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_UPLOAD:
-        return _error(413, f"upload larger than {MAX_UPLOAD // 1048576} MB")
-    async with request.form(max_files=1, max_fields=5, max_part_size=MAX_UPLOAD) as form:
+    try:
+        form = await read_capped_form(request, limit=MAX_UPLOAD + MB, max_files=1, max_fields=5, max_part_size=MAX_UPLOAD)
+    except UploadTooLarge as exc:
+        return _error(413, str(exc))
+    except BadForm as exc:
+        return _error(400, f"malformed multipart body: {exc}")
+    try:
         file = form.get("file")
         alt = form.get("alt", "")
         if file is None or isinstance(file, str):
             return _error(422, "send the image as multipart/form-data field 'file'", fields={"file": "required"})
         data = await file.read()
+    finally:
+        await form.close()
     inst = _inst(request)
     async with inst.engine.connect() as conn:
         actor_id = (await conn.execute(select(actors.c.id).where(actors.c.username == slug, actors.c.local.is_(True)))).scalar_one()

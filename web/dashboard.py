@@ -19,11 +19,9 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.engine import Row
 from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Message
 
 from actors.accounts import Account, authenticate
 from actors.instance import Instance
@@ -48,11 +46,12 @@ from fedi.content import AMENITIES, CATEGORIES, event_from_ap, venue_from_ap
 from web.i18n import pick_language, translator
 from web.pages import render, render_error
 from web.sessions import csrf_ok, csrf_token, current_account, limiter, log_in, log_out
+from web.uploads import MB, BadForm, UploadTooLarge, read_capped_form
 
 __all__ = ["routes"]
 
 KINDS = ("event", "listing", "venue", "note")
-MB = 1024 * 1024
+
 MAX_PART = 11 * MB  # a little above the 10 MB image cap, so store_image gives the precise error
 PENDING = "pending-upload"
 TIMEZONES = (
@@ -349,35 +348,16 @@ async def _object_row(request: Request, community: Row[Any], token: str) -> Row[
         ).first()
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def _read_form(request: Request, kind: str) -> FormData | Response:
     """The submitted form, refusing bodies larger than the images it may carry allow."""
     _ = _t(request)
     limit = len(SLOTS[kind]) * MAX_PART + MB
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return render_error(request, 413, _("upload.too_large", mb=limit // MB))
-    received = 0
-
-    async def receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise _TooLarge
-        return message
-
-    capped = Request(request.scope, receive)
     try:
-        return await capped.form(max_files=len(SLOTS[kind]), max_fields=200, max_part_size=MAX_PART)
-    except _TooLarge:
+        return await read_capped_form(request, limit=limit, max_files=len(SLOTS[kind]), max_part_size=MAX_PART)
+    except UploadTooLarge:
         return render_error(request, 413, _("upload.too_large", mb=limit // MB))
-    except HTTPException as exc:  # a malformed multipart body, or too many files
-        return render_error(request, 400, _("upload.bad_form", reason=str(exc.detail)))
+    except BadForm as exc:
+        return render_error(request, 400, _("upload.bad_form", reason=str(exc)))
 
 
 # --- login ----------------------------------------------------------------------------------

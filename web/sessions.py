@@ -28,7 +28,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 
-from actors.accounts import Account, _load
+from actors.accounts import Account, load_account
 from actors.instance import Instance
 from actors.models import accounts
 from actors.settings import Settings
@@ -95,7 +95,7 @@ async def current_account(request: Request) -> Account | None:
         ):
             request.session.clear()
             return None
-        return await _load(inst, conn, account_id)
+        return await load_account(inst, conn, account_id)
 
 
 async def log_in(request: Request, account: Account) -> None:
