@@ -15,7 +15,7 @@ from actors.instance import Instance
 from actors.settings import Settings
 from fedi.fetch import Resolver
 from inbox.receive import Receiver
-from web import api, dashboard, federation, pages, wellknown
+from web import api, dashboard, feed, federation, pages, wellknown
 from web.errors import exception_handlers
 from web.sessions import session_middleware
 from web.workers import run_workers
@@ -56,6 +56,7 @@ def create_app(
         *pages.routes,  # before federation: /o/{token}.ics must win over /o/{token}
         *federation.routes,
         *api.routes,
+        *feed.routes,
         *dashboard.routes,
     ]
     app = Starlette(

@@ -1,0 +1,316 @@
+"""The shared feed: one filter object, one query, for the home page, lists, search, JSON, ICS
+and Atom alike — every door takes the same parameters and gives the same answer."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from actors import search
+from actors.models import actors, objects
+from actors.text import html_to_text
+
+__all__ = ["KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "query_feed", "haversine_km", "DISTRICT_TZ"]
+
+KINDS = ("event", "listing", "venue", "note")
+DISTRICT_TZ = ZoneInfo("Asia/Shanghai")  # "today" and "this weekend" as residents mean them
+MAX_LIMIT = 100
+EARTH_KM = 6371.0
+
+
+class FilterError(ValueError):
+    """A filter parameter is malformed; ``errors`` maps each parameter to what is wrong."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    kind: str | None = None
+    q: str = ""
+    category: str | None = None
+    tag: str | None = None
+    community: str | None = None  # an actor URI, or name@host, or a local slug
+    date_from: date | None = None  # "from"
+    date_to: date | None = None  # "to"
+    listing_kind: str | None = None
+    purpose: str | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    free: bool = False
+    near: tuple[float, float] | None = None
+    radius_km: float = 5.0
+    area: str | None = None
+    include_past: bool = False
+    include_closed: bool = False
+
+    @classmethod
+    def from_params(cls, params: Any) -> FeedFilter:
+        """Parse query parameters (a Mapping); unknown ones are ignored, bad ones are errors."""
+        errors: dict[str, str] = {}
+
+        def get(name: str) -> str | None:
+            value = params.get(name)
+            return value.strip() if isinstance(value, str) and value.strip() else None
+
+        kind = get("kind")
+        if kind is not None and kind not in KINDS:
+            errors["kind"] = f"one of {', '.join(KINDS)}"
+
+        def day(name: str) -> date | None:
+            raw = get(name)
+            if raw is None:
+                return None
+            try:
+                return date.fromisoformat(raw[:10])
+            except ValueError:
+                errors[name] = "a date such as 2026-12-06"
+                return None
+
+        def money(name: str) -> Decimal | None:
+            raw = get(name)
+            if raw is None:
+                return None
+            try:
+                value = Decimal(raw)
+            except InvalidOperation:
+                errors[name] = "a number"
+                return None
+            if not value.is_finite() or value < 0:
+                errors[name] = "a number of at least 0"
+                return None
+            return value
+
+        near = None
+        raw_near = get("near")
+        if raw_near is not None:
+            try:
+                lat_s, lon_s = raw_near.replace("，", ",").split(",")
+                lat, lon = float(lat_s), float(lon_s)
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise ValueError
+                near = (lat, lon)
+            except ValueError:
+                errors["near"] = "latitude,longitude such as 22.61,114.02"
+        radius = 5.0
+        raw_radius = get("radius")
+        if raw_radius is not None:
+            try:
+                radius = float(raw_radius)
+                if not 0 < radius <= 500:
+                    raise ValueError
+            except ValueError:
+                errors["radius"] = "kilometres between 0 and 500"
+        f = cls(
+            kind=kind if "kind" not in errors else None,
+            q=(get("q") or "")[:200],
+            category=get("category"),
+            tag=(get("tag") or "").lstrip("#").lower() or None,
+            community=get("community"),
+            date_from=day("from"),
+            date_to=day("to"),
+            listing_kind=get("listing_kind"),
+            purpose=get("purpose"),
+            price_min=money("price_min"),
+            price_max=money("price_max"),
+            free=get("free") in ("1", "true", "on", "yes"),
+            near=near,
+            radius_km=radius,
+            area=get("area"),
+            include_past=get("past") in ("1", "true", "on", "yes"),
+            include_closed=get("closed") in ("1", "true", "on", "yes"),
+        )
+        if f.date_from and f.date_to and f.date_to < f.date_from:
+            errors["to"] = "must not be before from"
+        if errors:
+            raise FilterError(errors)
+        return f
+
+    def to_params(self, **override: Any) -> dict[str, str]:
+        """The filter as URL parameters (only what is set), so a filtered view can be shared."""
+        f = replace(self, **override) if override else self
+        out: dict[str, str] = {}
+        simple = {"kind": f.kind, "q": f.q, "category": f.category, "tag": f.tag, "community": f.community,
+                  "listing_kind": f.listing_kind, "purpose": f.purpose, "area": f.area}
+        out.update({k: v for k, v in simple.items() if v})
+        if f.date_from:
+            out["from"] = f.date_from.isoformat()
+        if f.date_to:
+            out["to"] = f.date_to.isoformat()
+        for name in ("price_min", "price_max"):
+            value = getattr(f, name)
+            if value is not None:
+                out[name] = str(value)
+        if f.free:
+            out["free"] = "1"
+        if f.near:
+            out["near"] = f"{f.near[0]:.5f},{f.near[1]:.5f}"
+            out["radius"] = f"{f.radius_km:g}"
+        if f.include_past:
+            out["past"] = "1"
+        if f.include_closed:
+            out["closed"] = "1"
+        return out
+
+    def query_string(self, **override: Any) -> str:
+        return urlencode(self.to_params(**override))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.to_params())
+
+
+@dataclass
+class FeedItem:
+    row: Row[Any]
+    community_name: str
+    community_handle: str
+    community_uri: str
+    distance_km: float | None = None
+    title_html: str = ""
+    snippet_html: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.row.kind or "note"
+
+
+@dataclass
+class FeedPage:
+    items: list[FeedItem]
+    next_offset: int | None
+
+
+def _day_start(d: date) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=DISTRICT_TZ)
+
+
+def _community_cond(value: str) -> ColumnElement[bool]:
+    if value.startswith(("http://", "https://")):
+        return actors.c.uri == value
+    name, _, host = value.lstrip("@").partition("@")
+    if host:
+        return and_(actors.c.username == name, actors.c.domain == host.lower())
+    return and_(actors.c.username == name, actors.c.local.is_(True))
+
+
+def conditions(f: FeedFilter, now: datetime) -> list[ColumnElement[bool]]:
+    o = objects.c
+    conds: list[ColumnElement[bool]] = [o.deleted_at.is_(None), o.kind.is_not(None)]
+    if f.kind:
+        conds.append(o.kind == f.kind)
+    if f.category:
+        conds.append(o.category == f.category)
+    if f.tag:
+        # Tags are stored space-separated; pad both sides so a tag matches only whole.
+        conds.append((" " + func.coalesce(o.tags, "") + " ").contains(f" {f.tag} "))
+    if f.community:
+        conds.append(_community_cond(f.community))
+    if f.date_from or f.date_to or (f.kind == "event" and not f.include_past):
+        start = _day_start(f.date_from) if f.date_from else (None if f.include_past else now)
+        end = _day_start(f.date_to + timedelta(days=1)) if f.date_to else None
+        event_conds: list[ColumnElement[bool]] = [o.kind == "event"]
+        if start is not None:
+            event_conds.append(func.coalesce(o.end_time, o.start_time) >= start)
+        if end is not None:
+            event_conds.append(o.start_time < end)
+        conds.append(and_(*event_conds))
+    elif not f.include_past:
+        conds.append(or_(o.kind != "event", func.coalesce(o.end_time, o.start_time) >= now))
+    if f.listing_kind:
+        conds.append(o.listing_kind == f.listing_kind)
+    if f.purpose:
+        conds.append(o.purpose == f.purpose)
+    if f.free:
+        conds.append(o.price_mode == "free")
+    if f.price_min is not None:
+        conds.append(o.price_amount >= f.price_min)
+    if f.price_max is not None:
+        conds.append(or_(o.price_amount <= f.price_max, o.price_mode == "free"))
+    if not f.include_closed:
+        conds.append(or_(o.kind != "listing", and_(func.coalesce(o.status, "available") != "closed",
+                                                   or_(o.expires_at.is_(None), o.expires_at > now))))
+    if f.area:
+        like = f"%{f.area.replace('%', '').replace('_', '')}%"
+        conds.append(or_(o.place_name.like(like), o.address.like(like)))
+    if f.near:
+        lat, lon = f.near
+        dlat = f.radius_km / 111.0
+        dlon = f.radius_km / max(111.0 * math.cos(math.radians(lat)), 1e-6)
+        conds.append(o.latitude.between(lat - dlat, lat + dlat))
+        conds.append(o.longitude.between(lon - dlon, lon + dlon))
+    return conds
+
+
+def _order(f: FeedFilter) -> list[Any]:
+    o = objects.c
+    if f.kind == "event":
+        return [o.start_time.asc(), o.id.asc()]
+    return [o.published.desc(), o.id.desc()]
+
+
+async def query_feed(conn: AsyncConnection, f: FeedFilter, now: datetime, *, limit: int = 20, offset: int = 0) -> FeedPage:
+    limit = max(1, min(limit, MAX_LIMIT))
+    conds = conditions(f, now)
+    cols = [objects, actors.c.name.label("community_name"), actors.c.username.label("community_username"),
+            actors.c.domain.label("community_domain"), actors.c.uri.label("community_uri")]
+    base = select(*cols).select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
+    hits: dict[int, search.Hit] = {}
+    if f.q:
+        found = await search.search(conn, f.q, limit=limit + 1 + (200 if f.near else 0), offset=offset,
+                                    filters=and_(*conds, objects.c.actor_id.in_(select(actors.c.id).where(
+                                        _community_cond(f.community)))) if f.community else and_(*conds))
+        hits = {h.id: h for h in found}
+        if not hits:
+            return FeedPage([], None)
+        rows = {r.id: r for r in (await conn.execute(base.where(objects.c.id.in_(list(hits))))).all()}
+        ordered = [rows[h.id] for h in found if h.id in rows]
+    else:
+        stmt = base.where(*conds).order_by(*_order(f)).limit(limit + 1 + (200 if f.near else 0)).offset(offset)
+        ordered = list((await conn.execute(stmt)).all())
+    items = []
+    for r in ordered:
+        distance = None
+        if f.near and r.latitude is not None and r.longitude is not None:
+            distance = haversine_km(f.near[0], f.near[1], r.latitude, r.longitude)
+            if distance > f.radius_km:
+                continue
+        hit = hits.get(r.id)
+        items.append(
+            FeedItem(
+                row=r,
+                community_name=r.community_name,
+                community_handle=f"@{r.community_username}@{r.community_domain}",
+                community_uri=r.community_uri,
+                distance_km=distance,
+                title_html=str(hit.highlight(r.name or "", width=None)) if hit else "",
+                snippet_html=str(hit.highlight(_text(r.content))) if hit else "",
+            )
+        )
+    if f.near and not f.q:
+        items.sort(key=lambda i: i.distance_km if i.distance_km is not None else 1e9)
+    more = len(items) > limit
+    return FeedPage(items[:limit], offset + limit if more else None)
+
+
+def _text(content_html: str | None) -> str:
+    return html_to_text(content_html or "")
