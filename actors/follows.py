@@ -7,6 +7,7 @@ object is the original Follow, embedded with its own id so every peer can match 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -22,14 +23,16 @@ from actors.sending import emit, new_activity
 __all__ = [
     "TRANSITIONS",
     "FollowError",
-    "record_follow_request",
+    "Outgoing",
     "answer_follow",
     "decide_follower",
-    "remove_follow",
+    "follow_remote",
     "list_followers",
     "list_following",
-    "follow_remote",
     "mark_outgoing",
+    "record_follow_request",
+    "record_inclusion_request",
+    "remove_follow",
 ]
 
 TRANSITIONS: dict[FollowState | None, frozenset[FollowState]] = {
@@ -95,6 +98,24 @@ async def record_follow_request(
     await _set_state(conn, inst, follower.id, local.id, follow_doc["id"], FollowState.ACCEPTED)
     await answer_follow(inst, conn, local, follower, follow_doc, accept=True)
     return FollowState.ACCEPTED
+
+
+async def record_inclusion_request(
+    inst: Instance, conn: AsyncConnection, follower: Row[Any], local: Row[Any], follow_doc: dict[str, Any]
+) -> FollowState:
+    """A Group following the feed actor: pending until an admin decides; an accepted one is
+    answered again (its first Accept may have been lost)."""
+    existing = (
+        await conn.execute(
+            select(follows.c.state).where(follows.c.follower_id == follower.id, follows.c.followed_id == local.id)
+        )
+    ).first()
+    if existing and existing.state == FollowState.ACCEPTED.value:
+        await _set_state(conn, inst, follower.id, local.id, follow_doc["id"], FollowState.ACCEPTED)
+        await answer_follow(inst, conn, local, follower, follow_doc, accept=True)
+        return FollowState.ACCEPTED
+    await _set_state(conn, inst, follower.id, local.id, follow_doc["id"], FollowState.PENDING)
+    return FollowState.PENDING
 
 
 def follow_object(follow_doc: dict[str, Any]) -> dict[str, Any]:
@@ -202,9 +223,22 @@ async def follow_remote(inst: Instance, username: str, target: str) -> tuple[Row
     return remote, FollowState.PENDING
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A Follow of ours that an Accept/Reject matched: who sent it and its state before."""
+
+    follower_id: int
+    old_state: FollowState
+    new_state: FollowState
+
+    @property
+    def newly_accepted(self) -> bool:
+        return self.new_state is FollowState.ACCEPTED and self.old_state is not FollowState.ACCEPTED
+
+
 async def mark_outgoing(
     inst: Instance, conn: AsyncConnection, remote: Row[Any], follow_ref: Any, accepted: bool
-) -> bool:
+) -> Outgoing | None:
     """Accept/Reject of a Follow we sent: match it by id, else by (local actor, remote)."""
     follow_id = follow_ref if isinstance(follow_ref, str) else (follow_ref or {}).get("id")
     q = select(follows.c.id, follows.c.state, follows.c.follower_id).where(follows.c.followed_id == remote.id)
@@ -216,8 +250,9 @@ async def mark_outgoing(
         if local:
             row = (await conn.execute(q.where(follows.c.follower_id == local.id))).first()
     if row is None:
-        return False
+        return None
     new = FollowState.ACCEPTED if accepted else FollowState.REJECTED
-    _check(FollowState(row.state), new)
+    old = FollowState(row.state)
+    _check(old, new)
     await conn.execute(update(follows).where(follows.c.id == row.id).values(state=new.value, updated_at=inst.clock()))
-    return True
+    return Outgoing(int(row.follower_id), old, new)

@@ -1,10 +1,15 @@
-"""Accept/Reject of a Follow that one of our actors sent."""
+"""Accept/Reject of a Follow that one of our actors sent; a new Accept starts the backfill."""
 
 from __future__ import annotations
 
+import logging
+
+from actors.aggregate import backfill
 from actors.follows import mark_outgoing
 from actors.remote import get_actor
 from inbox.dispatch import Context, Outcome, register
+
+log = logging.getLogger("yinhu.inbox")
 
 
 async def _answer(ctx: Context, accepted: bool) -> Outcome:
@@ -16,7 +21,15 @@ async def _answer(ctx: Context, accepted: bool) -> Outcome:
         matched = await mark_outgoing(ctx.inst, conn, remote, obj, accepted)
     if not matched:
         return Outcome.ignored("no Follow of ours matches")
-    return Outcome.done(f"follow of {remote.uri} {'accepted' if accepted else 'rejected'}")
+    detail = f"follow of {remote.uri} {'accepted' if accepted else 'rejected'}"
+    if matched.newly_accepted:
+        # The follow is recorded already; the backfill may take time and never fails the Accept.
+        try:
+            detail += "; " + (await backfill(ctx.inst, remote)).summary()
+        except Exception as exc:
+            log.exception("backfill of %s failed", remote.uri)
+            detail += f"; backfill failed: {type(exc).__name__}: {exc}"
+    return Outcome.done(detail)
 
 
 @register("Accept")

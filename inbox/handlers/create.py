@@ -1,11 +1,31 @@
-"""Create/Update of content objects, and Update of the sender's own actor document."""
+"""Create/Update of content objects, and Update of the sender's own actor document.
+
+A pushed Create is stored only when it concerns someone here (Mastodon's G2 rule): a local
+actor follows the sender or the object's author with an accepted follow, or the object
+addresses, mentions or replies to something local. An Update of an object already stored is
+always considered (the origin checks still apply); of an unknown object, like a Create.
+A newly stored event, listing or venue is boosted by the feed actor (``actors.aggregate``).
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from actors.aggregate import boost, is_relevant, kind_of, store_once
+from actors.models import objects
 from actors.remote import fetch_actor, get_actor
-from actors.remote_objects import STORED_TYPES, OriginError, store_remote_object
+from actors.remote_objects import STORED_TYPES, OriginError
 from fedi import vocab
 from inbox.dispatch import Context, Outcome, register
+
+NOT_FOLLOWED = "not from anyone followed here"
+
+
+async def _known(ctx: Context, uri: object) -> bool:
+    if not isinstance(uri, str):
+        return False
+    async with ctx.inst.engine.connect() as conn:
+        return (await conn.execute(select(objects.c.id).where(objects.c.uri == uri))).first() is not None
 
 
 async def _store(ctx: Context, update_only: bool) -> Outcome:
@@ -14,12 +34,23 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
         return Outcome.ignored("object not embedded")
     if obj.get("type") not in STORED_TYPES:
         return Outcome.ignored(f"{obj.get('type')} objects are not stored")
+    # A venue arrives as a Page whose location is the Place: that Place is what is stored.
+    stored_id = obj.get("id")
+    if obj.get("type") == "Page" and isinstance(obj.get("location"), dict) and obj["location"].get("id"):
+        stored_id = obj["location"]["id"]
+    already_here = update_only and await _known(ctx, stored_id)
+    if not already_here and not await is_relevant(ctx.inst, ctx.signer, ctx.activity, obj):
+        return Outcome.ignored(NOT_FOLLOWED)
     author = await get_actor(ctx.inst, ctx.signer)
     try:
-        result = await store_remote_object(ctx.inst, author, obj, update_only=update_only)
+        result = await store_once(ctx.inst, author, obj, update_only=update_only)
     except OriginError as exc:
         return Outcome.ignored(str(exc))
-    return Outcome.done(f"{obj.get('type')} {obj.get('id')}: {result}")
+    detail = f"{obj.get('type')} {obj.get('id')}: {result}"
+    # Boost what is new; the id boosted is the one pushed (a venue's Page, which Mastodon shows).
+    if result == "stored" and not update_only and await boost(ctx.inst, str(obj["id"]), await kind_of(ctx.inst, str(stored_id))):
+        detail += "; boosted by the feed actor"
+    return Outcome.done(detail)
 
 
 @register("Create")

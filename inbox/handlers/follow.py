@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from actors.follows import record_follow_request
-from actors.local import get_local_actor
+from actors.follows import record_follow_request, record_inclusion_request
+from actors.local import FEED_ACTOR_USERNAME, get_local_actor
 from actors.remote import get_actor
 from inbox.dispatch import Context, Outcome, register
 
@@ -19,5 +19,10 @@ async def on_follow(ctx: Context) -> Outcome:
         local = await get_local_actor(conn, username) if username else None
         if local is None or local.uri != target or local.type == "Application":
             return Outcome.ignored(f"no followable actor {target}")
-        state = await record_follow_request(ctx.inst, conn, follower, local, ctx.activity)
+        if local.username == FEED_ACTOR_USERNAME and follower.type == "Group":
+            # A community asking to be aggregated: an inclusion request, for an admin to
+            # approve (``yinhu subscriptions --approve``); people and services are accepted.
+            state = await record_inclusion_request(ctx.inst, conn, follower, local, ctx.activity)
+        else:
+            state = await record_follow_request(ctx.inst, conn, follower, local, ctx.activity)
     return Outcome.done(f"{follower.uri} → {local.username}: {state.value}")
