@@ -15,7 +15,7 @@ from actors.instance import Instance
 from actors.settings import Settings
 from fedi.fetch import Resolver
 from inbox.receive import Receiver
-from web import api, dashboard, feed, federation, pages, wellknown
+from web import api, dashboard, feed, federation, pages, resident, wellknown
 from web.errors import exception_handlers
 from web.sessions import session_middleware
 from web.workers import run_workers
@@ -53,6 +53,7 @@ def create_app(
 
     routes = [
         *wellknown.routes,
+        *resident.routes,  # the resident pages; "/" is the shared feed's home
         *pages.routes,  # before federation: /o/{token}.ics must win over /o/{token}
         *federation.routes,
         *api.routes,

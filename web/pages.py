@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from actors.instance import Instance
-from actors.local import get_local_actor, list_communities
+from actors.local import get_local_actor
 from actors.models import FollowState, actors, follows, objects
 from actors.publishing import object_to_ap
 from actors.rsvp import event_counts
@@ -36,6 +36,10 @@ def _inst(request: Request) -> Instance:
 
 
 def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    return _render(request, template, status, **ctx)
+
+
+def _render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     lang = pick_language(request)
     settings = request.app.state.settings
     html = _env.get_template(template).render(lang=lang, _=translator(lang), settings=settings, **ctx)
@@ -61,11 +65,6 @@ async def _posts(inst: Instance, actor_id: int | None, limit: int = 20) -> list[
         q = q.where(objects.c.actor_id == actor_id)
     async with inst.engine.connect() as conn:
         return list(await conn.execute(q))
-
-
-async def home(request: Request) -> Response:
-    inst = _inst(request)
-    return render(request, "home.html", communities=await list_communities(inst), posts=await _posts(inst, None))
 
 
 async def community_page(request: Request, slug: str) -> Response:
@@ -124,9 +123,20 @@ def _price_text(price: wire.PriceData | None) -> str:
     return f"{symbol}{amount}"
 
 
-async def object_page(request: Request, row: Row[Any]) -> Response:
-    """The page people see for an object: an event, listing or venue gets its own layout."""
+async def object_page(
+    request: Request, row: Row[Any], *, ics_url: str | None = None, extend: dict[str, Any] | None = None
+) -> Response:
+    """The page people see for an object: an event, listing or venue gets its own layout.
+
+    ``extend`` (the resident pages' ``/items/{id}``) renders ``feed/item_<layout>`` instead,
+    which adds the origin link and the community box, with those values in its context."""
     inst = _inst(request)
+    extra = extend or {}
+    ics_url = ics_url or (f"{row.uri}.ics" if row.local else f"/items/{row.id}.ics")
+
+    def render(request: Request, template: str, **ctx: Any) -> HTMLResponse:
+        return _render(request, f"feed/item_{template}" if extend is not None else template, **ctx, **extra)
+
     lang = pick_language(request)
     async with inst.engine.connect() as conn:
         author = (await conn.execute(select(actors).where(actors.c.id == row.actor_id))).one()
@@ -138,7 +148,7 @@ async def object_page(request: Request, row: Row[Any]) -> Response:
             return render(
                 request, "event.html", o=row, e=e, author=author, when=event_when(e, lang),
                 place_address=wire.address_text(e.place.address) if e.place else None,
-                count=counts[0], left=counts[1], ics_url=f"{row.uri}.ics",
+                count=counts[0], left=counts[1], ics_url=ics_url,
             )
         if row.kind == "listing":
             listing = wire.listing_from_ap(doc)
@@ -184,6 +194,5 @@ async def healthz(request: Request) -> Response:
 routes = [
     Route("/o/{token}.ics", event_ics),
     Mount("/static", app=StaticFiles(packages=[("web", "static")]), name="static"),
-    Route("/", home),
     Route("/healthz", healthz),
 ]

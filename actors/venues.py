@@ -1,0 +1,472 @@
+"""The venue finder: an organiser states needs, we rank every venue we know (local and from
+followed communities) and say why each fits and how to book it.
+
+Hard filters (a venue that fails one is not shown):
+  * capacity, when the venue states one, must hold the people asked for;
+  * every amenity asked for must be present — unless ``partial`` is set, then venues missing
+    some are kept, ranked lower and say what they lack;
+  * when a date and time are asked for and the venue's opening hours are known (structured
+    ``openingHoursSpecification`` or text such as ``Mo-Fr 09:00-21:00; Sa 10:00-18:00``), the
+    venue must be open for the whole span; unknown or unreadable hours keep the venue, with
+    "hours unknown, ask";
+  * with ``near``, the venue must have coordinates within the radius; with ``area``, the text
+    must appear in its name, address or the place it is part of.
+
+Score (0–100) of what is left, weights summing to 100:
+  capacity fit 35 · amenities 25 · open at the time 15 · distance 15 · bookable 5 · price 5.
+  Capacity fit is 1 up to 1.5× the people and then falls as 1.5/ratio (a 200-person hall for
+  25 people scores 0.19), unknown capacity 0.4. Amenities: share of those asked for present.
+  Hours: confirmed open 1, unknown 0.3. Distance: 1 − d/radius. Price: free 1, negotiable 0.5,
+  an hourly amount 0.8 falling to 0 at ¥200/h. A criterion the organiser did not ask about
+  scores the same for every venue, so it does not change the order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from actors.feed import FilterError, haversine_km
+from actors.models import actors, objects
+from fedi import content as wire
+
+__all__ = ["VenueNeeds", "VenueMatch", "find_venues", "parse_hours_text", "open_during", "WEIGHTS"]
+
+WEIGHTS = {"capacity": 35, "amenities": 25, "hours": 15, "distance": 15, "bookable": 5, "price": 5}
+DAYS = wire.DAYS_OF_WEEK
+_DAY_ABBR = {d[:2].lower(): d for d in DAYS}
+_DAY_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_SHORT = {"zh-CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+          "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+# Reason phrases, in the two UI languages (the actors layer cannot reach web/locales).
+TEXT = {
+    "zh-CN": {
+        "capacity": "可容纳 {cap} 人（需要 {n}）",
+        "capacity_only": "可容纳 {cap} 人",
+        "capacity_big": "场地偏大：可容纳 {cap} 人，需要 {n}",
+        "capacity_unknown": "容量未注明，请咨询",
+        "has": "有{items}",
+        "missing": "缺少{items}",
+        "open": "{day} {opens}–{closes} 开放",
+        "hours_unknown": "开放时间未知，请咨询",
+        "distance": "距离 {km} 公里",
+        "free": "免费",
+        "price": "{price}/小时",
+        "negotiable": "价格面议",
+        "bookable": "可预约",
+        "not_bookable": "不接受预约，请先联系",
+        "sep": "、",
+    },
+    "en": {
+        "capacity": "Holds {cap} people (you need {n})",
+        "capacity_only": "Holds {cap} people",
+        "capacity_big": "Larger than needed: holds {cap}, you need {n}",
+        "capacity_unknown": "Capacity not stated, ask",
+        "has": "Has {items}",
+        "missing": "Missing {items}",
+        "open": "Open {day} {opens}–{closes}",
+        "hours_unknown": "Opening hours unknown, ask",
+        "distance": "{km} km away",
+        "free": "Free",
+        "price": "{price} per hour",
+        "negotiable": "Price negotiable",
+        "bookable": "Bookable",
+        "not_bookable": "Not bookable online, contact first",
+        "sep": ", ",
+    },
+}
+_SYMBOLS = {"CNY": "¥", "HKD": "HK$", "USD": "$", "EUR": "€", "JPY": "¥", "TWD": "NT$"}
+
+
+def _truthy(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() in ("1", "true", "on", "yes")
+
+
+@dataclass(frozen=True)
+class VenueNeeds:
+    people: int | None = None
+    amenities: tuple[str, ...] = ()
+    day: date | None = None
+    start: time | None = None
+    end: time | None = None
+    area: str | None = None
+    near: tuple[float, float] | None = None
+    radius_km: float = 10.0
+    partial: bool = False
+    lang: str = "zh-CN"
+
+    @classmethod
+    def from_params(cls, params: Any, lang: str = "zh-CN") -> VenueNeeds:
+        """Parse a query (a Mapping with ``getlist`` for ``amenity``); raises FilterError."""
+        errors: dict[str, str] = {}
+
+        def get(name: str) -> str | None:
+            value = params.get(name)
+            return value.strip() if isinstance(value, str) and value.strip() else None
+
+        people = None
+        if (raw := get("people")) is not None:
+            if raw.isdigit() and 0 < int(raw) <= 100_000:
+                people = int(raw)
+            else:
+                errors["people"] = "a whole number of people from 1 to 100000"
+        wanted: list[str] = []
+        raw_list = params.getlist("amenity") if hasattr(params, "getlist") else params.get("amenity", [])
+        for a in [raw_list] if isinstance(raw_list, str) else raw_list:
+            for key in str(a).replace("，", ",").split(","):
+                key = key.strip()
+                if not key:
+                    continue
+                if key not in wire.AMENITIES:
+                    errors["amenity"] = f"unknown amenity {key!r}; known: {', '.join(wire.AMENITIES)}"
+                elif key not in wanted:
+                    wanted.append(key)
+        day = None
+        if (raw := get("date")) is not None:
+            try:
+                day = date.fromisoformat(raw)
+            except ValueError:
+                errors["date"] = "a date such as 2026-12-05"
+
+        def clock(name: str) -> time | None:
+            raw = get(name)
+            if raw is None:
+                return None
+            m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::\d{2})?", raw)
+            if not m or int(m[1]) > 23 or int(m[2]) > 59:
+                errors[name] = "a time such as 14:00"
+                return None
+            return time(int(m[1]), int(m[2]))
+
+        start, end = clock("start"), clock("end")
+        if start and end and end <= start:
+            errors["end"] = "must be after start"
+        if (start or end) and day is None and "date" not in errors:
+            errors["date"] = "needed with a start or end time"
+        near = None
+        if (raw := get("near")) is not None:
+            try:
+                lat_s, lon_s = raw.replace("，", ",").split(",")
+                lat, lon = float(lat_s), float(lon_s)
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise ValueError
+                near = (lat, lon)
+            except ValueError:
+                errors["near"] = "latitude,longitude such as 22.61,114.02"
+        radius = 10.0
+        if (raw := get("radius")) is not None:
+            try:
+                radius = float(raw)
+                if not 0 < radius <= 500:
+                    raise ValueError
+            except ValueError:
+                errors["radius"] = "kilometres between 0 and 500"
+        if errors:
+            raise FilterError(errors)
+        return cls(people=people, amenities=tuple(wanted), day=day, start=start, end=end,
+                   area=(get("area") or "")[:100] or None, near=near, radius_km=radius,
+                   partial=_truthy(params.get("partial")), lang=lang if lang in TEXT else "zh-CN")
+
+    def to_params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.people:
+            out["people"] = str(self.people)
+        if self.amenities:
+            out["amenity"] = list(self.amenities)
+        if self.day:
+            out["date"] = self.day.isoformat()
+        if self.start:
+            out["start"] = self.start.strftime("%H:%M")
+        if self.end:
+            out["end"] = self.end.strftime("%H:%M")
+        if self.area:
+            out["area"] = self.area
+        if self.near:
+            out["near"] = f"{self.near[0]:.5f},{self.near[1]:.5f}"
+            out["radius"] = f"{self.radius_km:g}"
+        if self.partial:
+            out["partial"] = "1"
+        return out
+
+    @property
+    def asked(self) -> bool:
+        return bool(self.to_params())
+
+
+@dataclass
+class VenueMatch:
+    row: Any  # objects row + community_* columns
+    venue: wire.VenueData | None
+    score: float
+    reasons: list[str]
+    warnings: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    distance_km: float | None = None
+    open_status: str = "not_asked"  # open | unknown | not_asked
+    how_to_book: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> int:
+        return int(self.row.id)
+
+    @property
+    def name(self) -> str:
+        return str(self.row.name or (self.venue.name if self.venue else ""))
+
+
+# --- opening hours --------------------------------------------------------------------------
+
+_RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-–~至到]\s*(\d{1,2}):(\d{2})")
+
+
+def _days_spec(text: str) -> list[str] | None:
+    """"Mo-Fr", "Sa,Su", "Mo-Su", "周一至周五", "每天" → English day names; None if not days."""
+    text = text.strip()
+    if not text or text.lower() in ("daily", "everyday", "every day") or text in ("每天", "每日", "全天"):
+        return list(DAYS)
+    out: list[str] = []
+    for part in re.split(r"[,，、]", text):
+        part = part.strip()
+        if not part:
+            continue
+        ends = re.split(r"\s*(?:-|–|~|至|到)\s*", part)
+        idx = [_day_index(e) for e in ends]
+        if any(i is None for i in idx) or len(idx) > 2:
+            return None
+        if len(idx) == 1:
+            out.append(DAYS[idx[0]])  # type: ignore[index]
+        else:
+            a, b = idx  # type: ignore[misc]
+            i = a
+            while True:
+                out.append(DAYS[i])
+                if i == b:
+                    break
+                i = (i + 1) % 7
+    return out or None
+
+
+def _day_index(token: str) -> int | None:
+    token = token.strip()
+    if token[:2].lower() in _DAY_ABBR and token.isascii():
+        return DAYS.index(_DAY_ABBR[token[:2].lower()])
+    m = re.fullmatch(r"(?:周|星期|礼拜)([一二三四五六日天])", token)
+    return _DAY_ZH[m[1]] if m else None
+
+
+def parse_hours_text(text: str) -> list[wire.OpeningHours] | None:
+    """OSM-style opening hours text → specs; None when it cannot be read with confidence.
+
+    Understands ``Mo-Fr 09:00-21:00; Sa 10:00-18:00``, several ranges (``Mo 09:00-12:00,14:00-18:00``),
+    ``Su off``, ``24/7``, ``daily 08:00-22:00``, and the Chinese ``周一至周五 9:00-21:00``.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if text.replace(" ", "") == "24/7":
+        return [wire.OpeningHours(days=list(DAYS), opens="00:00", closes="24:00")]
+    specs: list[wire.OpeningHours] = []
+    for rule in re.split(r"[;；\n]", text):
+        rule = rule.strip()
+        if not rule:
+            continue
+        first = _RANGE.search(rule)
+        if first is None:
+            if re.search(r"\b(off|closed)\b|休息|闭馆", rule, re.I):
+                continue
+            return None
+        day_text = rule[: first.start()].strip().rstrip(":：")
+        days = _days_spec(day_text) if day_text else list(DAYS)
+        if days is None:
+            return None
+        for m in _RANGE.finditer(rule):
+            h1, m1, h2, m2 = (int(g) for g in m.groups())
+            if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59:
+                return None
+            specs.append(wire.OpeningHours(days=days, opens=f"{h1:02d}:{m1:02d}", closes=f"{h2:02d}:{m2:02d}"))
+    return specs or None
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")[:2]
+    return int(h) * 60 + int(m)
+
+
+def open_during(hours: list[wire.OpeningHours], day: date, start: time | None, end: time | None) -> wire.OpeningHours | None:
+    """The spec under which a venue is open on ``day`` for the whole of start–end (or at all
+    that day when no time is given); None when it is closed then."""
+    name = DAYS[day.weekday()]
+    s = start.hour * 60 + start.minute if start else None
+    e = end.hour * 60 + end.minute if end else (s + 1 if s is not None else None)
+    for spec in hours:
+        if name not in spec.days:
+            continue
+        try:
+            o, c = _minutes(spec.opens), _minutes(spec.closes)
+        except ValueError:
+            continue
+        if c <= o:
+            c += 24 * 60  # past midnight
+        if s is None or (o <= s and e is not None and e <= c):
+            return spec
+    return None
+
+
+def _hours_of(venue: wire.VenueData | None) -> list[wire.OpeningHours] | None:
+    if venue is None:
+        return None
+    if isinstance(venue.opening_hours, str):
+        return parse_hours_text(venue.opening_hours) if venue.opening_hours else None
+    return list(venue.opening_hours) or None
+
+
+# --- scoring --------------------------------------------------------------------------------
+
+
+def _capacity_fit(capacity: int | None, people: int | None) -> float:
+    if people is None:
+        return 0.5
+    if capacity is None:
+        return 0.4
+    ratio = capacity / people
+    return 1.0 if ratio <= 1.5 else 1.5 / ratio
+
+
+def _price_fit(row: Any) -> float:
+    if row.price_mode == "free" or (row.price_amount is None and row.price_mode in (None, "free")):
+        return 1.0
+    if row.price_amount is not None:
+        return max(0.0, 0.8 * (1 - float(row.price_amount) / 200))
+    return 0.5
+
+
+def _price_text(amount: Decimal, currency: str | None) -> str:
+    symbol = _SYMBOLS.get(currency or "CNY", f"{currency} ")
+    return f"{symbol}{amount:.2f}".rstrip("0").rstrip(".")
+
+
+def _km(d: float) -> str:
+    return f"{d:.1f}" if d < 10 else f"{d:.0f}"
+
+
+async def find_venues(conn: AsyncConnection, needs: VenueNeeds, now: datetime, *, limit: int = 50) -> list[VenueMatch]:
+    """Every venue that passes the hard filters, best first (see the module docstring)."""
+    t = TEXT[needs.lang if needs.lang in TEXT else "zh-CN"]
+    cols = [objects, actors.c.id.label("community_id"), actors.c.name.label("community_name"),
+            actors.c.username.label("community_username"), actors.c.domain.label("community_domain"),
+            actors.c.uri.label("community_uri"), actors.c.local.label("community_local")]
+    stmt = (select(*cols).select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
+            .where(objects.c.kind == "venue", objects.c.deleted_at.is_(None), actors.c.deleted_at.is_(None)))
+    if needs.people is not None:
+        stmt = stmt.where((objects.c.capacity.is_(None)) | (objects.c.capacity >= needs.people))
+    matches: list[VenueMatch] = []
+    for row in (await conn.execute(stmt)).all():
+        match = _match(row, needs, t)
+        if match is not None:
+            matches.append(match)
+    matches.sort(key=lambda m: (-m.score, m.distance_km if m.distance_km is not None else 1e9,
+                                m.row.capacity if m.row.capacity is not None else 1e9, m.name))
+    return matches[:limit]
+
+
+def _match(row: Any, needs: VenueNeeds, t: dict[str, str]) -> VenueMatch | None:
+    lang = needs.lang if needs.lang in TEXT else "zh-CN"
+    try:
+        venue: wire.VenueData | None = wire.venue_from_ap(orjson.loads(row.raw))
+    except (wire.ContentParseError, orjson.JSONDecodeError, TypeError, ValueError):
+        venue = None
+    capacity = row.capacity if row.capacity is not None else (venue.capacity if venue else None)
+    if needs.people is not None and capacity is not None and capacity < needs.people:
+        return None
+    have = set((row.amenities or "").split()) | (set(venue.amenities) if venue else set())
+    missing = [a for a in needs.amenities if a not in have]
+    if missing and not needs.partial:
+        return None
+    if needs.area:
+        haystack = " ".join(filter(None, [row.name, row.address, row.place_name, venue.part_of if venue else None]))
+        if needs.area.casefold() not in haystack.casefold():
+            return None
+    distance = None
+    if needs.near:
+        if row.latitude is None or row.longitude is None:
+            return None
+        distance = haversine_km(needs.near[0], needs.near[1], row.latitude, row.longitude)
+        if distance > needs.radius_km:
+            return None
+    reasons: list[str] = []
+    warnings: list[str] = []
+    # capacity
+    if needs.people is not None and capacity is not None:
+        fit_cap = _capacity_fit(capacity, needs.people)
+        if capacity / needs.people > 3:
+            warnings.append(t["capacity_big"].format(cap=capacity, n=needs.people))
+        else:
+            reasons.append(t["capacity"].format(cap=capacity, n=needs.people))
+    elif needs.people is not None:
+        fit_cap = _capacity_fit(None, needs.people)
+        warnings.append(t["capacity_unknown"])
+    else:
+        fit_cap = 0.5
+        if capacity is not None:
+            reasons.append(t["capacity_only"].format(cap=capacity))
+    # amenities
+    label = lambda key: wire.AMENITIES.get(key, {}).get(lang, key)  # noqa: E731
+    present = [a for a in needs.amenities if a in have]
+    fit_amen = len(present) / len(needs.amenities) if needs.amenities else 1.0
+    if present:
+        reasons.append(t["has"].format(items=t["sep"].join(label(a) for a in present)))
+    if missing:
+        warnings.append(t["missing"].format(items=t["sep"].join(label(a) for a in missing)))
+    # hours
+    hours = _hours_of(venue)
+    open_status = "not_asked"
+    fit_hours = 0.5
+    if needs.day is not None:
+        if hours is None:
+            open_status, fit_hours = "unknown", 0.3
+            warnings.append(t["hours_unknown"])
+        else:
+            spec = open_during(hours, needs.day, needs.start, needs.end)
+            if spec is None:
+                return None
+            open_status, fit_hours = "open", 1.0
+            reasons.append(t["open"].format(day=_SHORT[lang][needs.day.weekday()], opens=spec.opens, closes=spec.closes))
+    # distance
+    fit_dist = 0.5
+    if distance is not None:
+        fit_dist = max(0.0, 1 - distance / needs.radius_km)
+        reasons.append(t["distance"].format(km=_km(distance)))
+    # bookable and price
+    bookable = bool(venue.bookable) if venue else False
+    fit_book = 1.0 if bookable else 0.0
+    fit_price = _price_fit(row)
+    if row.price_amount is not None:
+        reasons.append(t["price"].format(price=_price_text(row.price_amount, row.currency)))
+    elif row.price_mode == "negotiable":
+        reasons.append(t["negotiable"])
+    else:
+        reasons.append(t["free"])
+    reasons.append(t["bookable"] if bookable else t["not_bookable"])
+    score = (WEIGHTS["capacity"] * fit_cap + WEIGHTS["amenities"] * fit_amen + WEIGHTS["hours"] * fit_hours
+             + WEIGHTS["distance"] * fit_dist + WEIGHTS["bookable"] * fit_book + WEIGHTS["price"] * fit_price)
+    return VenueMatch(
+        row=row, venue=venue, score=round(score, 2), reasons=reasons, warnings=warnings, missing=missing,
+        distance_km=distance, open_status=open_status,
+        how_to_book={
+            "bookable": bookable,
+            "contact": venue.contact if venue else None,
+            "community_name": row.community_name,
+            "community_handle": f"@{row.community_username}@{row.community_domain}",
+            "community_page": f"/communities/{row.community_id}",
+            "origin": row.url or row.uri,
+            "detail": f"/items/{row.id}",
+        },
+    )

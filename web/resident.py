@@ -1,0 +1,410 @@
+"""The pages residents read: home, the filtered feed and search, item and community pages,
+the communities directory and the venue finder. zh-CN first, English via ``?lang=en``, plain
+HTML forms (no JavaScript), one column on a phone.
+
+Every list takes the parameters of ``actors.feed.FeedFilter`` and links to the same view as
+``/feed.ics``, ``/feed.atom`` and ``/api/feed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.engine import Row
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from actors.feed import DISTRICT_TZ, FeedFilter, FeedItem, FilterError, query_feed
+from actors.instance import Instance
+from actors.local import FEED_ACTOR_USERNAME
+from actors.models import FollowState, actors, follows, objects
+from actors.publishing import object_to_ap
+from actors.text import html_to_text
+from actors.venues import VenueNeeds, find_venues
+from fedi import content as wire
+from web.i18n import pick_language, translator
+from web.ics import ICS_TYPE, calendar_bytes
+from web.pages import object_page, render, render_error
+
+__all__ = ["routes", "week_windows"]
+
+PAGE_SIZE = 20
+_WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_SYMBOLS = {"CNY": "¥", "HKD": "HK$", "USD": "$", "EUR": "€", "JPY": "¥", "TWD": "NT$"}
+
+
+def _inst(request: Request) -> Instance:
+    return request.app.state.instance  # type: ignore[no-any-return]
+
+
+# --- presentation helpers -------------------------------------------------------------------
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else DISTRICT_TZ
+    except (ZoneInfoNotFoundError, ValueError):
+        return DISTRICT_TZ
+
+
+def fmt_day(d: date, lang: str) -> str:
+    if lang == "zh-CN":
+        return f"{d.month}月{d.day}日（{_WEEKDAYS_ZH[d.weekday()]}）"
+    return f"{_WEEKDAYS_EN[d.weekday()]} {d.day} {_MONTHS_EN[d.month - 1]}"
+
+
+def fmt_when(row: Any, lang: str) -> str:
+    if row.start_time is None:
+        return ""
+    zone = _zone(row.timezone)
+    start = row.start_time.astimezone(zone)
+    text = f"{fmt_day(start.date(), lang)} {start:%H:%M}"
+    if row.end_time is not None:
+        end = row.end_time.astimezone(zone)
+        text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {fmt_day(end.date(), lang)} {end:%H:%M}"
+    return text
+
+
+def fmt_price(row: Any, _: Any) -> str:
+    if row.price_amount is not None:
+        symbol = _SYMBOLS.get(row.currency or "CNY", f"{row.currency} ")
+        return f"{symbol}{row.price_amount:.2f}".rstrip("0").rstrip(".")
+    if row.price_mode:
+        return str(_(f"price_mode.{row.price_mode}"))
+    return ""
+
+
+@dataclass
+class Card:
+    """What a list shows of one item."""
+
+    id: int
+    kind: str
+    title: str
+    title_html: str
+    snippet_html: str
+    snippet: str
+    when: str
+    where: str
+    price: str
+    capacity: int | None
+    amenities: list[str]
+    status: str | None
+    category: str | None
+    listing_kind: str | None
+    purpose: str | None
+    distance_km: float | None
+    origin: str
+    community_name: str
+    community_handle: str
+    community_uri: str
+    community_id: int | None
+    local: bool
+
+
+def card(item: FeedItem, lang: str, _: Any, community_ids: dict[str, int]) -> Card:
+    r = item.row
+    text = html_to_text(r.content or "")
+    return Card(
+        id=r.id, kind=item.kind, title=r.name or (text.splitlines()[0][:60] if text else r.uri),
+        title_html=item.title_html, snippet_html=item.snippet_html,
+        snippet=(text[:110] + "…") if len(text) > 110 else text,
+        when=fmt_when(r, lang) if item.kind == "event" else "",
+        where=" · ".join(dict.fromkeys(p for p in (r.place_name, r.address) if p)),
+        price=fmt_price(r, _) if item.kind in ("listing", "venue") else "",
+        capacity=r.capacity, amenities=[wire.AMENITIES.get(a, {}).get(lang, a) for a in (r.amenities or "").split()],
+        status=r.status, category=r.category, listing_kind=r.listing_kind, purpose=r.purpose,
+        distance_km=item.distance_km, origin=r.url or r.uri, community_name=item.community_name or item.community_handle,
+        community_handle=item.community_handle, community_uri=item.community_uri,
+        community_id=community_ids.get(item.community_uri) or r.actor_id, local=bool(r.local),
+    )
+
+
+def _cards(items: list[FeedItem], lang: str) -> list[Card]:
+    _ = translator(lang)
+    return [card(i, lang, _, {}) for i in items]
+
+
+def week_windows(today: date) -> dict[str, tuple[date, date]]:
+    """Today; the rest of this week before the weekend; the coming Saturday–Sunday (this one
+    when today is already Saturday or Sunday); and Monday–Sunday after it."""
+    if today.weekday() == 6:
+        sat = today - timedelta(days=1)
+    else:
+        sat = today + timedelta(days=5 - today.weekday())
+    sun = sat + timedelta(days=1)
+    windows = {"today": (today, today)}
+    if today + timedelta(days=1) <= sat - timedelta(days=1):
+        windows["later"] = (today + timedelta(days=1), sat - timedelta(days=1))
+    windows["weekend"] = (max(sat, today), sun)
+    windows["next_week"] = (sun + timedelta(days=1), sun + timedelta(days=7))
+    return windows
+
+
+# --- communities ----------------------------------------------------------------------------
+
+
+async def _feed_actor_id(conn: Any) -> int | None:
+    return (await conn.execute(select(actors.c.id).where(
+        actors.c.local.is_(True), actors.c.username == FEED_ACTOR_USERNAME))).scalar()
+
+
+async def directory(conn: Any, now: datetime, *, limit: int | None = None) -> list[Row[Any]]:
+    """Local Groups and remote actors that have items here or that the feed actor follows,
+    each with its counts of upcoming events, active listings and venues."""
+    o = objects.c
+    live = and_(o.actor_id == actors.c.id, o.deleted_at.is_(None))
+
+    def count(*conds: Any) -> Any:
+        return select(func.count()).select_from(objects).where(live, *conds).scalar_subquery()
+
+    events = count(o.kind == "event", func.coalesce(o.end_time, o.start_time) >= now)
+    listings = count(o.kind == "listing", func.coalesce(o.status, "available") != "closed",
+                     or_(o.expires_at.is_(None), o.expires_at > now))
+    venues = count(o.kind == "venue")
+    feed_id = await _feed_actor_id(conn)
+    followed = exists().where(follows.c.follower_id == feed_id, follows.c.followed_id == actors.c.id,
+                              follows.c.state == FollowState.ACCEPTED.value)
+    has_items = exists().where(live, o.kind.is_not(None))
+    stmt = (
+        select(actors.c.id, actors.c.uri, actors.c.local, actors.c.type, actors.c.username, actors.c.domain,
+               actors.c.name, actors.c.summary, actors.c.kind, actors.c.raw,
+               events.label("event_count"), listings.label("listing_count"), venues.label("venue_count"))
+        .where(actors.c.deleted_at.is_(None),
+               or_(and_(actors.c.local.is_(True), actors.c.type == "Group"),
+                   and_(actors.c.local.is_(False), or_(has_items, followed))))
+        .order_by(actors.c.local.desc(), actors.c.name, actors.c.id)
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    return list((await conn.execute(stmt)).all())
+
+
+def _origin_of(actor: Any) -> str:
+    if actor.raw:
+        try:
+            doc = orjson.loads(actor.raw)
+            url = doc.get("url")
+            if isinstance(url, str):
+                return url
+            if isinstance(url, dict) and isinstance(url.get("href"), str):
+                return url["href"]
+        except (orjson.JSONDecodeError, AttributeError):
+            pass
+    return str(actor.uri)
+
+
+# --- the filter form ------------------------------------------------------------------------
+
+
+def form_context(f: FeedFilter, communities: list[Row[Any]]) -> dict[str, Any]:
+    return {
+        "f": f, "categories": wire.CATEGORIES, "listing_kinds": wire.LISTING_KINDS,
+        "purposes": wire.LISTING_PURPOSES, "kinds": ("event", "listing", "venue", "note"),
+        "communities_choice": [(c.uri, c.name or c.username, f"@{c.username}@{c.domain}") for c in communities],
+        "near_text": f"{f.near[0]:g},{f.near[1]:g}" if f.near else "",
+    }
+
+
+def _exports(f: FeedFilter) -> dict[str, str]:
+    q = f.query_string()
+    qs = f"?{q}" if q else ""
+    ev = FeedFilter.query_string(replace(f, kind="event"))
+    return {"ics": f"/feed.ics?{ev}", "atom": f"/feed.atom{qs}", "json": f"/api/feed{qs}"}
+
+
+def _offset(request: Request) -> int | str:
+    raw = request.query_params.get("offset", "0").strip() or "0"
+    if not raw.isdigit() or int(raw) > 100_000:
+        return "offset: a whole number from 0"
+    return int(raw)
+
+
+def _error_text(exc: FilterError, _: Any) -> list[str]:
+    return [f"{_('feed.field.' + k) if _('feed.field.' + k) != 'feed.field.' + k else k}: {v}" for k, v in exc.errors.items()]
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+async def home(request: Request) -> Response:
+    inst = _inst(request)
+    lang = pick_language(request)
+    now = inst.clock()
+    today = now.astimezone(DISTRICT_TZ).date()
+    windows = week_windows(today)
+    sections: list[tuple[str, str, list[Card], str]] = []
+    seen: set[int] = set()
+    async with inst.engine.connect() as conn:
+        for key, (start, end) in windows.items():
+            f = FeedFilter(kind="event", date_from=start, date_to=end)
+            page = await query_feed(conn, f, now, limit=30)
+            items = [i for i in page.items if i.row.id not in seen
+                     and (i.row.end_time or i.row.start_time) is not None
+                     and (i.row.end_time or i.row.start_time) >= now]
+            seen.update(i.row.id for i in items)
+            label = fmt_day(start, lang) if start == end else f"{fmt_day(start, lang)} – {fmt_day(end, lang)}"
+            sections.append((key, label, _cards(items, lang), f"/feed?{f.query_string()}"))
+        listings = await query_feed(conn, FeedFilter(kind="listing"), now, limit=6)
+        venues = await query_feed(conn, FeedFilter(kind="venue"), now, limit=6)
+        communities = await directory(conn, now)
+    sections = [s for s in sections if s[0] != "later" or s[2]]
+    return render(
+        request, "home.html", sections=sections, listings=_cards(listings.items, lang),
+        venues=_cards(venues.items, lang), communities=communities[:12], more_communities=len(communities) > 12,
+        any_events=any(s[2] for s in sections), **form_context(FeedFilter(), communities),
+    )
+
+
+async def _list(request: Request, path: str) -> Response:
+    inst = _inst(request)
+    lang = pick_language(request)
+    _ = translator(lang)
+    now = inst.clock()
+    errors: list[str] = []
+    try:
+        f = FeedFilter.from_params(request.query_params)
+    except FilterError as exc:
+        errors = _error_text(exc, _)
+        f = FeedFilter()
+    offset = _offset(request)
+    if isinstance(offset, str):
+        errors.append(offset)
+        offset = 0
+    async with inst.engine.connect() as conn:
+        communities = await directory(conn, now)
+        if errors:
+            return render(request, "feed/list.html", status=400, errors=errors, cards=[], path=path,
+                          next_url=None, prev_url=None, exports=None, searching=path == "/search",
+                          **form_context(f, communities))
+        page = await query_feed(conn, f, now, limit=PAGE_SIZE, offset=offset)
+    qs = f.query_string()
+    next_url = f"{path}?{qs + '&' if qs else ''}offset={page.next_offset}" if page.next_offset is not None else None
+    prev_url = None
+    if offset > 0:
+        prev = max(0, offset - PAGE_SIZE)
+        prev_url = f"{path}?{qs}" + (f"{'&' if qs else ''}offset={prev}" if prev else "")
+    return render(
+        request, "feed/list.html", errors=[], cards=_cards(page.items, lang), path=path, next_url=next_url,
+        prev_url=prev_url, exports=_exports(f), searching=path == "/search", offset=offset,
+        **form_context(f, communities),
+    )
+
+
+async def feed_page(request: Request) -> Response:
+    return await _list(request, "/feed")
+
+
+async def search_page(request: Request) -> Response:
+    return await _list(request, "/search")
+
+
+async def _object_row(inst: Instance, object_id: int) -> Row[Any] | None:
+    async with inst.engine.connect() as conn:
+        return (await conn.execute(select(objects).where(objects.c.id == object_id))).first()
+
+
+async def item_page(request: Request) -> Response:
+    inst = _inst(request)
+    row = await _object_row(inst, request.path_params["id"])
+    if row is None:
+        return render_error(request, 404, translator(pick_language(request))("feed.no_item"))
+    if row.deleted_at is not None:
+        return render_error(request, 410, translator(pick_language(request))("feed.deleted"))
+    async with inst.engine.connect() as conn:
+        author = (await conn.execute(select(actors).where(actors.c.id == row.actor_id))).one()
+    extra = {
+        "origin_url": row.url or row.uri, "item_community": author,
+        "item_handle": f"@{author.username}@{author.domain}", "item_local_ics": f"/items/{row.id}.ics",
+    }
+    return await object_page(request, row, ics_url=f"/items/{row.id}.ics", extend=extra)
+
+
+async def item_ics(request: Request) -> Response:
+    inst = _inst(request)
+    row = await _object_row(inst, request.path_params["id"])
+    _ = translator(pick_language(request))
+    if row is None or row.kind != "event":
+        return render_error(request, 404, _("feed.no_item"))
+    if row.deleted_at is not None:
+        return render_error(request, 410, _("feed.deleted"))
+    async with inst.engine.connect() as conn:
+        doc = await object_to_ap(inst, conn, row) if row.local else orjson.loads(row.raw)
+    try:
+        event = wire.event_from_ap(doc)
+    except wire.ContentParseError:
+        return render_error(request, 404, _("feed.no_item"))
+    body = calendar_bytes([event], name=event.name, now=inst.clock())
+    return Response(body, media_type=ICS_TYPE,
+                    headers={"Content-Disposition": f'inline; filename="item-{row.id}.ics"'})
+
+
+async def communities_page(request: Request) -> Response:
+    inst = _inst(request)
+    async with inst.engine.connect() as conn:
+        rows = await directory(conn, inst.clock())
+    return render(request, "feed/communities.html", communities=rows, origin_of=_origin_of)
+
+
+async def community_detail(request: Request) -> Response:
+    inst = _inst(request)
+    lang = pick_language(request)
+    now = inst.clock()
+    async with inst.engine.connect() as conn:
+        c = (await conn.execute(select(actors).where(actors.c.id == request.path_params["id"],
+                                                      actors.c.deleted_at.is_(None)))).first()
+        if c is None:
+            return render_error(request, 404, translator(lang)("feed.no_community"))
+        lists = {}
+        for kind in ("event", "listing", "venue"):
+            f = FeedFilter(kind=kind, community=c.uri)
+            lists[kind] = (_cards((await query_feed(conn, f, now, limit=50)).items, lang), f"/feed?{f.query_string()}")
+    return render(request, "feed/community.html", c=c, handle=f"@{c.username}@{c.domain}", origin=_origin_of(c),
+                  summary_text=html_to_text(c.summary or ""), lists=lists)
+
+
+async def venue_finder(request: Request) -> Response:
+    inst = _inst(request)
+    lang = pick_language(request)
+    _ = translator(lang)
+    errors: list[str] = []
+    needs = VenueNeeds(lang=lang)
+    asked = any(k in request.query_params for k in ("people", "amenity", "date", "start", "end", "area", "near"))
+    try:
+        needs = VenueNeeds.from_params(request.query_params, lang=lang)
+    except FilterError as exc:
+        errors = _error_text(exc, _)
+    matches = []
+    if asked and not errors:
+        async with inst.engine.connect() as conn:
+            matches = await find_venues(conn, needs, inst.clock())
+    raw = request.query_params
+    form = {k: raw.get(k, "") for k in ("people", "date", "start", "end", "area", "near", "radius")}
+    chosen = set(raw.getlist("amenity"))
+    return render(
+        request, "feed/venues.html", status=400 if errors else 200, errors=errors, needs=needs, asked=asked,
+        matches=matches, form=form, chosen=chosen, partial=raw.get("partial") in ("1", "on", "true", "yes"),
+        amenities=[(k, v.get(lang, k)) for k, v in wire.AMENITIES.items()],
+        share_url="/venues/find?" + urlencode(needs.to_params(), doseq=True),
+    )
+
+
+routes = [
+    Route("/", home),
+    Route("/feed", feed_page),
+    Route("/search", search_page),
+    Route("/items/{id:int}.ics", item_ics),
+    Route("/items/{id:int}", item_page),
+    Route("/communities", communities_page),
+    Route("/communities/{id:int}", community_detail),
+    Route("/venues/find", venue_finder),
+]
