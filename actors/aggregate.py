@@ -44,7 +44,7 @@ from actors.follows import FollowError, decide_follower, follow_remote
 from actors.instance import Instance
 from actors.local import FEED_ACTOR_USERNAME, CommunityError, get_local_actor
 from actors.models import FollowState, activities, actors, follows, objects
-from actors.remote import ActorError, get_actor, resolve
+from actors.remote import ActorError, fetch_actor, get_actor, resolve
 from actors.remote_objects import STORED_TYPES, OriginError, store_remote_object
 from actors.sending import emit, new_activity
 from fedi import vocab
@@ -262,9 +262,11 @@ async def refresh_subscriptions(inst: Instance, *, username: str = FEED_ACTOR_US
     out: dict[str, str] = {}
     for sub in await subscriptions(inst, username=username):
         try:
-            await get_actor(inst, sub.uri, max_age=0)
-            row = await _known_actor(inst, sub.uri)
-            out[sub.uri] = "ok" if row is not None and row.deleted_at is None else GONE
+            if sub.state == GONE:
+                out[sub.uri] = GONE
+                continue
+            await fetch_actor(inst, sub.uri)
+            out[sub.uri] = "ok"
         except (ActorError, FediError) as exc:
             if _is_gone(exc):
                 await _mark_gone(inst, sub.uri)
