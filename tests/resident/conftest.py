@@ -139,9 +139,13 @@ async def hood(fed: Fediverse) -> AsyncIterator[Hood]:
 @pytest.fixture
 async def aggregator(hood: Hood) -> Node:
     """``b.test`` whose feed actor follows the compound on ``a.test`` before the compound
-    publishes one more event and venue (delivered by push)."""
+    publishes one more event and venue (delivered by push).
+
+    Both clocks run on wall time while they talk: outgoing signatures are dated by the wall
+    clock (``Instance.auth_for`` signs without the injected clock) while receivers check the
+    Date against their own clock. Afterwards both stand at ``NOW`` again."""
     b = await hood.fed.yinhu("b.test")
-    b.clock.now = NOW
+    hood.a.clock.now = b.clock.now = datetime.now(UTC)
     await follow_remote(b.inst, "yinhu", "@compound@a.test")
     await hood.fed.drain()
     hood.uris["event.pushed"] = (await publish(hood.a.inst, "compound", event(
@@ -149,4 +153,5 @@ async def aggregator(hood: Hood) -> Node:
     hood.uris["venue.pushed"] = (await publish(hood.a.inst, "compound", venue(
         "儿童活动室", capacity=15, amenities=["kids_friendly", "toilet"]))).uri
     await hood.fed.drain()
+    hood.a.clock.now = b.clock.now = NOW
     return b
