@@ -48,6 +48,10 @@ class Receiver:
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
         self.key_lookup = KeyLookup(inst)
+        self.writer = inbox_queue.InboxWriter(inst)
+
+    async def close(self) -> None:
+        await self.writer.close()
 
     async def receive(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Receipt:
         if len(body) > self.inst.settings.max_body_bytes:
@@ -73,7 +77,7 @@ class Receiver:
             return Receipt(401, f"signed by {result.owner}, but the activity's actor is {actor}")
         if self.inst.is_local_uri(actor):
             return Receipt(401, "activities from this instance's own actors are not accepted from outside")
-        stored = await inbox_queue.store(
-            self.inst, activity_uri=activity_id, activity_type=type_, signer=result.owner, body=body.decode()
+        stored = await self.writer.store(
+            activity_uri=activity_id, activity_type=type_, signer=result.owner, body=body.decode()
         )
         return Receipt(202, "accepted") if stored else Receipt(202, "already received")

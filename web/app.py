@@ -49,6 +49,7 @@ def create_app(
             stop.set()
             if task is not None:
                 await task
+            await app.state.receiver.close()
             await inst.close()
 
     routes = [
