@@ -156,6 +156,7 @@ async def set_manual_approval(inst: Instance, slug: str, manual: bool) -> None:
         if res.rowcount == 0:
             raise CommunityError(f"no community {slug!r} on this instance")
     inst.cache.pop(f"actor-doc:{slug}", None)
+    inst.cache.pop(f"jrd:{slug}", None)
 
 
 async def list_communities(inst: Instance) -> list[Row[Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -47,13 +48,28 @@ async def webfinger(request: Request) -> Response:
         username = name.lower() if host.lower() == inst.settings.host else None
     if username is None:
         return error_response(request, 404, f"no such account here: {resource}")
+    body = await _jrd_bytes(inst, username)
+    if body is None:
+        return error_response(request, 404, f"no such account here: {resource}")
+    return Response(body, media_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
+
+
+async def _jrd_bytes(inst: Instance, username: str) -> bytes | None:
+    """The serialized JRD, cached like the actor document (WebFinger is the first request of
+    every follow from every peer); dropped with it when the actor changes."""
+    key = f"jrd:{username}"
+    now = inst.clock().timestamp()
+    hit = inst.cache.get(key)
+    if hit is not None and hit[1] > now:
+        return hit[0]  # type: ignore[no-any-return]
     async with inst.engine.connect() as conn:
         row = await get_local_actor(conn, username)
     if row is None:
-        return error_response(request, 404, f"no such account here: {resource}")
+        return None
     profile = f"{inst.base}/@{row.username}" if row.type == "Group" else None
-    body = jrd(f"acct:{row.username}@{inst.settings.host}", row.uri, profile, aliases=[row.uri])
-    return json_response(body, media_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
+    body = orjson.dumps(jrd(f"acct:{row.username}@{inst.settings.host}", row.uri, profile, aliases=[row.uri]))
+    inst.cache[key] = (body, now + 10.0)
+    return body
 
 
 async def host_meta(request: Request) -> Response:
