@@ -18,7 +18,8 @@
   (pushed Create or Announce), to Public with its followers in cc, so a Mastodon user following
   ``@yinhu@host`` sees it as a boost. Backfilled items are not boosted: they are old, and
   Mastodon itself never backfills (G10); boosting twenty old items per new follow would flood
-  timelines. Local communities' new content is boosted too (``publish`` calls ``boost``).
+  timelines. Local communities' content is not boosted yet: ``publish`` would call
+  ``boost(inst, uri, kind, conn=conn)`` after its ``emit`` (a venue: ``f"{uri}/announce"``).
 * Inclusion requests: a ``Group`` that follows the feed actor asks to be aggregated. It stays
   pending until an admin runs ``yinhu subscriptions --approve HANDLE``, which accepts its
   Follow and makes the feed actor follow it back. People and services following the feed
