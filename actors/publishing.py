@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from actors.delivery import follower_inboxes
 from actors.instance import Instance, new_token
 from actors.local import CommunityError, get_local_actor
+from actors import search
 from actors.models import ParticipantState, actors, media, objects, participants
 from actors.sending import emit, new_activity
 from actors.text import HASHTAG_RE, extract_hashtags, render_markdown
@@ -177,7 +178,7 @@ def _build(
         obj.pop("@context", None)
         cols = {
             **common, "name": data["title"], "start_time": data["start"], "end_time": data["end"],
-            "timezone": data["timezone"], "place_name": place.name if place else None,
+            "timezone": data["timezone"], "place_name": data["place"].name if data["place"] else None,
             "address": place.address if place else None, "latitude": place.latitude if place else None,
             "longitude": place.longitude if place else None, "category": data["category"],
             "tags": " ".join(tags) or None, "capacity": data["capacity"], "join_mode": data["join_mode"],
@@ -258,6 +259,7 @@ async def publish(inst: Instance, slug: str, body: Any) -> Published:
                 raw=orjson.dumps(built.obj).decode(), published=now, **built.columns,
             )
         )
+        await search.reindex(conn, uri=uri)
         followers_url = f"{community.uri}/followers"
         create = new_activity(inst, "Create", community, built.announce, to=[vocab.PUBLIC], cc=[followers_url], published=now)
         inboxes = await follower_inboxes(conn, community.id)
@@ -294,6 +296,7 @@ async def update_object(inst: Instance, uri: str, body: Any) -> Published:
                 source=data.get("content"), raw=orjson.dumps(built.obj).decode(), updated=updated, **built.columns
             )
         )
+        await search.reindex(conn, object_id=row.id)
         followers_url = f"{owner.uri}/followers"
         doc = new_activity(inst, "Update", owner, built.announce, to=[vocab.PUBLIC], cc=[followers_url], published=updated)
         inboxes = await follower_inboxes(conn, owner.id)
@@ -307,6 +310,7 @@ async def delete_object(inst: Instance, uri: str) -> Published:
     async with inst.engine.begin() as conn:
         row, owner = await _local_object(conn, uri)
         await conn.execute(update(objects).where(objects.c.id == row.id).values(deleted_at=now))
+        await search.remove_object(conn, row.id)
         followers_url = f"{owner.uri}/followers"
         doc = new_activity(
             inst, "Delete", owner, {"id": uri, "type": "Tombstone", "formerType": row.type},

@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 
+from actors import search
 from actors.instance import Instance
 from actors.models import objects
 from actors.text import sanitize_html
@@ -143,6 +144,7 @@ async def store_remote_object(inst: Instance, author: Row[Any], obj: dict[str, A
             await conn.execute(
                 insert(objects).values(uri=uri, actor_id=author.id, local=False, published=published, **values)
             )
+            await search.reindex(conn, uri=uri)
             return "stored"
         if row.actor_id != author.id:
             raise OriginError(f"{uri} belongs to another actor")
@@ -151,6 +153,7 @@ async def store_remote_object(inst: Instance, author: Row[Any], obj: dict[str, A
         if row.updated is not None and (updated is None or updated <= row.updated):
             return "ignored: not newer than the stored version"
         await conn.execute(update(objects).where(objects.c.id == row.id).values(**values))
+        await search.reindex(conn, object_id=row.id)
         return "updated"
 
 
@@ -162,4 +165,5 @@ async def delete_remote_object(inst: Instance, author: Row[Any], uri: str) -> st
         if row.actor_id != author.id:
             raise OriginError(f"{author.uri} cannot delete {uri}")
         await conn.execute(update(objects).where(objects.c.id == row.id).values(deleted_at=inst.clock()))
+        await search.remove_object(conn, row.id)
         return "deleted"
