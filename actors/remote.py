@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -9,6 +10,7 @@ from urllib.parse import urlsplit
 import orjson
 from sqlalchemy import select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from actors.instance import Instance, utcnow
 from actors.models import actors
@@ -91,9 +93,16 @@ async def store_actor(inst: Instance, doc: dict[str, Any]) -> Row[Any]:
                 .where(actors.c.username == values["username"], actors.c.domain == values["domain"], actors.c.local.is_(False))
                 .values(username=actors.c.uri)
             )
-            await conn.execute(
-                actors.insert().values(uri=uri, local=False, created_at=now, fetched_at=now, updated_at=now, **values)
-            )
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(
+                        actors.insert().values(uri=uri, local=False, created_at=now, fetched_at=now, updated_at=now, **values)
+                    )
+            except IntegrityError:
+                # Another request stored this actor a moment ago: refresh that row instead.
+                await conn.execute(
+                    update(actors).where(actors.c.uri == uri).values(**values, fetched_at=now, updated_at=now)
+                )
         row = (await conn.execute(select(actors).where(actors.c.uri == uri))).one()
     if row.key_id and row.public_key_pem:
         inst.cache[f"key:{row.key_id}"] = (PublicKeyInfo(row.key_id, uri, row.public_key_pem), time.monotonic() + KEY_TTL)
@@ -160,6 +169,9 @@ class KeyLookup:
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
         self._last_refresh: dict[str, float] = {}
+        # One fetch per key at a time: a peer's first burst of deliveries must not fetch (and
+        # insert) the same actor concurrently; the others wait and read what the first stored.
+        self._inflight: dict[str, asyncio.Future[PublicKeyInfo | None]] = {}
 
     async def __call__(self, key_id: str, refresh: bool) -> PublicKeyInfo | None:
         cache_key = f"key:{key_id}"
@@ -180,10 +192,21 @@ class KeyLookup:
             self._last_refresh[key_id] = now
         if self.inst.is_local_uri(key_id):
             return None
+        pending = self._inflight.get(key_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[PublicKeyInfo | None] = asyncio.get_running_loop().create_future()
+        self._inflight[key_id] = future
+        info = None
         try:
-            return await self._fetch(key_id)
-        except (FediError, ValueError):
-            return None
+            info = await self._fetch(key_id)
+        except (FediError, ValueError, SQLAlchemyError):
+            info = None
+        finally:
+            self._inflight.pop(key_id, None)
+            if not future.done():  # also when cancelled: waiters must never hang
+                future.set_result(info)
+        return info
 
     async def _from_db(self, key_id: str) -> PublicKeyInfo | None:
         async with self.inst.engine.connect() as conn:
