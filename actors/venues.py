@@ -37,7 +37,7 @@ from actors.feed import FilterError, haversine_km
 from actors.models import actors, objects
 from fedi import content as wire
 
-__all__ = ["VenueNeeds", "VenueMatch", "find_venues", "parse_hours_text", "open_during", "WEIGHTS"]
+__all__ = ["WEIGHTS", "VenueMatch", "VenueNeeds", "find_venues", "open_during", "parse_hours_text"]
 
 WEIGHTS = {"capacity": 35, "amenities": 25, "hours": 15, "distance": 15, "bookable": 5, "price": 5}
 DAYS = wire.DAYS_OF_WEEK
@@ -238,13 +238,14 @@ def _days_spec(text: str) -> list[str] | None:
         if not part:
             continue
         ends = re.split(r"\s*(?:-|–|~|至|到)\s*", part)
-        idx = [_day_index(e) for e in ends]
-        if any(i is None for i in idx) or len(idx) > 2:
+        found = [_day_index(e) for e in ends]
+        idx = [i for i in found if i is not None]
+        if len(idx) != len(found) or len(idx) > 2:
             return None
         if len(idx) == 1:
-            out.append(DAYS[idx[0]])  # type: ignore[index]
+            out.append(DAYS[idx[0]])
         else:
-            a, b = idx  # type: ignore[misc]
+            a, b = idx
             i = a
             while True:
                 out.append(DAYS[i])
@@ -280,7 +281,7 @@ def parse_hours_text(text: str) -> list[wire.OpeningHours] | None:
             continue
         first = _RANGE.search(rule)
         if first is None:
-            if re.search(r"\b(off|closed)\b|休息|闭馆", rule, re.I):
+            if re.search(r"\b(off|closed)\b|休息|闭馆", rule, re.IGNORECASE):
                 continue
             return None
         day_text = rule[: first.start()].strip().rstrip(":：")
@@ -418,7 +419,9 @@ def _match(row: Any, needs: VenueNeeds, t: dict[str, str]) -> VenueMatch | None:
         if capacity is not None:
             reasons.append(t["capacity_only"].format(cap=capacity))
     # amenities
-    label = lambda key: wire.AMENITIES.get(key, {}).get(lang, key)  # noqa: E731
+    def label(key: str) -> str:
+        return wire.AMENITIES.get(key, {}).get(lang, key)
+
     present = [a for a in needs.amenities if a in have]
     fit_amen = len(present) / len(needs.amenities) if needs.amenities else 1.0
     if present:

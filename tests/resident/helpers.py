@@ -12,7 +12,7 @@ UI_KEY = re.compile(
 
 
 def visible_text(page: str) -> str:
-    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.DOTALL)
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
@@ -25,7 +25,7 @@ def section(page: str, ident: str) -> str:
 
 def cards(page: str) -> list[str]:
     """The visible titles of the item cards, in page order."""
-    return [html.unescape(re.sub(r"<[^>]+>", "", t)).strip() for t in re.findall(r'<h3 class="item-title"><a href="/items/\d+">(.*?)</a>', page, re.S)]
+    return [html.unescape(re.sub(r"<[^>]+>", "", t)).strip() for t in re.findall(r'<h3 class="item-title"><a href="/items/\d+">(.*?)</a>', page, re.DOTALL)]
 
 
 def links(page: str) -> list[str]:
