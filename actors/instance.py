@@ -164,7 +164,7 @@ class Instance:
         """One signer per key, reused: the parsed private key is cached inside fedi.keys."""
         auth = self._auths.get(key_id)
         if auth is None:
-            auth = HTTPSignatureAuth(key_id, private_key_pem)
+            auth = HTTPSignatureAuth(key_id, private_key_pem, clock=self.clock)
             self._auths[key_id] = auth
         return auth
 

@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from actors.aggregate import boost
 from actors.delivery import follower_inboxes
 from actors.instance import Instance, new_token
 from actors.local import CommunityError, get_local_actor
@@ -264,6 +265,9 @@ async def publish(inst: Instance, slug: str, body: Any) -> Published:
         create = new_activity(inst, "Create", community, built.announce, to=[vocab.PUBLIC], cc=[followers_url], published=now)
         inboxes = await follower_inboxes(conn, community.id)
         await emit(inst, conn, community, create, inboxes, public=True)
+        # The instance's feed actor boosts its own communities' events, listings and venues
+        # too, so one follow of @yinhu@host shows everything published here.
+        await boost(inst, f"{uri}/announce" if kind == "venue" else uri, kind, conn=conn)
     return Published(uri, create["id"], len(inboxes), kind)
 
 

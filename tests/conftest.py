@@ -156,6 +156,9 @@ class Fediverse:
     stack: contextlib.AsyncExitStack
     nodes: list[Node] = field(default_factory=list)
     remotes: list[FakeRemote] = field(default_factory=list)
+    # One clock for the whole fediverse: moving it moves every node and fake remote, as real
+    # time does, so signatures made by one are checked against the same time by the others.
+    clock: Clock = field(default_factory=Clock)
 
     async def yinhu(self, host: str = "a.test", **settings: Any) -> Node:
         """A new, initialised Yinhu instance at ``http://host`` with its own database."""
@@ -167,7 +170,7 @@ class Fediverse:
 
     async def start(self, conf: Settings) -> Node:
         """Run an app on an initialised database (the lifespan opens the instance)."""
-        clock = Clock()
+        clock = self.clock
         app = create_app(conf, client=self.client, resolver=fake_resolver, clock=clock, workers=False)
         node_stack = contextlib.AsyncExitStack()
         await node_stack.enter_async_context(app.router.lifespan_context(app))
@@ -185,7 +188,7 @@ class Fediverse:
         return await self.start(node.inst.settings)
 
     def remote(self, domain: str = "remote.test", *, shared_inbox: bool = True) -> FakeRemote:
-        fake = FakeRemote(domain, self.client, self.router, shared_inbox=shared_inbox)
+        fake = FakeRemote(domain, self.client, self.router, shared_inbox=shared_inbox, clock=self.clock)
         self.remotes.append(fake)
         return fake
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from actors.models import metadata
+from actors.search import SEARCH_TABLES
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -15,6 +16,9 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    # The search index is dialect-specific (an FTS5 table with shadow tables on SQLite, a
+    # tsvector table on PostgreSQL) and created by hand in 0003; autogenerate must not touch it.
+    include_name=lambda name, type_, parent: not (type_ == "table" and name in SEARCH_TABLES),
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -9,6 +9,8 @@ its users, rotate their keys, and switch an inbox between healthy, failing and u
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +113,9 @@ class FakeRemote:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     # What the inboxes answer: (status, headers); None means "verify, record, 202".
     inbox_answer: tuple[int, dict[str, str]] | None = None
+    # The fediverse's one clock (shared with the Yinhu nodes): signatures are made and checked
+    # against it, as real servers all share real time.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
         self.app = Starlette(
@@ -161,7 +166,7 @@ class FakeRemote:
             to_inbox,
             content=content,
             headers={"Content-Type": "application/activity+json"},
-            auth=HTTPSignatureAuth(user.key_id, user.private_key_pem),
+            auth=HTTPSignatureAuth(user.key_id, user.private_key_pem, clock=self.clock),
         )
 
     # --- endpoints --------------------------------------------------------------------------
@@ -188,7 +193,7 @@ class FakeRemote:
     async def _inbox(self, request: Request) -> Response:
         body = await request.body()
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        result = await verify_request("POST", target, request.headers, body, self._key_lookup)
+        result = await verify_request("POST", target, request.headers, body, self._key_lookup, now=self.clock())
         if not result.ok or result.owner is None:
             self.rejected.append((request.url.path, result.detail))
             return JSONResponse({"error": result.detail}, status_code=401)
