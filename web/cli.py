@@ -592,6 +592,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("following", parents=[common], help="list what the feed actor follows")
     s.add_argument("--as", dest="as_actor", metavar="USERNAME")
     s.set_defaults(run=cmd_following)
+
+    from web.demo import configure as configure_demo
+
+    configure_demo(sub.add_parser("demo", help="run three instances with sample data on 127.0.0.1 (Ctrl-C stops)"))
     return p
 
 
