@@ -98,6 +98,11 @@ async def cmd_migrate(args: argparse.Namespace) -> int:
         before = await migrate.current_revision(inst.engine)
         await migrate.upgrade(inst.engine)
         print(f"schema {before or 'empty'} → {migrate.head_revision()}")
+        if before is not None and before < "0003":
+            # The search index arrived in 0003: fill it for what the database already holds.
+            from actors.search import reindex_all
+
+            print(f"indexed {await reindex_all(inst)} objects for search")
     finally:
         await inst.close()
     return 0
