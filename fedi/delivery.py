@@ -6,6 +6,11 @@ Mastodon (``delivery_worker.rb``, ``response_error_unsalvageable?``): 2xx is del
 is permanent except 401 (keys may be mid-rotation or the peer may not know us yet), 408 and
 429; everything else, including 3xx (inboxes do not move, and Mastodon does not follow them
 either) and network errors, is worth retrying, at the time ``Retry-After`` asks for if given.
+
+Signatures are draft-cavage unless ``signature_scheme="rfc9421"``; with ``double_knock`` a 400
+or 401 is retried once, at once, with the other scheme (Mastodon 4.7's rule, interop D4), and
+``DeliveryResult.signature_scheme`` says which scheme the final answer came from, so that the
+caller can remember it per host. Remembering is the caller's business, not this module's.
 """
 
 from __future__ import annotations
@@ -16,14 +21,17 @@ import ipaddress
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Literal
 
 import httpx
 
 from fedi.errors import BlockedAddress, FetchFailed
 from fedi.fetch import Resolver, check_url, default_resolver
+from fedi.httpsig import HTTPSignatureAuth
+from fedi.rfc9421 import RFC9421SignatureAuth
 
 __all__ = [
     "ACTIVITY_CONTENT_TYPE",
@@ -32,10 +40,14 @@ __all__ = [
     "DeliveryResult",
     "HostCheckCache",
     "Outcome",
+    "SignatureScheme",
+    "auth_for_scheme",
     "classify",
     "deliver",
     "parse_retry_after",
 ]
+
+SignatureScheme = Literal["cavage", "rfc9421"]
 
 # Exactly this value: it is one of the signed headers, and Mastodon rejects other AP types.
 ACTIVITY_CONTENT_TYPE = "application/activity+json"
@@ -45,6 +57,8 @@ RESPONSE_PEEK_BYTES = 1024
 # Mastodon's own 7-day "unavailable" horizon decide what happens past this.
 MAX_RETRY_AFTER = timedelta(days=7)
 _RETRYABLE_4XX = frozenset({401, 408, 429})
+# Answers after which a double-knocking sender tries the other signature scheme.
+_KNOCK_AGAIN = frozenset({400, 401})
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -64,6 +78,9 @@ class DeliveryResult:
     status: int | None
     retry_after: datetime | None
     error: str | None
+    # The signature scheme of the final attempt; None only from ``classify``. Left out of
+    # equality: it says how the answer was obtained, not what it was.
+    signature_scheme: SignatureScheme | None = field(default=None, compare=False)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -176,6 +193,25 @@ def _needs_dns(host: str) -> bool:
 _DEFAULT_CACHE = HostCheckCache()
 
 
+def auth_for_scheme(auth: httpx.Auth, scheme: SignatureScheme) -> httpx.Auth:
+    """``auth``'s key as an httpx auth signing with ``scheme``.
+
+    Only our two signers can be converted; any other auth is returned as is for "cavage" and
+    refused (``TypeError``) for "rfc9421".
+    """
+    if scheme == "cavage":
+        if isinstance(auth, RFC9421SignatureAuth):
+            return HTTPSignatureAuth(auth.key_id, auth.private_key_pem, clock=auth.clock)
+        return auth
+    if scheme == "rfc9421":
+        if isinstance(auth, HTTPSignatureAuth):
+            return RFC9421SignatureAuth(auth.key_id, auth.private_key_pem, clock=auth.clock)
+        if isinstance(auth, RFC9421SignatureAuth):
+            return auth
+        raise TypeError(f"cannot sign RFC 9421 with {type(auth).__name__}")
+    raise ValueError(f"unknown signature scheme {scheme!r}")
+
+
 async def deliver(
     client: httpx.AsyncClient,
     inbox: str,
@@ -187,13 +223,43 @@ async def deliver(
     allow_private: bool = False,
     resolver: Resolver = default_resolver,
     host_cache: HostCheckCache | None = None,
+    signature_scheme: SignatureScheme = "cavage",
+    double_knock: bool = False,
 ) -> DeliveryResult:
     """POST ``body`` (exact bytes, already serialized) to ``inbox``, signed by ``auth``.
 
     Never raises for remote or network trouble: that is what the result is for. ``timeout``
     bounds each network operation and the whole call. ``host_cache`` defaults to a
-    process-wide ``HostCheckCache``.
+    process-wide ``HostCheckCache``. ``signature_scheme`` picks the signature (``auth``, an
+    ``HTTPSignatureAuth``, is converted for "rfc9421"); ``double_knock`` retries a 400/401
+    once with the other scheme (each attempt has its own ``timeout``).
     """
+    first = auth_for_scheme(auth, signature_scheme)
+    result = await _deliver_once(
+        client, inbox, body, first, now, timeout, allow_private, resolver, host_cache
+    )
+    result = replace(result, signature_scheme=signature_scheme)
+    if not double_knock or result.status not in _KNOCK_AGAIN:
+        return result
+    other: SignatureScheme = "rfc9421" if signature_scheme == "cavage" else "cavage"
+    second = await _deliver_once(
+        client, inbox, body, auth_for_scheme(auth, other), now, timeout, allow_private,
+        resolver, host_cache,
+    )
+    return replace(second, signature_scheme=other)
+
+
+async def _deliver_once(
+    client: httpx.AsyncClient,
+    inbox: str,
+    body: bytes,
+    auth: httpx.Auth,
+    now: datetime | None,
+    timeout: float,
+    allow_private: bool,
+    resolver: Resolver,
+    host_cache: HostCheckCache | None,
+) -> DeliveryResult:
     moment = _aware(now) if now is not None else datetime.now(UTC)
     try:
         httpx.URL(inbox)

@@ -53,7 +53,11 @@ class Receiver:
     async def close(self) -> None:
         await self.writer.close()
 
-    async def receive(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Receipt:
+    async def receive(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes, *, scheme: str | None = None
+    ) -> Receipt:
+        """``scheme`` is the public scheme RFC 9421's ``@target-uri`` was signed with; by
+        default the one of the instance's URL, which stays right behind a TLS-terminating proxy."""
         if len(body) > self.inst.settings.max_body_bytes:
             return Receipt(413, f"body larger than {self.inst.settings.max_body_bytes} bytes")
         try:
@@ -70,7 +74,15 @@ class Receiver:
         if urlsplit(activity_id).netloc.lower() != urlsplit(actor).netloc.lower():
             # Ids are de-duplicated: a foreign id would let one actor suppress another's activity.
             return Receipt(400, "the activity's id must be on its actor's host")
-        result = await verify_request(method, target, headers, body, self.key_lookup, now=self.inst.clock())
+        result = await verify_request(
+            method,
+            target,
+            headers,
+            body,
+            self.key_lookup,
+            now=self.inst.clock(),
+            scheme=scheme or urlsplit(self.inst.settings.url).scheme or "https",
+        )
         if not result.ok:
             return Receipt(401, f"signature not accepted: {result.detail}")
         if result.owner != actor:

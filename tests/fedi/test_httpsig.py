@@ -616,17 +616,19 @@ def test_parser_tolerates_prefix_tokens_escapes_and_spaces() -> None:
     assert isinstance(info.value, FediError)
 
 
-async def test_rfc9421_only_is_unsupported_scheme() -> None:
+async def test_signature_input_goes_to_rfc9421() -> None:
+    # Signature-Input means RFC 9421 (fedi.rfc9421, tested in test_rfc9421.py): the Signature
+    # header is then never read as draft-cavage, and a weak signature fetches no key.
     headers = {
         "Signature-Input": 'sig1=("@method" "@target-uri");created=1700000000;keyid="k"',
         "Content-Digest": "sha-256=:AAAA:",
     }
     lookup = FakeLookup(None)
     result = await verify_request("POST", "/inbox", headers, b"", lookup, now=NOW)
-    assert result.reason is VerifyFailure.UNSUPPORTED_SCHEME
+    assert result.reason is VerifyFailure.MISSING_SIGNATURE
     headers["Signature"] = "sig1=:AAAA:"
     result = await verify_request("POST", "/inbox", headers, b"", lookup, now=NOW)
-    assert result.reason is VerifyFailure.UNSUPPORTED_SCHEME
+    assert result.reason is VerifyFailure.WEAK_COVERAGE
     assert lookup.calls == []
 
 
