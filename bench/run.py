@@ -1,6 +1,6 @@
 """Yinhu speed benchmarks, each figure next to a bare ceiling measured in the same run.
 
-Run: .venv/bin/python bench/run.py [--quick] [--only get,inbox,delivery,rsa] [--profile DIR]
+Run: .venv/bin/python bench/run.py [--quick] [--only get,inbox,delivery,rsa,feed] [--profile DIR]
 
 This machine has 2 cores, and the load generator shares it with the server, so everything
 is pinned: every server (Yinhu and each bare ceiling) runs on CPU 0, every load generator
@@ -600,7 +600,8 @@ def main() -> None:
         return
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="short runs and smaller sets (~1 min instead of ~3)")
-    p.add_argument("--only", default="get,inbox,delivery,rsa", help="comma-separated subset")
+    p.add_argument("--only", default="get,inbox,delivery,rsa",
+                   help="comma-separated subset; 'feed' (not in the default) runs bench/bench_feed.py")
     p.add_argument("--profile", type=Path, help="record py-spy flame graphs of Yinhu into this directory")
     args = p.parse_args()
     only = set(args.only.split(","))
@@ -626,6 +627,9 @@ def main() -> None:
             bench_delivery(res, args.quick, tmp, args.profile)
         if "rsa" in only:
             bench_rsa(res, args.quick)
+        if "feed" in only:  # its own table: page/search latency at 100,000 objects and Create ingest
+            subprocess.run([PY, str(ROOT / "bench" / "bench_feed.py"), *(["--n", "20000", "--quick"] if args.quick else [])],
+                           check=True, cwd=ROOT)
     print()
     print(table(res))
     print("cpu = share of one core the measured server (deliveries: this process) used during the run;"
