@@ -200,9 +200,13 @@ class DeliveryWorker:
         if not claimed:
             return 0
         sem = asyncio.Semaphore(self.concurrency)
+        schemes = await self._schemes({c.host for c in claimed})
 
         async def send(item: Claimed) -> DeliveryResult:
             async with sem:
+                # Draft-cavage first to hosts we know nothing of (what Mastodon accepts
+                # everywhere); a 400/401 knocks again with RFC 9421, and what worked is
+                # remembered per host.
                 return await deliver(
                     self.inst.client,
                     item.inbox,
@@ -211,13 +215,30 @@ class DeliveryWorker:
                     now=now,
                     allow_private=self.inst.settings.allow_private,
                     resolver=self.inst.resolver,
+                    signature_scheme=schemes.get(item.host) or "cavage",  # type: ignore[arg-type]
+                    double_knock=True,
                 )
 
         results = await asyncio.gather(*(send(c) for c in claimed))
-        await self._record(claimed, results, self.inst.clock())
+        learned = {
+            c.host: r.signature_scheme
+            for c, r in zip(claimed, results, strict=True)
+            if r.outcome is Outcome.DELIVERED and r.signature_scheme and r.signature_scheme != schemes.get(c.host)
+        }
+        await self._record(claimed, results, self.inst.clock(), learned)
         return len(claimed)
 
-    async def _record(self, claimed: Sequence[Claimed], results: Sequence[DeliveryResult], now: datetime) -> None:
+    async def _schemes(self, host_names: set[str]) -> dict[str, str | None]:
+        async with self.inst.engine.connect() as conn:
+            rows = await conn.execute(
+                select(hosts.c.host, hosts.c.signature_scheme).where(hosts.c.host.in_(host_names))
+            )
+            return {r.host: r.signature_scheme for r in rows}
+
+    async def _record(
+        self, claimed: Sequence[Claimed], results: Sequence[DeliveryResult], now: datetime,
+        learned: dict[str, str] | None = None,
+    ) -> None:
         sent: list[dict[str, Any]] = []
         retry: list[dict[str, Any]] = []
         dead: list[dict[str, Any]] = []
@@ -270,6 +291,13 @@ class DeliveryWorker:
                     retry,
                 )
             await self._record_hosts(conn, host_ok - set(host_fail), host_fail, now)
+            for host, scheme in (learned or {}).items():
+                insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+                await conn.execute(
+                    insert_(hosts)
+                    .values(host=host, consecutive_failures=0, signature_scheme=scheme, last_success_at=now)
+                    .on_conflict_do_update(index_elements=["host"], set_={"signature_scheme": scheme})
+                )
 
     async def _record_hosts(
         self, conn: AsyncConnection, ok: set[str], failed: dict[str, int], now: datetime

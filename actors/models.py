@@ -329,4 +329,6 @@ hosts = Table(
     ts("backoff_until", nullable=True),
     ts("first_failure_at", nullable=True),
     ts("last_success_at", nullable=True),
+    # What this host accepted last: "cavage" or "rfc9421" (null: not known yet, start with cavage).
+    Column("signature_scheme", String(16), nullable=True),
 )

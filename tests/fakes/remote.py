@@ -116,6 +116,10 @@ class FakeRemote:
     # The fediverse's one clock (shared with the Yinhu nodes): signatures are made and checked
     # against it, as real servers all share real time.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Which signature schemes the inboxes accept ("cavage", "rfc9421"); a refused one gets 401,
+    # as a server that verifies only RFC 9421 answers draft-cavage.
+    accept_schemes: frozenset[str] = frozenset({"cavage", "rfc9421"})
+    schemes_seen: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.app = Starlette(
@@ -192,8 +196,15 @@ class FakeRemote:
 
     async def _inbox(self, request: Request) -> Response:
         body = await request.body()
+        scheme = "rfc9421" if "signature-input" in request.headers else "cavage"
+        self.schemes_seen.append(scheme)
+        if scheme not in self.accept_schemes:
+            self.rejected.append((request.url.path, f"{scheme} signatures are not accepted here"))
+            return JSONResponse({"error": f"{scheme} signatures are not accepted here"}, status_code=401)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        result = await verify_request("POST", target, request.headers, body, self._key_lookup, now=self.clock())
+        result = await verify_request(
+            "POST", target, request.headers, body, self._key_lookup, now=self.clock(), scheme=request.url.scheme
+        )
         if not result.ok or result.owner is None:
             self.rejected.append((request.url.path, result.detail))
             return JSONResponse({"error": result.detail}, status_code=401)

@@ -1,0 +1,47 @@
+"""Outgoing signatures: draft-cavage first, RFC 9421 after a 401, remembered per host."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from actors.delivery import DeliveryWorker
+from actors.local import create_community
+from actors.models import hosts
+from actors.publishing import publish
+from tests.conftest import Fediverse
+
+
+async def test_a_host_that_refuses_cavage_gets_rfc9421_and_it_is_remembered(fed: Fediverse) -> None:
+    a = await fed.yinhu("a.test")
+    club = await create_community(a.inst, "club", name="Club")
+    remote = fed.remote("strict.test")
+    user = remote.add_user("alice")
+    assert (await remote.send(user, user.follow(club), a.url("/c/club/inbox"))).status_code == 202
+    remote.accept_schemes = frozenset({"rfc9421"})
+    await fed.drain()
+    # The Accept went out as cavage, was refused with 401, and was sent again as RFC 9421.
+    assert remote.schemes_seen == ["cavage", "rfc9421"]
+    assert len(remote.of_type("Accept")) == 1
+    async with a.inst.engine.connect() as conn:
+        scheme = (await conn.execute(select(hosts.c.signature_scheme).where(hosts.c.host == "strict.test"))).scalar_one()
+    assert scheme == "rfc9421"
+
+    await publish(a.inst, "club", {"type": "note", "content": "你好"})
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    # Remembered: the next delivery knocks with RFC 9421 at once.
+    assert remote.schemes_seen[-1] == "rfc9421" and remote.schemes_seen.count("cavage") == 1
+    assert len(remote.of_type("Create")) == 1
+
+
+async def test_hosts_that_take_cavage_never_see_rfc9421(fed: Fediverse) -> None:
+    a = await fed.yinhu("a.test")
+    club = await create_community(a.inst, "club", name="Club")
+    remote = fed.remote("plain.test")
+    remote.accept_schemes = frozenset({"cavage"})
+    user = remote.add_user("bob")
+    assert (await remote.send(user, user.follow(club), a.url("/c/club/inbox"))).status_code == 202
+    await fed.drain()
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    await fed.drain()
+    assert set(remote.schemes_seen) == {"cavage"}
+    assert len(remote.of_type("Create")) == 1
