@@ -241,6 +241,30 @@ class KeyLookup:
             if not owner or owner == url:
                 return None
             row = await fetch_actor(self.inst, owner)
-        if row.key_id != key_id or not row.public_key_pem:
+        if row.key_id == key_id and row.public_key_pem:
+            return PublicKeyInfo(key_id, row.uri, row.public_key_pem)
+        # An actor may list several keys (Mastodon reads up to ten); the row keeps the first,
+        # so look for the one this request names in the owner's own document.
+        pem = _listed_key(row, key_id)
+        if pem is None:
             return None
-        return PublicKeyInfo(key_id, row.uri, row.public_key_pem)
+        info = PublicKeyInfo(key_id, row.uri, pem)
+        self.inst.cache[f"key:{key_id}"] = (info, time.monotonic() + KEY_TTL)
+        return info
+
+
+def _listed_key(row: Row[Any], key_id: str) -> str | None:
+    """The PEM of ``key_id`` when the actor's stored document lists it as its own key."""
+    try:
+        doc = orjson.loads(row.raw or "{}")
+    except orjson.JSONDecodeError:
+        return None
+    for key in vocab.as_list(doc.get("publicKey"))[:10]:
+        if (
+            isinstance(key, dict)
+            and key.get("id") == key_id
+            and vocab.get_id(key.get("owner")) == row.uri
+            and isinstance(key.get("publicKeyPem"), str)
+        ):
+            return key["publicKeyPem"]  # type: ignore[no-any-return]
+    return None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy import select
 
 from actors.delivery import DeliveryWorker
 from actors.local import create_community
 from actors.models import hosts
 from actors.publishing import publish
+from fedi.rfc9421 import RFC9421SignatureAuth
 from tests.conftest import Fediverse
 
 
@@ -45,3 +47,34 @@ async def test_hosts_that_take_cavage_never_see_rfc9421(fed: Fediverse) -> None:
     await fed.drain()
     assert set(remote.schemes_seen) == {"cavage"}
     assert len(remote.of_type("Create")) == 1
+
+
+async def test_an_rfc9421_signed_follow_is_accepted_at_the_inbox(fed: Fediverse) -> None:
+    """C12: a peer that signs RFC 9421 first (Fedify, Mastodon ≥ 4.7) is verified and served."""
+    a = await fed.yinhu("a.test")
+    club = await create_community(a.inst, "club", name="Club")
+    remote = fed.remote("fedify.test")
+    user = remote.add_user("carol")
+    follow = user.follow(club)
+    response = await remote.client.post(
+        a.url("/c/club/inbox"),
+        content=orjson.dumps(follow),
+        headers={"Content-Type": "application/activity+json"},
+        auth=RFC9421SignatureAuth(user.key_id, user.private_key_pem, clock=fed.clock),
+    )
+    assert response.status_code == 202
+    await fed.drain()
+    accepts = remote.of_type("Accept")
+    assert len(accepts) == 1 and accepts[0].activity["object"]["id"] == follow["id"]
+
+    tampered = user.follow(club)
+    request = remote.client.build_request(
+        "POST", a.url("/c/club/inbox"), content=orjson.dumps(tampered),
+        headers={"Content-Type": "application/activity+json"},
+    )
+    signed = next(RFC9421SignatureAuth(user.key_id, user.private_key_pem, clock=fed.clock).sync_auth_flow(request))
+    signed.headers["content-length"] = str(len(signed.content) + 1)
+    response = await remote.client.post(
+        a.url("/c/club/inbox"), content=signed.content + b" ", headers=dict(signed.headers)
+    )
+    assert response.status_code == 401

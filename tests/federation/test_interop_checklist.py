@@ -599,11 +599,6 @@ async def test_bad_signatures_refetch_the_key_at_most_once_per_interval(fed: Fed
     assert len(seen.gets("/users/alice")) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: actors/remote.py keeps only an actor's first publicKey (actor_values_from_ap; one "
-    "key_id column), so KeyLookup._fetch refuses a signature by any other listed key",
-)
 async def test_an_actor_with_two_inline_keys_may_sign_with_either(fed: Fediverse) -> None:
     """B3, C8: Mastodon reads up to 10 inline keys (``legacy_public_keys``) and looks up the
     one whose id is the keyId; an actor whose ``publicKey`` is a list of two keys (ids
