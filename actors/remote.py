@@ -20,7 +20,7 @@ from fedi.fetch import fetch_json
 from fedi.httpsig import PublicKeyInfo
 from fedi.webfinger import resolve_handle
 
-__all__ = ["ActorError", "get_actor", "fetch_actor", "store_actor", "KeyLookup", "resolve"]
+__all__ = ["ActorError", "KeyLookup", "fetch_actor", "get_actor", "resolve", "store_actor"]
 
 # Keys cached in memory for this long; a failing verification refetches sooner (rotation).
 KEY_TTL = 3600.0
