@@ -23,15 +23,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.instance import Instance
+from actors.leases import lease_due
 from actors.models import DeliveryState, FollowState, activities, actors, deliveries, follows, hosts
 from fedi.delivery import DeliveryResult, Outcome, deliver
 
 __all__ = [
     "GIVE_UP_AFTER",
-    "retry_delay",
-    "follower_inboxes",
-    "enqueue",
     "DeliveryWorker",
+    "enqueue",
+    "follower_inboxes",
+    "retry_delay",
 ]
 
 GIVE_UP_AFTER = timedelta(days=3)
@@ -141,25 +142,7 @@ class DeliveryWorker:
             .limit(self.batch)
         )
         async with self.inst.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            ids = [r.id for r in await conn.execute(due)]
-            if not ids:
-                return []
-            # The lease is taken only where it is still free, and we keep only the rows this
-            # UPDATE changed: on SQLite the SELECT above takes no lock, so another worker may
-            # have picked the same ids and leased them first.
-            leased = await conn.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.id.in_(ids),
-                    deliveries.c.state == DeliveryState.PENDING.value,
-                    or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
-                )
-                .values(lease_until=now + LEASE)
-                .returning(deliveries.c.id)
-            )
-            ids = [r.id for r in leased]
+            ids = await lease_due(conn, deliveries, due, pending=DeliveryState.PENDING.value, now=now, lease=LEASE)
             if not ids:
                 return []
             rows = await conn.execute(

@@ -15,9 +15,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from actors.instance import Instance
+from actors.leases import lease_due
 from actors.models import InboxState, inbox_items
 
-__all__ = ["InboxItem", "InboxWriter", "store", "claim", "finish", "retry_later", "MAX_ATTEMPTS", "LEASE"]
+__all__ = ["LEASE", "MAX_ATTEMPTS", "InboxItem", "InboxWriter", "claim", "finish", "retry_later", "store"]
 
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 5
@@ -87,7 +88,7 @@ class InboxWriter:
                 batch.append(self._queue.get_nowait())
             try:
                 stored = await self._write([row for row, _ in batch])
-            except Exception as exc:  # every waiting request learns of the failure; the task lives on
+            except Exception as exc:  # noqa: BLE001 - every waiting request learns of it; the task lives on
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
@@ -131,24 +132,7 @@ async def claim(inst: Instance, limit: int, now: datetime) -> list[InboxItem]:
         .limit(limit)
     )
     async with inst.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        ids = [r.id for r in await conn.execute(due)]
-        if not ids:
-            return []
-        # Lease only rows still free and keep only those: on SQLite the SELECT takes no lock,
-        # so a second worker may have chosen the same ids and leased them first.
-        leased = await conn.execute(
-            update(inbox_items)
-            .where(
-                inbox_items.c.id.in_(ids),
-                inbox_items.c.state == InboxState.PENDING.value,
-                or_(inbox_items.c.lease_until.is_(None), inbox_items.c.lease_until < now),
-            )
-            .values(lease_until=now + LEASE)
-            .returning(inbox_items.c.id)
-        )
-        ids = [r.id for r in leased]
+        ids = await lease_due(conn, inbox_items, due, pending=InboxState.PENDING.value, now=now, lease=LEASE)
         if not ids:
             return []
         rows = await conn.execute(

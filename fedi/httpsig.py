@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -340,9 +341,12 @@ class HTTPSignatureAuth(httpx.Auth):
         self.private_key_pem = private_key_pem
         self.clock = clock
 
+    # The function that computes the headers to add; RFC9421SignatureAuth swaps in its own.
+    signer: ClassVar[Callable[..., dict[str, str]]] = staticmethod(lambda *a, **kw: sign_headers(*a, **kw))
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         body = request.content if request.method in _BODY_METHODS else None
-        signed = sign_headers(
+        signed = self.signer(
             request.method,
             str(request.url),
             request.headers,

@@ -34,7 +34,7 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
@@ -43,7 +43,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import http_sf
-import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -52,6 +51,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 
 from fedi.httpsig import (
     DEFAULT_SKEW,
+    HTTPSignatureAuth,
     KeyLookup,
     PublicKeyInfo,
     SignatureError,
@@ -503,31 +503,7 @@ def sign_rfc9421(
     return added
 
 
-class RFC9421SignatureAuth(httpx.Auth):
+class RFC9421SignatureAuth(HTTPSignatureAuth):
     """Sign every request an httpx client sends with RFC 9421 and one actor's key."""
 
-    requires_request_body = True
-
-    def __init__(
-        self,
-        key_id: str,
-        private_key_pem: str,
-        clock: Callable[[], datetime] | None = None,
-    ) -> None:
-        self.key_id = key_id
-        self.private_key_pem = private_key_pem
-        self.clock = clock
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        body = request.content if request.method in _BODY_METHODS else None
-        signed = sign_rfc9421(
-            request.method,
-            str(request.url),
-            request.headers,
-            body,
-            self.key_id,
-            self.private_key_pem,
-            now=self.clock() if self.clock is not None else None,
-        )
-        request.headers.update(signed)
-        yield request
+    signer = staticmethod(lambda *a, **kw: sign_rfc9421(*a, **kw))
