@@ -24,6 +24,7 @@ __all__ = ["KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "query_
 KINDS = ("event", "listing", "venue", "note")
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")  # "today" and "this weekend" as residents mean them
 MAX_LIMIT = 100
+MAX_EVENT_SPAN = timedelta(days=62)
 EARTH_KM = 6371.0
 
 
@@ -230,6 +231,10 @@ def conditions(f: FeedFilter, now: datetime) -> list[ColumnElement[bool]]:
         end = _day_start(f.date_to + timedelta(days=1)) if f.date_to else None
         event_conds: list[ColumnElement[bool]] = [o.kind == "event"]
         if start is not None:
+            # The lower bound on start_time lets the index range begin near the window instead
+            # of at the first event ever; an event lasts at most MAX_EVENT_SPAN (validation
+            # caps local ones at 60 days), so none that could still be on is left out.
+            event_conds.append(o.start_time >= start - MAX_EVENT_SPAN)
             event_conds.append(func.coalesce(o.end_time, o.start_time) >= start)
         if end is not None:
             event_conds.append(o.start_time < end)

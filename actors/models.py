@@ -187,8 +187,12 @@ objects = Table(
     Column("url", String(2048), nullable=True),  # the human page (may differ from uri remotely)
 )
 Index("ix_objects_actor_published", objects.c.actor_id, objects.c.published)
-Index("ix_objects_kind_start", objects.c.kind, objects.c.start_time)
-Index("ix_objects_kind_published", objects.c.kind, objects.c.published)
+# The feed's queries walk these in order and stop at the page size: time windows of events
+# (end_time in the index, so events that already ended are skipped without reading the row,
+# whose raw JSON is large), the newest items of a kind, and the newest of all.
+Index("ix_objects_feed_time", objects.c.kind, objects.c.deleted_at, objects.c.start_time, objects.c.end_time)
+Index("ix_objects_feed_recent", objects.c.kind, objects.c.deleted_at, objects.c.published)
+Index("ix_objects_recent", objects.c.deleted_at, objects.c.published)
 
 activities = Table(
     "activities",

@@ -1,0 +1,34 @@
+"""feed indexes
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-23
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('objects', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_objects_kind_published'))
+        batch_op.drop_index(batch_op.f('ix_objects_kind_start'))
+        batch_op.create_index('ix_objects_feed_recent', ['kind', 'deleted_at', 'published'], unique=False)
+        batch_op.create_index('ix_objects_feed_time', ['kind', 'deleted_at', 'start_time', 'end_time'], unique=False)
+        batch_op.create_index('ix_objects_recent', ['deleted_at', 'published'], unique=False)
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('objects', schema=None) as batch_op:
+        batch_op.drop_index('ix_objects_recent')
+        batch_op.drop_index('ix_objects_feed_time')
+        batch_op.drop_index('ix_objects_feed_recent')
+        batch_op.create_index(batch_op.f('ix_objects_kind_start'), ['kind', 'start_time'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objects_kind_published'), ['kind', 'published'], unique=False)
+
