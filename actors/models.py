@@ -193,6 +193,8 @@ Index("ix_objects_actor_published", objects.c.actor_id, objects.c.published)
 Index("ix_objects_feed_time", objects.c.kind, objects.c.deleted_at, objects.c.start_time, objects.c.end_time)
 Index("ix_objects_feed_recent", objects.c.kind, objects.c.deleted_at, objects.c.published)
 Index("ix_objects_recent", objects.c.deleted_at, objects.c.published)
+Index("ix_objects_category", objects.c.category, objects.c.deleted_at, objects.c.published)
+Index("ix_objects_geo", objects.c.latitude, objects.c.longitude)
 
 activities = Table(
     "activities",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from actors.aggregate import boost, is_relevant, kind_of, store_once
+from actors.aggregate import boost, is_relevant, store_once
 from actors.models import objects
 from actors.remote import fetch_actor, get_actor
-from actors.remote_objects import STORED_TYPES, OriginError
+from actors.remote_objects import STORED_TYPES, OriginError, columns_from_ap
 from fedi import vocab
 from inbox.dispatch import Context, Outcome, register
 
@@ -48,7 +48,9 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
         return Outcome.ignored(str(exc))
     detail = f"{obj.get('type')} {obj.get('id')}: {result}"
     # Boost what is new; the id boosted is the one pushed (a venue's Page, which Mastodon shows).
-    if result == "stored" and not update_only and await boost(ctx.inst, str(obj["id"]), await kind_of(ctx.inst, str(stored_id))):
+    # The kind comes from the object itself (the same parse that filled its columns), not
+    # from another query.
+    if result == "stored" and not update_only and await boost(ctx.inst, str(obj["id"]), columns_from_ap(obj)[1]["kind"]):
         detail += "; boosted by the feed actor"
     return Outcome.done(detail)
 

@@ -21,11 +21,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_objects_feed_recent', ['kind', 'deleted_at', 'published'], unique=False)
         batch_op.create_index('ix_objects_feed_time', ['kind', 'deleted_at', 'start_time', 'end_time'], unique=False)
         batch_op.create_index('ix_objects_recent', ['deleted_at', 'published'], unique=False)
+        batch_op.create_index('ix_objects_category', ['category', 'deleted_at', 'published'], unique=False)
+        batch_op.create_index('ix_objects_geo', ['latitude', 'longitude'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('objects', schema=None) as batch_op:
+        batch_op.drop_index('ix_objects_geo')
+        batch_op.drop_index('ix_objects_category')
         batch_op.drop_index('ix_objects_recent')
         batch_op.drop_index('ix_objects_feed_time')
         batch_op.drop_index('ix_objects_feed_recent')
