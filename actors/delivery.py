@@ -122,7 +122,9 @@ class Claimed:
 class DeliveryWorker:
     """Sends due deliveries. ``run_once()`` handles one batch and returns how many it sent."""
 
-    def __init__(self, inst: Instance, *, batch: int = 500, concurrency: int = 64) -> None:
+    # 16 requests in flight: httpcore's pool does work proportional to its open connections on
+    # every request event, so 64 was measured slower (224/s) than 16 (346/s) on one worker.
+    def __init__(self, inst: Instance, *, batch: int = 500, concurrency: int = 16) -> None:
         self.inst = inst
         self.batch = batch
         self.concurrency = concurrency

@@ -18,7 +18,7 @@ is pinned: every server (Yinhu and each bare ceiling) runs on CPU 0, every load 
    with personal inboxes, then to 10,000 followers behind 1,000 shared inboxes, and time
    ``DeliveryWorker.run_once()`` until nothing is due. The receivers (uvicorn answering 202)
    run on CPU 1. Ceiling: ``sign_headers`` + httpx POST on keep-alive connections to the same
-   receivers, same concurrency (64), no database.
+   receivers, same concurrency (16), no database.
 4. The RSA figures of bench/bench_httpsig.py (on CPU 0).
 """
 
@@ -52,7 +52,7 @@ LOAD_CPU = "1"
 UVICORN_KW = dict(log_level="warning", access_log=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
 GET_CONNS = 50
 POST_CONNS = 32
-DELIVERY_CONCURRENCY = 64  # DeliveryWorker's default
+DELIVERY_CONCURRENCY = 16  # DeliveryWorker's default
 REMOTE_ACTOR = "http://remote.bench/users/alice"
 REMOTE_KEY_ID = REMOTE_ACTOR + "#main-key"
 ACTOR_JSON = (
