@@ -205,7 +205,9 @@ def test_venue_finder_ranks_the_best_fit_first_and_says_why(page: Any, site: Sit
     page.set_viewport_size(PHONE)
     page.reload()
     no_horizontal_scroll(page)
-    assert page.locator("li.venue-match").first.locator("ul.reasons").is_visible()
+    best = page.locator("li.venue-match").first
+    best.scroll_into_view_if_needed()
+    assert best.locator("ul.reasons").is_visible()
     page.screenshot(path=str(artifact("venue-finder-phone.png")))
 
 
