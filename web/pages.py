@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.engine import Row
@@ -23,8 +23,8 @@ from actors.publishing import object_to_ap
 from actors.rsvp import event_counts
 from actors.text import render_plain
 from fedi import content as wire
-from web.ics import ICS_TYPE, calendar_bytes
 from web.i18n import pick_language, translator
+from web.ics import ICS_TYPE, calendar_bytes
 
 __all__ = ["routes", "render", "render_error", "community_page", "object_page"]
 
@@ -42,7 +42,13 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
 def _render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     lang = pick_language(request)
     settings = request.app.state.settings
-    html = _env.get_template(template).render(lang=lang, _=translator(lang), settings=settings, **ctx)
+    other = "en" if lang == "zh-CN" else "zh-CN"
+    # The language link keeps the page's own query (filters, search) and changes only lang.
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", other)]
+    lang_switch_url = "?" + urlencode(params)
+    html = _env.get_template(template).render(
+        lang=lang, _=translator(lang), settings=settings, lang_switch_url=lang_switch_url, **ctx
+    )
     response = HTMLResponse(html, status_code=status, headers={"Vary": "Accept, Accept-Language, Cookie"})
     if request.query_params.get("lang") == lang:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")

@@ -219,8 +219,6 @@ def test_phone_layout_has_no_sideways_scroll(context: Any, site: Site, path: str
     no_horizontal_scroll(page)
 
 
-@pytest.mark.xfail(strict=True, reason="UI bug: base.html's language link is a bare `?lang=en`, so switching "
-                   "language on a filtered list or a search drops the filters and the query")
 def test_language_switch_keeps_the_filtered_view(page: Any, site: Site) -> None:
     page.goto("/search?q=读书&kind=event")
     with page.expect_navigation():
