@@ -15,7 +15,7 @@ from actors.instance import Instance
 from actors.settings import Settings
 from fedi.fetch import Resolver
 from inbox.receive import Receiver
-from web import api, dashboard, feed, federation, pages, resident, wellknown
+from web import admin, api, dashboard, feed, federation, pages, resident, wellknown
 from web.errors import exception_handlers
 from web.sessions import session_middleware
 from web.workers import run_workers
@@ -60,6 +60,7 @@ def create_app(
         *api.routes,
         *feed.routes,
         *dashboard.routes,
+        *admin.routes,
     ]
     app = Starlette(
         routes=routes, lifespan=lifespan, exception_handlers=exception_handlers,
