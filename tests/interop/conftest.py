@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Yinhu, free_port, stop_process
+from tests.e2e.conftest import Yinhu, free_port, make_instance, stop_process  # noqa: F401 (make_instance: a fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_DIR = Path(__file__).resolve().parent / "peer"
@@ -145,27 +145,9 @@ def peer(node_binary: Path, tmp_path: Path) -> Iterator[Peer]:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[Callable[[str], Yinhu]]:
-    """Initialised Yinhu instances (``--dev``) on free ports; stopped and logs printed after."""
-    made: list[Yinhu] = []
-    logs = tmp_path / "logs"
-    logs.mkdir()
-
-    def make(name: str) -> Yinhu:
-        inst = Yinhu(name, tmp_path / name, free_port(), logs)
-        inst.init()
-        made.append(inst)
-        return inst
-
-    try:
-        yield make
-    finally:
-        for inst in made:
-            inst.stop()
-        for inst in made:
-            for server in inst.servers:
-                print(f"===== {server.name}: yinhu serve (exit {server.proc.returncode}) — {server.log} =====")
-                print(server.log.read_text("utf-8", "replace"))
+def instance(make_instance: Callable[[str], Yinhu]) -> Callable[[str], Yinhu]:  # noqa: F811
+    """Initialised Yinhu instances (``--dev``) on free ports: the e2e factory, under this name."""
+    return make_instance
 
 
 def poll(
