@@ -25,8 +25,9 @@ from actors.models import actors
 from actors.settings import Settings
 from fedi.fetch import Resolver, default_resolver
 from fedi.httpsig import HTTPSignatureAuth
+from fedi.transport import network_client
 
-__all__ = ["Instance", "NotInitialised", "new_token", "utcnow", "INSTANCE_ACTOR_USERNAME", "USER_AGENT"]
+__all__ = ["INSTANCE_ACTOR_USERNAME", "USER_AGENT", "Instance", "NotInitialised", "new_token", "utcnow"]
 
 INSTANCE_ACTOR_USERNAME = "instance.actor"
 USER_AGENT = "Yinhu/0.1 (+https://yinhu.social)"
@@ -88,11 +89,7 @@ class Instance:
         engine = create_engine(settings.database_url)
         owns = client is None
         if client is None:
-            client = httpx.AsyncClient(
-                timeout=httpx.Timeout(10.0, connect=5.0),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-                headers={"User-Agent": USER_AGENT},
-            )
+            client = network_client(user_agent=USER_AGENT, allow_private=settings.allow_private)
         inst = cls(
             settings=settings,
             engine=engine,

@@ -17,7 +17,8 @@ is pinned: every server (Yinhu and each bare ceiling) runs on CPU 0, every load 
 3. Deliveries: in this process (pinned to CPU 0), ``publish()`` one note to 10,000 followers
    with personal inboxes, then to 10,000 followers behind 1,000 shared inboxes, and time
    ``DeliveryWorker.run_once()`` until nothing is due. The receivers (uvicorn answering 202)
-   run on CPU 1. Ceiling: ``sign_headers`` + httpx POST on keep-alive connections to the same
+   run on CPU 1. Ceiling: ``sign_headers`` + a bare aiohttp POST (the network layer under
+   Yinhu's httpx client, see fedi/transport.py) on keep-alive connections to the same
    receivers, same concurrency (16), no database.
 4. The RSA figures of bench/bench_httpsig.py (on CPU 0).
 """
@@ -437,7 +438,7 @@ class Timed:
 
 async def _deliveries(tmp: Path, rport: int, n_personal: int, n_shared_inboxes: int, per_shared: int,
                       profile: Path | None) -> dict[str, Timed]:
-    import httpx
+    import aiohttp
     from sqlalchemy import func, insert, select
 
     from actors.delivery import DeliveryWorker
@@ -512,8 +513,8 @@ async def _deliveries(tmp: Path, rport: int, n_personal: int, n_shared_inboxes: 
             targets = [r.inbox for r in await conn.execute(
                 select(deliveries.c.inbox).where(deliveries.c.state == DeliveryState.SENT.value).order_by(deliveries.c.id.desc()).limit(pub.recipients))]
         body = b'{"@context":"https://www.w3.org/ns/activitystreams","type":"Create","object":{}}' + b" " * 900
-        client = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0),
-                                   limits=httpx.Limits(max_connections=200, max_keepalive_connections=100))
+        # Bare aiohttp (the network layer under Yinhu's httpx client) plus our signing.
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
         sem = asyncio.Semaphore(DELIVERY_CONCURRENCY)
         codes: dict[int, int] = {}
 
@@ -521,15 +522,16 @@ async def _deliveries(tmp: Path, rport: int, n_personal: int, n_shared_inboxes: 
             async with sem:
                 hdrs = {"Content-Type": "application/activity+json"}
                 hdrs.update(sign_headers("POST", url, hdrs, body, key.key_id, key.private_key_pem))
-                r = await client.post(url, content=body, headers=hdrs)
-                codes[r.status_code] = codes.get(r.status_code, 0) + 1
+                async with session.post(url, data=body, headers=hdrs) as r:
+                    await r.read()
+                    codes[r.status] = codes.get(r.status, 0) + 1
 
         await asyncio.gather(*(post(u) for u in targets[:200]))  # warm the pool like the worker's earlier batches
         t0, c0 = time.perf_counter(), cpu_seconds(os.getpid())
         await asyncio.gather(*(post(u) for u in targets))
         seconds = time.perf_counter() - t0
         out[f"ceiling:{slug}"] = Timed(len(targets), seconds, f"codes {codes}", (cpu_seconds(os.getpid()) - c0) / seconds)
-        await client.aclose()
+        await session.close()
     await inst.close()
     return out
 
