@@ -373,7 +373,11 @@ async def run_worker(data: Path, b: Backend, profile: Path | None = None) -> Non
     from actors.settings import load_settings
     from inbox.dispatch import InboxWorker
 
+    from actors.db import checkpoint_wal
+    from web.cli import freeze_startup_heap
+
     inst = await Instance.open(load_settings(data))
+    freeze_startup_heap()  # what `yinhu worker` does once started; also hides this process's generated rows
     try:
         worker = InboxWorker(inst)
         per_item: list[float] = []
@@ -393,12 +397,17 @@ async def run_worker(data: Path, b: Backend, profile: Path | None = None) -> Non
 
             prof = cProfile.Profile()
             prof.enable()
+        # As in `yinhu worker`: the WAL checkpointer runs beside the queue.
+        stop = asyncio.Event()
+        checkpointer = asyncio.create_task(checkpoint_wal(inst.settings.database_url, stop))
         t0 = time.perf_counter()
         done = batches = 0
         while (k := await worker.run_once()):
             done += k
             batches += 1
         total = time.perf_counter() - t0
+        stop.set()
+        await checkpointer
         if prof:
             prof.disable()
             prof.dump_stats(str(profile / f"{b.label}_worker.pstats"))

@@ -11,11 +11,12 @@ from datetime import datetime
 import httpx
 from starlette.applications import Starlette
 
+from actors.db import checkpoint_wal
 from actors.instance import Instance
 from actors.settings import Settings
 from fedi.fetch import Resolver
 from inbox.receive import Receiver
-from web import admin, api, dashboard, feed, federation, pages, resident, wellknown
+from web import admin, api, dashboard, federation, feed, pages, resident, wellknown
 from web.errors import exception_handlers
 from web.sessions import session_middleware
 from web.workers import run_workers
@@ -42,13 +43,13 @@ def create_app(
         app.state.instance = inst
         app.state.receiver = Receiver(inst)
         stop = asyncio.Event()
-        task = asyncio.create_task(run_workers(inst, stop)) if workers else None
+        # Without the workers this process still writes (the inbox), so it still checkpoints.
+        task = asyncio.create_task(run_workers(inst, stop) if workers else checkpoint_wal(settings.database_url, stop))
         try:
             yield
         finally:
             stop.set()
-            if task is not None:
-                await task
+            await task
             await app.state.receiver.close()
             await inst.close()
 

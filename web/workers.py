@@ -12,11 +12,12 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from actors.db import checkpoint_wal
 from actors.delivery import DeliveryWorker
 from actors.instance import Instance
 from inbox.dispatch import InboxWorker
 
-__all__ = ["run_workers", "POLL_SECONDS"]
+__all__ = ["POLL_SECONDS", "run_workers"]
 
 log = logging.getLogger("yinhu.workers")
 POLL_SECONDS = 1.0
@@ -48,4 +49,5 @@ async def run_workers(inst: Instance, stop: asyncio.Event) -> None:
     await asyncio.gather(
         _loop("inbox", inbox_worker.run_once, inst.inbox_wakeup, stop),
         _loop("delivery", delivery_worker.run_once, inst.delivery_wakeup, stop),
+        checkpoint_wal(inst.settings.database_url, stop),
     )
