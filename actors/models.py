@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -187,13 +188,20 @@ objects = Table(
     Column("url", String(2048), nullable=True),  # the human page (may differ from uri remotely)
 )
 Index("ix_objects_actor_published", objects.c.actor_id, objects.c.published)
-# The feed's queries walk these in order and stop at the page size: time windows of events
-# (end_time in the index, so events that already ended are skipped without reading the row,
-# whose raw JSON is large), the newest items of a kind, and the newest of all.
-Index("ix_objects_feed_time", objects.c.kind, objects.c.deleted_at, objects.c.start_time, objects.c.end_time)
-Index("ix_objects_feed_recent", objects.c.kind, objects.c.deleted_at, objects.c.published)
-Index("ix_objects_recent", objects.c.deleted_at, objects.c.published)
-Index("ix_objects_category", objects.c.category, objects.c.deleted_at, objects.c.published)
+# The feed's queries walk these in order and stop at the page size: time windows of events,
+# the newest items of a kind, of a category, and of all. Partial (live rows only) with id as
+# the last sort key: PostgreSQL takes neither ``deleted_at IS NULL`` as fixing a column's
+# value nor an index as ordered by ``(published, id)`` unless id is in it, and then sorted
+# every live row of a kind (17 ms for venues at 100k objects; 0.15 ms with these). In the
+# events index ``coalesce(end_time, start_time)`` skips events that already ended inside the
+# index, without reading their rows (whose raw JSON is large): 21 ms → 1.4 ms on PostgreSQL.
+LIVE = objects.c.deleted_at.is_(None)
+Index("ix_objects_live_time", objects.c.kind, objects.c.start_time, objects.c.id,
+      func.coalesce(objects.c.end_time, objects.c.start_time), postgresql_where=LIVE, sqlite_where=LIVE)
+Index("ix_objects_live_kind", objects.c.kind, objects.c.published, objects.c.id, postgresql_where=LIVE, sqlite_where=LIVE)
+Index("ix_objects_live_category", objects.c.category, objects.c.published, objects.c.id,
+      postgresql_where=LIVE, sqlite_where=LIVE)
+Index("ix_objects_live", objects.c.published, objects.c.id, postgresql_where=LIVE, sqlite_where=LIVE)
 Index("ix_objects_geo", objects.c.latitude, objects.c.longitude)
 
 activities = Table(

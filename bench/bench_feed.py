@@ -537,7 +537,7 @@ def main() -> None:
     p.add_argument("--followers", type=int, default=200, help="remote followers of the feed actor (boost fan-out)")
     p.add_argument("--profile", type=Path, help="into DIR: py-spy collapsed stacks of the server per URL "
                    "(NN = URL order; figures are lower while profiling) and a cProfile of the inbox worker")
-    p.add_argument("--keep", type=Path, help="copy each data directory here (SQLite: reuse with `yinhu serve`)")
+    p.add_argument("--keep", type=Path, help="copy each data directory here, and keep the PostgreSQL database (reuse with `yinhu serve`)")
     args = p.parse_args()
     args.requests = args.requests or (40 if args.quick else 200)
     args.budget = args.budget or (6.0 if args.quick else 20.0)
@@ -559,7 +559,10 @@ def main() -> None:
             try:
                 backends.append(bench_backend("postgres", url, args, tmp))
             finally:
-                asyncio.run(drop())
+                if args.keep:
+                    print(f"PostgreSQL database kept: {url} (the kept data directory points at it)")
+                else:
+                    asyncio.run(drop())
     print_table(backends, args.n)
     print(f"busy after (other processes): {busy_cpus()}")
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
