@@ -132,8 +132,8 @@ class HostCheckCache:
     per few minutes instead of once per POST keeps ``deliver`` fast. Entries are keyed by
     ``(host, resolver)``, so different resolvers never share answers. Refusals are cached too;
     DNS failures are not, since they are often temporary. IP-literal hosts and
-    ``allow_private`` need no DNS and bypass the cache. Caching widens the DNS-rebinding
-    window described in ``fedi.fetch`` by at most ``ttl``; the real fix is the same.
+    ``allow_private`` need no DNS and bypass the cache. A name that turns private within
+    ``ttl`` is still refused when the connection opens (``fedi.transport``).
     At ``max_entries`` the oldest entry is dropped.
     """
 

@@ -7,12 +7,11 @@ and the ``id`` inside the document. Before every hop, including each redirect ta
 link-local, multicast or otherwise reserved addresses. DNS is a ``Resolver`` callable passed
 in, so tests can fake it even though an ASGI transport never opens a socket.
 
-Known limitation (DNS rebinding): httpx resolves the host again when it connects, so a name
-whose DNS answers a public address to ``check_url`` and a private one a moment later can still
-reach an internal service. The fix is a custom transport (an ``httpcore`` network backend)
-that connects to the address that was checked while keeping the name for TLS SNI and ``Host``,
-which is what GoToSocial does with a dial-time check (``internal/httpclient/sanitizer.go``).
-Until then, deployments that care should also filter egress at the network level.
+DNS rebinding: httpx resolves the host again when it connects, so a name whose DNS answers a
+public address to ``check_url`` and a private one a moment later could still reach an internal
+service through a plain httpx client. The instance's real client (``fedi.transport``) checks
+the addresses again when it opens the connection, which closes that window, as GoToSocial's
+dial-time check does (``internal/httpclient/sanitizer.go``).
 """
 
 from __future__ import annotations
