@@ -302,3 +302,31 @@ async def test_a_community_asks_to_be_included_and_an_admin_approves(net: Net) -
     assert [s.state for s in await subscriptions(net.c.inst)] == ["accepted"]
     assert await inclusion_requests(net.c.inst) == []
     assert event.uri in await net.uris()  # the follow-back's Accept backfilled it
+
+
+async def test_reject_after_accept_removes_the_follow_and_its_pushes_are_ignored(net: Net) -> None:
+    # Interop F3: Mastodon sends Reject of an already accepted Follow to remove a follower (a
+    # kick). The subscription ends, and what the community pushes afterwards is not stored.
+    remote, group = await _followed_fake_group(net)
+    [follow] = remote.of_type("Follow")
+    before = {"id": remote.object_id("e0"), "type": "Event", "name": "踢出前", "attributedTo": group.uri,
+              "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
+    create = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Create", "actor": group.uri,
+              "object": before, "to": [vocab.PUBLIC]}
+    await remote.send(group, create, net.c.url("/inbox"))
+    await net.fed.drain()
+    assert await net.row(before["id"]) is not None
+
+    kick = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Reject", "actor": group.uri,
+            "object": follow.activity}
+    assert (await remote.send(group, kick, net.c.url("/inbox"))).status_code == 202
+    await net.fed.drain()
+    assert [s.state for s in await subscriptions(net.c.inst) if s.uri == group.uri] == ["rejected"]
+    assert (await net.inbox_results("Reject"))[-1][0] == "done"
+
+    after = {**before, "id": remote.object_id("e1"), "name": "踢出后"}
+    create = {**create, "id": group.new_id(), "object": after}
+    await remote.send(group, create, net.c.url("/inbox"))
+    await net.fed.drain()
+    assert await net.row(after["id"]) is None
+    assert (await net.inbox_results("Create"))[-1] == ("ignored", "not from anyone followed here")
