@@ -153,3 +153,16 @@ async def test_venue_opening_hours_as_text(pair: Pair) -> None:
     published = await publish(pair.a.inst, "club", venue_body(opening_hours="Mo-Fr 09:00-21:00"))
     doc = (await pair.fed.client.get(published.uri, headers=AP)).json()
     assert doc["openingHours"] == "Mo-Fr 09:00-21:00"
+
+
+async def test_four_images_are_four_media_attachments_with_alt_text(pair: Pair) -> None:
+    # Interop G6: up to 4 attachments, each with type, mediaType, url and its alt text as name.
+    photos = [await pair.upload(image_bytes("PNG", (40 + i, 30))) for i in range(4)]
+    await publish(pair.a.inst, "club", listing_body(
+        images=[{"media": m, "alt": f"照片 {i}"} for i, m in enumerate(photos)]))
+    [create] = await _received(pair)
+    attachments = create["object"]["attachment"]
+    assert [(a["type"], a["mediaType"], a["name"]) for a in attachments] == [
+        ("Image", "image/png", f"照片 {i}") for i in range(4)]
+    assert all(a["url"].startswith("http://a.test/") for a in attachments)
+    assert len({a["url"] for a in attachments}) == 4

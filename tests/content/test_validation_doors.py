@@ -39,6 +39,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("latitude out of range", event_body(place={"name": "Hall", "latitude": 95, "longitude": 120}), "place.latitude"),
     ("longitude not a number", venue_body(longitude="east"), "longitude"),
     ("venue longitude out of range", venue_body(longitude=200), "longitude"),
+    # Mastodon shows at most 4 media attachments (interop G6): a fifth image is refused, not lost.
+    ("five images", listing_body(images=[{"media": f"m{i}", "alt": ""} for i in range(5)]), "images"),
 ]
 IDS = [c[0] for c in CASES]
 
