@@ -397,6 +397,18 @@ async def run_worker(data: Path, b: Backend, profile: Path | None = None) -> Non
 
             prof = cProfile.Profile()
             prof.enable()
+        # Every statement the worker sends, by its first words: round trips are what the
+        # item costs beyond Python, so the table shows how many there are.
+        from collections import Counter
+
+        from sqlalchemy import event
+
+        sent: Counter[str] = Counter()
+
+        def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            sent[" ".join(statement.split()[:4])[:60]] += 1
+
+        event.listen(inst.engine.sync_engine, "before_cursor_execute", count)
         # As in `yinhu worker`: the WAL checkpointer runs beside the queue.
         stop = asyncio.Event()
         checkpointer = asyncio.create_task(checkpoint_wal(inst.settings.database_url, stop))
@@ -408,6 +420,7 @@ async def run_worker(data: Path, b: Backend, profile: Path | None = None) -> Non
         total = time.perf_counter() - t0
         stop.set()
         await checkpointer
+        event.remove(inst.engine.sync_engine, "before_cursor_execute", count)
         if prof:
             prof.disable()
             prof.dump_stats(str(profile / f"{b.label}_worker.pstats"))
@@ -424,6 +437,8 @@ async def run_worker(data: Path, b: Backend, profile: Path | None = None) -> Non
         f"{done} items in {batches} batches, {total:.1f} s ({done / total:.0f}/s); handler p50 {pct(per_item, 50):.1f} ms"
         f" + claim/finish {overhead:.2f} ms/item; states {states}; {announces} Announces, {queued} deliveries queued")
     b.notes.append(f"{b.label}: worker result sample: {sample!r}")
+    b.notes.append(f"{b.label}: worker statements per item {sum(sent.values()) / max(done, 1):.1f}: "
+                   + ", ".join(f"{n / max(done, 1):.2f} × {k}" for k, n in sent.most_common(12)))
     print(f"  {b.label:8} {'worker per item':42} p50 {pct(per_item, 50) + overhead:7.1f}  p95 {pct(per_item, 95) + overhead:7.1f}"
           f" ms  ({b.stats['ingest: worker per item'].extra})", flush=True)
     if states.get("done", 0) != done:
