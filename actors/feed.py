@@ -19,7 +19,7 @@ from actors import search
 from actors.models import actors, objects
 from actors.text import html_to_text
 
-__all__ = ["KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "query_feed", "haversine_km", "DISTRICT_TZ"]
+__all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "haversine_km", "query_feed"]
 
 KINDS = ("event", "listing", "venue", "note")
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")  # "today" and "this weekend" as residents mean them

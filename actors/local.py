@@ -23,13 +23,13 @@ __all__ = [
     "FEED_ACTOR_USERNAME",
     "RESERVED",
     "CommunityError",
-    "initialise",
-    "create_community",
-    "list_communities",
-    "get_local_actor",
-    "local_actor_to_ap",
     "actor_doc_bytes",
     "count_local_posts",
+    "create_community",
+    "get_local_actor",
+    "initialise",
+    "list_communities",
+    "local_actor_to_ap",
 ]
 
 COMMUNITY_KINDS = ("interest", "club", "compound", "village", "park", "organisation")

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from actors.instance import Instance, new_token
 from actors.models import media
 
-__all__ = ["MediaError", "StoredMedia", "MAX_BYTES", "MAX_PIXELS", "ALLOWED", "store_image", "get_media"]
+__all__ = ["ALLOWED", "MAX_BYTES", "MAX_PIXELS", "MediaError", "StoredMedia", "get_media", "store_image"]
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 8000

@@ -21,11 +21,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from actors import search
 from actors.aggregate import boost
 from actors.delivery import follower_inboxes
 from actors.instance import Instance, new_token
 from actors.local import CommunityError, get_local_actor
-from actors import search
 from actors.models import ParticipantState, actors, media, objects, participants
 from actors.sending import emit, new_activity
 from actors.text import HASHTAG_RE, extract_hashtags, render_markdown
@@ -34,14 +34,14 @@ from fedi import content as wire
 from fedi import vocab
 
 __all__ = [
+    "KIND_OF_TYPE",
     "ContentError",
     "Published",
-    "publish",
-    "update_object",
+    "announce_page_to_ap",
     "delete_object",
     "object_to_ap",
-    "announce_page_to_ap",
-    "KIND_OF_TYPE",
+    "publish",
+    "update_object",
 ]
 
 # What a stored local object's ActivityStreams type says about its kind.
@@ -69,7 +69,7 @@ def _tag_html(base: str, tag: str) -> str:
     return f'<a href="{href}" class="mention hashtag" rel="tag">#<span>{html.escape(tag)}</span></a>'
 
 
-_SKIP_RE = re.compile(r"(<a\b.*?</a>|<code\b.*?</code>|<pre\b.*?</pre>|<[^>]+>)", re.S)
+_SKIP_RE = re.compile(r"(<a\b.*?</a>|<code\b.*?</code>|<pre\b.*?</pre>|<[^>]+>)", re.DOTALL)
 
 
 def linkify_hashtags(base: str, content_html: str) -> str:

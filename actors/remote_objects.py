@@ -17,7 +17,7 @@ from actors.text import sanitize_html
 from fedi import content as wire
 from fedi import vocab
 
-__all__ = ["STORED_TYPES", "OriginError", "store_remote_object", "delete_remote_object", "parse_time"]
+__all__ = ["STORED_TYPES", "OriginError", "delete_remote_object", "parse_time", "store_remote_object"]
 
 STORED_TYPES = frozenset({"Note", "Article", "Page", "Event", "Place", "Question", "Proposal"})
 
@@ -34,7 +34,7 @@ def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)  # Python ≥ 3.11 reads a trailing "Z"
     except ValueError:
         return None
     return moment if moment.tzinfo else None

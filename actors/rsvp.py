@@ -17,7 +17,7 @@ from actors.instance import Instance
 from actors.models import ParticipantState, actors, objects, participants
 from actors.sending import emit, new_activity
 
-__all__ = ["RsvpError", "handle_join", "handle_leave", "decide_participant", "list_participants", "event_counts"]
+__all__ = ["RsvpError", "decide_participant", "event_counts", "handle_join", "handle_leave", "list_participants"]
 
 
 class RsvpError(Exception):
@@ -134,9 +134,10 @@ async def decide_participant(inst: Instance, event_uri: str, actor_uri: str, *, 
         ).first()
         if row is None:
             raise RsvpError(f"{actor_uri} has not asked to join")
-        if approve and event.capacity is not None and row.state != ParticipantState.ACCEPTED.value:
-            if await _accepted(conn, event.id) >= event.capacity:
-                raise RsvpError(f"the event is full ({event.capacity} places)")
+        full = (approve and event.capacity is not None and row.state != ParticipantState.ACCEPTED.value
+                and await _accepted(conn, event.id) >= event.capacity)
+        if full:
+            raise RsvpError(f"the event is full ({event.capacity} places)")
         state = ParticipantState.ACCEPTED if approve else ParticipantState.REJECTED
         await _set(conn, inst, event.id, row.id, row.join_uri, state, None)
         join = {"id": row.join_uri, "type": "Join", "actor": actor_uri, "object": event_uri}

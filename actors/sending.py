@@ -15,7 +15,7 @@ from actors.instance import Instance, new_token
 from actors.models import activities
 from fedi import vocab
 
-__all__ = ["new_activity", "emit"]
+__all__ = ["emit", "new_activity"]
 
 
 def new_activity(inst: Instance, type_: str, sender: Row[Any], obj: Any, **kw: Any) -> dict[str, Any]:

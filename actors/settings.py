@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["Settings", "ConfigError", "CONFIG_NAME", "default_data_dir", "load_settings", "write_settings"]
+__all__ = ["CONFIG_NAME", "ConfigError", "Settings", "default_data_dir", "load_settings", "write_settings"]
 
 CONFIG_NAME = "yinhu.toml"
 

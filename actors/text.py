@@ -9,7 +9,7 @@ from functools import lru_cache
 import nh3
 from markdown_it import MarkdownIt
 
-__all__ = ["render_markdown", "render_plain", "sanitize_html", "extract_hashtags", "html_to_text"]
+__all__ = ["extract_hashtags", "html_to_text", "render_markdown", "render_plain", "sanitize_html"]
 
 # What Mastodon keeps (mastodon-interop G5), plus headings (it turns them into bold paragraphs).
 ALLOWED_TAGS = {

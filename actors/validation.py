@@ -17,18 +17,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fedi.content import AMENITIES, CATEGORIES
 
 __all__ = [
-    "ContentError",
-    "LANGUAGES",
-    "JOIN_MODES",
-    "EVENT_STATUSES",
-    "LISTING_KINDS",
-    "PURPOSES",
-    "PRICE_MODES",
     "CONDITIONS",
+    "EVENT_STATUSES",
+    "JOIN_MODES",
+    "LANGUAGES",
+    "LISTING_KINDS",
     "LISTING_STATUSES",
+    "PRICE_MODES",
+    "PURPOSES",
+    "ContentError",
+    "ImageRef",
     "Place",
     "Price",
-    "ImageRef",
     "validate",
 ]
 
@@ -241,7 +241,7 @@ class _Checker:
         except InvalidOperation:
             self.fail(key, "amount must be a number such as \"120\" or \"9.90\"")
             return None
-        if not amount.is_finite() or amount < 0 or amount > Decimal("100000000"):
+        if not amount.is_finite() or amount < 0 or amount > Decimal(100000000):
             self.fail(key, "amount must be between 0 and 100000000")
             return None
         if amount == 0:
@@ -275,7 +275,7 @@ def _moment(c: _Checker, key: str, zone: ZoneInfo, *, required: bool) -> datetim
         c.fail(key, "must be a date and time such as 2026-12-06T14:00")
         return None
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.strip())  # Python ≥ 3.11 reads a trailing "Z"
     except ValueError:
         c.fail(key, f"{value!r} is not a date and time such as 2026-12-06T14:00")
         return None
@@ -360,7 +360,7 @@ def validate_listing(body: dict[str, Any], now: datetime) -> dict[str, Any]:
     elif isinstance(raw_price, dict):
         unknown = set(raw_price) - {"amount", "currency"}
         if unknown:
-            c.fail("price", f"unknown price field {sorted(unknown)[0]!r}")
+            c.fail("price", f"unknown price field {min(unknown)!r}")
         price = c.money("price", raw_price)
     else:
         c.fail("price", 'must be {"amount": "120", "currency": "CNY"}, "free", "swap" or "negotiable"')

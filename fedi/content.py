@@ -41,7 +41,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .vocab import CONTEXT, PUBLIC, as_list, first_str, get_id, isoformat
 
 __all__ = [
-    "address_text",
     "AMENITIES",
     "CATEGORIES",
     "DEFAULT_TIMEZONE",
@@ -61,6 +60,7 @@ __all__ = [
     "PriceData",
     "TagHref",
     "VenueData",
+    "address_text",
     "currency_uri",
     "event_from_ap",
     "event_summary_line",

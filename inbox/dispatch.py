@@ -18,11 +18,11 @@ import orjson
 from actors import inbox_queue
 from actors.instance import Instance
 from actors.models import InboxState
-from fedi import vocab
 from actors.remote import ActorError
+from fedi import vocab
 from fedi.errors import FetchError
 
-__all__ = ["Outcome", "Context", "Handler", "register", "handler_for", "InboxWorker", "REGISTRY"]
+__all__ = ["REGISTRY", "Context", "Handler", "InboxWorker", "Outcome", "handler_for", "register"]
 
 log = logging.getLogger("yinhu.inbox")
 

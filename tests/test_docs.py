@@ -54,7 +54,7 @@ def human(value: object) -> str:
 def constants_table() -> dict[str, str]:
     text = FEDERATION.read_text(encoding="utf-8")
     section = text.split("## Constants", 1)[1].split("\n## ", 1)[0]
-    return dict(re.findall(r"^\|\s*`([\w.]+)`\s*\|\s*([^|]+?)\s*\|\s*$", section, re.M))
+    return dict(re.findall(r"^\|\s*`([\w.]+)`\s*\|\s*([^|]+?)\s*\|\s*$", section, re.MULTILINE))
 
 
 def code_value(dotted: str) -> object:
@@ -72,7 +72,7 @@ def test_documented_constant_matches_code(name: str) -> None:
     documented = constants_table()[name]
     value = code_value(name)
     # Seconds given as a plain number (POLL_SECONDS = 1.0) are documented as "1 s".
-    expected = human(timedelta(seconds=value)) if name.endswith("_SECONDS") or name.endswith("INTERVAL") else human(value)
+    expected = human(timedelta(seconds=value)) if name.endswith(("_SECONDS", "INTERVAL")) else human(value)
     assert documented == expected, f"docs say {name} = {documented!r}, the code says {expected!r}"
 
 

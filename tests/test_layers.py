@@ -32,10 +32,13 @@ def imported_packages(tree: ast.AST, package: str) -> list[tuple[int, str]]:
                 found.append((node.lineno, package))
             elif node.module:
                 found.append((node.lineno, node.module.split(".")[0]))
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module":
+        elif (
             # importlib.import_module("web.app") and friends
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                found.append((node.lineno, node.args[0].value.split(".")[0]))
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
+            and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+        ):
+            found.append((node.lineno, node.args[0].value.split(".")[0]))
     return found
 
 

@@ -13,7 +13,7 @@ from actors.local import CommunityError
 from actors.publishing import ContentError
 from web.negotiation import json_response
 
-__all__ = ["exception_handlers", "error_response"]
+__all__ = ["error_response", "exception_handlers"]
 
 log = logging.getLogger("yinhu.web")
 

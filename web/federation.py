@@ -13,13 +13,13 @@ from starlette.routing import Route
 from actors.instance import INSTANCE_ACTOR_USERNAME, Instance
 from actors.local import actor_doc_bytes, get_local_actor
 from actors.media import get_media
-from actors.publishing import announce_page_to_ap, object_to_ap
 from actors.models import FollowState, activities, actors, follows, objects
+from actors.publishing import announce_page_to_ap, object_to_ap
 from fedi import vocab
 from web.errors import error_response
 from web.negotiation import ap_response, json_response, wants_activity_json
 
-__all__ = ["routes", "PAGE_SIZE"]
+__all__ = ["PAGE_SIZE", "routes"]
 
 PAGE_SIZE = 20
 

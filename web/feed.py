@@ -25,7 +25,7 @@ from fedi.vocab import isoformat
 from web.ics import ICS_TYPE, calendar_bytes
 from web.negotiation import json_response
 
-__all__ = ["routes", "item_json", "parse_filter"]
+__all__ = ["item_json", "parse_filter", "routes"]
 
 EXPORT_LIMIT = 200
 

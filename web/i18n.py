@@ -7,19 +7,19 @@ that every key exists in every catalog, so English is always complete.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from starlette.requests import Request
 
-__all__ = ["LANGUAGES", "DEFAULT", "catalog", "pick_language", "translator"]
+__all__ = ["DEFAULT", "LANGUAGES", "catalog", "pick_language", "translator"]
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 LOCALES = Path(__file__).parent / "locales"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     """``{lang}.json`` merged with every ``{lang}.<part>.json`` (one part per area of the UI)."""
     merged: dict[str, str] = {}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, Timezone, vText
@@ -12,7 +12,7 @@ from icalendar import Calendar, Event, Timezone, vText
 from actors.text import html_to_text
 from fedi.content import EventData, address_text
 
-__all__ = ["calendar_bytes", "ICS_TYPE"]
+__all__ = ["ICS_TYPE", "calendar_bytes"]
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE", "tentative": "TENTATIVE"}

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from fedi.vocab import AP_CONTENT_TYPE
 
-__all__ = ["wants_activity_json", "ap_response", "json_response", "AP_HEADERS"]
+__all__ = ["AP_HEADERS", "ap_response", "json_response", "wants_activity_json"]
 
 AP_HEADERS = {"Vary": "Accept"}
 

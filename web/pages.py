@@ -26,7 +26,7 @@ from fedi import content as wire
 from web.i18n import pick_language, translator
 from web.ics import ICS_TYPE, calendar_bytes
 
-__all__ = ["routes", "render", "render_error", "community_page", "object_page"]
+__all__ = ["community_page", "object_page", "render", "render_error", "routes"]
 
 _env = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(), enable_async=False)
 

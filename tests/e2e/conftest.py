@@ -41,6 +41,7 @@ def run_cli(*args: str, check: bool = True, stdin: str | None = None) -> subproc
     """Run one ``yinhu`` command to completion and return its result."""
     proc = subprocess.run(
         [sys.executable, "-m", "web.cli", *args],
+        check=False,  # `check` is ours: the caller asserts with the output in the message
         cwd=REPO,
         env=clean_env(),
         input=stdin,
@@ -73,7 +74,7 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = POLL_TIME
             value = predicate()
             if value:
                 return value
-        except Exception as exc:  # keep polling; report the last error on timeout
+        except Exception as exc:  # noqa: BLE001 - keep polling; report the last error on timeout
             last_exc = exc
         if time.monotonic() > deadline:
             detail = f" (last error: {last_exc!r})" if last_exc else ""

@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 
-
 pytestmark = pytest.mark.e2e
 
 NOTE = {"type": "note", "content": "本周六下午两点 #读书会 见！", "language": "zh"}

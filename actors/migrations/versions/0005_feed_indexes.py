@@ -5,8 +5,6 @@ Revises: 0004
 Create Date: 2026-11-23
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 revision = '0005'
 down_revision = '0004'
