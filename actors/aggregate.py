@@ -37,7 +37,6 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.delivery import follower_inboxes
@@ -278,31 +277,34 @@ async def refresh_subscriptions(inst: Instance, *, username: str = FEED_ACTOR_US
 
 
 # --- storing ---------------------------------------------------------------------------------
-async def store_once(inst: Instance, author: Row[Any], obj: dict[str, Any], *, update_only: bool = False) -> str:
+async def store_once(
+    inst: Instance, author: Row[Any], obj: dict[str, Any], *, update_only: bool = False,
+    conn: AsyncConnection | None = None,
+) -> str:
     """``store_remote_object`` that never raises on a duplicate.
 
     The same object may arrive by push, by backfill and by Announce, possibly at the same time
-    (``objects.uri`` is unique: a concurrent insert loses and is retried as an update), and
+    (``objects.uri`` is unique: a concurrent insert does nothing and becomes an update), and
     with different senders of the same origin (Mobilizon: a member's Person pushes, the group
     announces): then the stored author is kept. Objects from another origin still raise
-    ``OriginError``.
+    ``OriginError``. In the caller's transaction when ``conn`` is given.
     """
     for _ in range(2):
         try:
-            return await store_remote_object(inst, author, obj, update_only=update_only)
-        except IntegrityError:
-            continue  # lost an insert race: the row exists now, go round and update it
+            return await store_remote_object(inst, author, obj, update_only=update_only, conn=conn)
         except OriginError as exc:
             if "belongs to another actor" not in str(exc):
                 raise
-            async with inst.engine.connect() as conn:
-                owner = (
-                    await conn.execute(
-                        select(actors)
-                        .select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
-                        .where(objects.c.uri == obj.get("id"))
-                    )
-                ).first()
+            owner_of = (
+                select(actors)
+                .select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
+                .where(objects.c.uri == obj.get("id"))
+            )
+            if conn is not None:
+                owner = (await conn.execute(owner_of)).first()
+            else:
+                async with inst.engine.connect() as own:
+                    owner = (await own.execute(owner_of)).first()
             if owner is None or _host(owner.uri) != _host(author.uri):
                 raise
             author = owner
@@ -323,26 +325,26 @@ def _candidate_actors(sender: str, obj: Any) -> list[str]:
     return list(dict.fromkeys(uris))
 
 
-async def followed_here(inst: Instance, uris: Iterable[str]) -> bool:
+async def followed_here(inst: Instance, uris: Iterable[str], *, conn: AsyncConnection | None = None) -> bool:
     """Does a local actor follow any of ``uris`` with an accepted follow?"""
     uris = [u for u in uris if u]
     if not uris:
         return False
     local_ids = select(actors.c.id).where(actors.c.local.is_(True)).scalar_subquery()
-    async with inst.engine.connect() as conn:
-        hit = (
-            await conn.execute(
-                select(follows.c.id)
-                .select_from(follows.join(actors, actors.c.id == follows.c.followed_id))
-                .where(
-                    actors.c.uri.in_(uris),
-                    follows.c.state == FollowState.ACCEPTED.value,
-                    follows.c.follower_id.in_(local_ids),
-                )
-                .limit(1)
-            )
-        ).first()
-    return hit is not None
+    query = (
+        select(follows.c.id)
+        .select_from(follows.join(actors, actors.c.id == follows.c.followed_id))
+        .where(
+            actors.c.uri.in_(uris),
+            follows.c.state == FollowState.ACCEPTED.value,
+            follows.c.follower_id.in_(local_ids),
+        )
+        .limit(1)
+    )
+    if conn is not None:
+        return (await conn.execute(query)).first() is not None
+    async with inst.engine.connect() as own:
+        return (await own.execute(query)).first() is not None
 
 
 def addresses_local(inst: Instance, *docs: Any) -> bool:
@@ -363,8 +365,10 @@ def addresses_local(inst: Instance, *docs: Any) -> bool:
     return False
 
 
-async def is_relevant(inst: Instance, sender: str, activity: dict[str, Any], obj: Any) -> bool:
-    return addresses_local(inst, obj, activity) or await followed_here(inst, _candidate_actors(sender, obj))
+async def is_relevant(
+    inst: Instance, sender: str, activity: dict[str, Any], obj: Any, *, conn: AsyncConnection | None = None
+) -> bool:
+    return addresses_local(inst, obj, activity) or await followed_here(inst, _candidate_actors(sender, obj), conn=conn)
 
 
 # --- Announce --------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors import search
 from actors.instance import Instance
@@ -111,9 +114,16 @@ def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     return obj, {"kind": "note", "name": name, "url": url}
 
 
-async def store_remote_object(inst: Instance, author: Row[Any], obj: dict[str, Any], *, update_only: bool = False) -> str:
+async def store_remote_object(
+    inst: Instance, author: Row[Any], obj: dict[str, Any], *, update_only: bool = False,
+    conn: AsyncConnection | None = None,
+) -> str:
     """Create or update a remote object. Only its author, on its own origin, may do either;
-    an update applies only when it is newer than what we hold. Returns what happened."""
+    an update applies only when it is newer than what we hold. Returns what happened.
+
+    In the caller's transaction when ``conn`` is given (the inbox stores and boosts in one),
+    else in its own. Two deliveries of one new object at once never both insert: the loser's
+    insert does nothing and it carries on as an update of the winner's row."""
     obj, columns = columns_from_ap(obj)
     uri = obj.get("id")
     if not isinstance(uri, str):
@@ -136,25 +146,41 @@ async def store_remote_object(inst: Instance, author: Row[Any], obj: dict[str, A
         "updated": updated,
         **columns,
     }
-    async with inst.engine.begin() as conn:
-        row = (await conn.execute(select(objects.c.id, objects.c.actor_id, objects.c.updated, objects.c.deleted_at).where(objects.c.uri == uri))).first()
-        if row is None:
-            if update_only:
-                values["updated"] = updated
+    if conn is None:
+        async with inst.engine.begin() as own:
+            return await _store(own, author, uri, values, published, updated)
+    return await _store(conn, author, uri, values, published, updated)
+
+
+async def _store(
+    conn: AsyncConnection, author: Row[Any], uri: str, values: dict[str, Any], published: datetime,
+    updated: datetime | None,
+) -> str:
+    existing = select(objects.c.id, objects.c.actor_id, objects.c.updated, objects.c.deleted_at).where(objects.c.uri == uri)
+    row = (await conn.execute(existing)).first()
+    if row is None:
+        insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        new_id = (
             await conn.execute(
-                insert(objects).values(uri=uri, actor_id=author.id, local=False, published=published, **values)
+                insert_(objects)
+                .values(uri=uri, actor_id=author.id, local=False, published=published, **values)
+                .on_conflict_do_nothing(index_elements=["uri"])
+                .returning(objects.c.id)
             )
-            await search.reindex(conn, uri=uri)
+        ).scalar()
+        if new_id is not None:
+            await search.reindex(conn, object_id=new_id)
             return "stored"
-        if row.actor_id != author.id:
-            raise OriginError(f"{uri} belongs to another actor")
-        if row.deleted_at is not None:
-            return "ignored: deleted before"
-        if row.updated is not None and (updated is None or updated <= row.updated):
-            return "ignored: not newer than the stored version"
-        await conn.execute(update(objects).where(objects.c.id == row.id).values(**values))
-        await search.reindex(conn, object_id=row.id)
-        return "updated"
+        row = (await conn.execute(existing)).one()  # inserted meanwhile by another delivery
+    if row.actor_id != author.id:
+        raise OriginError(f"{uri} belongs to another actor")
+    if row.deleted_at is not None:
+        return "ignored: deleted before"
+    if row.updated is not None and (updated is None or updated <= row.updated):
+        return "ignored: not newer than the stored version"
+    await conn.execute(update(objects).where(objects.c.id == row.id).values(**values))
+    await search.reindex(conn, object_id=row.id)
+    return "updated"
 
 
 async def delete_remote_object(inst: Instance, author: Row[Any], uri: str) -> str:

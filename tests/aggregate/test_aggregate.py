@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
 import pytest
@@ -330,3 +331,16 @@ async def test_reject_after_accept_removes_the_follow_and_its_pushes_are_ignored
     await net.fed.drain()
     assert await net.row(after["id"]) is None
     assert (await net.inbox_results("Create"))[-1] == ("ignored", "not from anyone followed here")
+
+
+async def test_the_same_new_object_stored_at_once_by_several_deliveries_is_one_row(net: Net) -> None:
+    # Push, backfill and boosts can bring one object at the same moment: one insert wins, the
+    # others find its row and carry on as updates, and nothing fails.
+    _, group = await _followed_fake_group(net)
+    author = await get_actor(net.c.inst, group.uri)
+    obj = {"id": f"{group.uri}/events/race", "type": "Event", "name": "同时到达", "attributedTo": group.uri,
+           "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
+    results = await asyncio.gather(*(store_once(net.c.inst, author, dict(obj)) for _ in range(4)))
+    assert results.count("stored") == 1, results
+    assert await _count(net, obj["id"]) == 1
+    assert (await net.row(obj["id"])).name == "同时到达"
