@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.instance import Instance, utcnow
 from actors.models import actors
@@ -122,10 +123,19 @@ async def fetch_actor(inst: Instance, uri: str) -> Row[Any]:
     return await store_actor(inst, doc)
 
 
-async def get_actor(inst: Instance, uri: str, *, max_age: float | None = 86400.0) -> Row[Any]:
-    """An actor row, local or remote; remote ones are fetched when unknown or older than max_age."""
-    async with inst.engine.connect() as conn:
-        row = (await conn.execute(select(actors).where(actors.c.uri == uri))).first()
+async def get_actor(
+    inst: Instance, uri: str, *, max_age: float | None = 86400.0, conn: AsyncConnection | None = None
+) -> Row[Any]:
+    """An actor row, local or remote; remote ones are fetched when unknown or older than max_age.
+
+    ``conn``: read the stored row in the caller's transaction (which must not have written
+    yet: a fetch stores the actor on a connection of its own)."""
+    query = select(actors).where(actors.c.uri == uri)
+    if conn is not None:
+        row = (await conn.execute(query)).first()
+    else:
+        async with inst.engine.connect() as own:
+            row = (await own.execute(query)).first()
     if row is not None and (row.local or max_age is None or row.fetched_at is None):
         return row
     if row is not None and row.fetched_at is not None:

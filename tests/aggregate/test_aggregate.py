@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from actors.aggregate import (
     BACKFILL_LIMIT,
@@ -22,7 +23,7 @@ from actors.aggregate import (
 )
 from actors.follows import decide_follower, follow_remote, list_following
 from actors.local import create_community
-from actors.models import FollowState, activities, objects
+from actors.models import FollowState, activities, actors, objects
 from actors.publishing import delete_object, update_object
 from actors.remote import get_actor
 from fedi import vocab
@@ -344,3 +345,23 @@ async def test_the_same_new_object_stored_at_once_by_several_deliveries_is_one_r
     assert results.count("stored") == 1, results
     assert await _count(net, obj["id"]) == 1
     assert (await net.row(obj["id"])).name == "同时到达"
+
+
+async def test_a_create_from_a_stale_sender_refreshes_it_and_is_stored(net: Net) -> None:
+    # The sender's row is read inside the Create's transaction; a stale one is fetched again
+    # (on a connection of its own) before anything is written, on SQLite and PostgreSQL alike.
+    remote, group = await _followed_fake_group(net)
+    long_ago = net.c.inst.clock() - timedelta(days=3)
+    async with net.c.inst.engine.begin() as conn:
+        await conn.execute(update(actors).where(actors.c.uri == group.uri).values(fetched_at=long_ago, name="旧名字"))
+    obj = {"id": remote.object_id("fresh"), "type": "Event", "name": "刷新之后", "attributedTo": group.uri,
+           "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
+    create = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Create", "actor": group.uri,
+              "object": obj, "to": [vocab.PUBLIC]}
+    assert (await remote.send(group, create, net.c.url("/inbox"))).status_code == 202
+    await net.fed.drain()
+    assert (await net.inbox_results("Create"))[-1][0] == "done"
+    assert (await net.row(obj["id"])).name == "刷新之后"
+    async with net.c.inst.engine.connect() as conn:
+        row = (await conn.execute(select(actors.c.fetched_at, actors.c.name).where(actors.c.uri == group.uri))).one()
+    assert row.fetched_at > long_ago + timedelta(days=2) and row.name != "旧名字"
