@@ -29,7 +29,9 @@ For each database:
    Then the server is stopped and, in this process pinned to CPU 0, ``InboxWorker.run_once()``
    runs until the queue is empty; "worker" is the time per item of each handler call
    (``_process``: relevance, store_remote_object + search reindex, boost), plus claim/finish
-   amortised per item. The target compares receive + worker with 10 ms.
+   amortised per item. The target compares receive + worker with 10 ms. The worker runs
+   as ``yinhu worker`` does: start-up heap frozen, WAL checkpointer beside it; the notes
+   list the statements it sent per item.
 
 Busy share of each CPU is printed before and after: a polluted run shows.
 """
