@@ -39,7 +39,8 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
     if obj.get("type") == "Page" and isinstance(obj.get("location"), dict) and obj["location"].get("id"):
         stored_id = obj["location"]["id"]
     # Relevance, the sender's row, storing and the boost share one transaction: on PostgreSQL
-    # that is 13 round trips per Create instead of 26 (bench/bench_feed.py). Nothing is
+    # that is 13 statements, pool checkouts and BEGIN/COMMITs per Create instead of 26
+    # (counted with bench/bench_feed.py). Nothing is
     # written before get_actor, which may refresh a stale actor over the network.
     async with ctx.inst.engine.begin() as conn:
         already_here = update_only and await _known(conn, stored_id)
