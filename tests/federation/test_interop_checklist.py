@@ -52,7 +52,7 @@ from tests.fakes.remote import FakeRemote, FakeUser
 AP = {"Accept": "application/activity+json"}
 AS_PROFILE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 # What Mastodon's URL search sends (app/services/fetch_resource_service.rb).
-MASTODON_SEARCH_ACCEPT = f"application/activity+json, {AS_PROFILE}, text/html;q=0.1"
+SEARCH_ACCEPT = f"application/activity+json, {AS_PROFILE}, text/html;q=0.1"
 IMF_FIXDATE = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$"
 )
@@ -260,7 +260,7 @@ async def test_documents_dereference_at_exactly_their_id(fed: Fediverse) -> None
         published.uri,
         published.activity_uri,
     ]
-    for accept in (AP["Accept"], AS_PROFILE, MASTODON_SEARCH_ACCEPT):
+    for accept in (AP["Accept"], AS_PROFILE, SEARCH_ACCEPT):
         for url in urls:
             resp = await fed.client.get(url, headers={"Accept": accept})
             assert resp.status_code == 200, (url, accept, resp.text)

@@ -41,50 +41,50 @@ from fedi.keys import generate_rsa_keypair, load_private_key, load_public_key
 VECTORS = Path(__file__).parent / "vectors"
 
 # The RSA key Mastodon's spec/requests/signature_verification_spec.rb signs its fixtures
-# with; the MASTODON_* signatures below are copied from that file, so they were produced by
+# with; the MASTO_SPEC_* signatures below are copied from that file, so they were produced by
 # Mastodon's signer, not ours.
-MASTODON_PRIVATE_PEM = (VECTORS / "mastodon_spec_key.pem").read_text()
-MASTODON_KEY_ID = "https://remote.domain/users/bob#main-key"
-MASTODON_OWNER = "https://remote.domain/users/bob"
-MASTODON_NOW = datetime(2023, 12, 20, 10, 0, tzinfo=UTC)
-MASTODON_DATE = "Wed, 20 Dec 2023 10:00:00 GMT"
-_M_PREFIX = f'keyId="{MASTODON_KEY_ID}",algorithm="rsa-sha256",'
-MASTODON_GET_PATH_ONLY = _M_PREFIX + (
+MASTO_SPEC_PRIVATE_PEM = (VECTORS / "mastodon_spec_key.pem").read_text()
+MASTO_SPEC_KEY_ID = "https://remote.domain/users/bob#main-key"
+MASTO_SPEC_OWNER = "https://remote.domain/users/bob"
+MASTO_SPEC_NOW = datetime(2023, 12, 20, 10, 0, tzinfo=UTC)
+MASTO_SPEC_DATE = "Wed, 20 Dec 2023 10:00:00 GMT"
+_M_PREFIX = f'keyId="{MASTO_SPEC_KEY_ID}",algorithm="rsa-sha256",'
+MASTO_SPEC_GET_PATH_ONLY = _M_PREFIX + (
     'headers="date host (request-target)",signature="Z8ilar3J7bOwqZkMp7sL8sRs4B1FT+UorbmvWoE+'
     "A5UeoOJ3KBcUmbsh+k3wQwbP5gMNUrra9rEWabpasZGphLsbDxfbsWL3Cf0PllAc7c1c7AFEwnewtExI83/qqgE"
     "kfWc2z7UDutXc2NfgAx89Ox8DXU/fA2GG0jILjB6UpFyNugkY9rg6oI31UnvfVi3R7sr3/x8Ea3I9thPvqI2byF"
     "6cojknSpDAwYzeKdngX3TAQEGzFHz3SDWwyp3jeMWfwvVVbM38FxhvAnSumw7YwWW4L7M7h4M68isLimoT3yfCn2"
     'ucBVL5Dz8koBpYf/40w7QidClAwCafZQFC29yDOg=="'
 )
-MASTODON_GET_WITH_QUERY = _M_PREFIX + (  # signed over /activitypub/success?foo=42
+MASTO_SPEC_GET_WITH_QUERY = _M_PREFIX + (  # signed over /activitypub/success?foo=42
     'headers="date host (request-target)",signature="SDMa4r/DQYMXYxVgYO2yEqGWWUXugKjVuz0I8dn'
     "iQAk+aunzBaF2aPu+4grBfawAshlx1Xytl8lhb0H2MllEz16/tKY7rUrb70MK0w8ohXgpb0qs3YvQgdj4X24L1x2"
     "MnkFfKHR/J+7TBlnivq0HZqXm8EIkPWLv+eQxu8fbowLwHIVvRd/3t6FzvcfsE0UZKkoMEX02542MhwSif6cu7Ec"
     "/clsY9qgKahb9JVGOGS1op9Lvg/9y1mc8KCgD83U5IxVygYeYXaVQ6gixA9NgZiTCwEWzHM5ELm7w5hpdLFYxYOHg"
     '/3G3fiqJzpzNQAcCD4S4JxfE7hMI0IzVlNLT6A=="'
 )
-MASTODON_GET_BAD_DATE = _M_PREFIX + (  # Date: wrong date
+MASTO_SPEC_GET_BAD_DATE = _M_PREFIX + (  # Date: wrong date
     'headers="date host (request-target)",signature="d4B7nfx8RJcfdJDu1J//5WzPzK/hgtPkdzZx49lu'
     "5QhnE7qdV3lgyVimmhCFrO16bwvzIp9iRMyRLkNFxLiEeVaa1gqeKbldGSnU0B0OMjx7rFBa65vLuzWQOATDitVG"
     "iBEYqoK4v0DMuFCz2DtFaA/DIUZ3sty8bZ/Ea3U1nByLOO6MacARA3zhMSI0GNxGqsSmZmG0hPLavB3jIXoE3IDo"
     "QabMnC39jrlcO/a8h1iaxBm2WD8TejrImJullgqlJIFpKhIHI3ipQkvTGPlm9dx0y+beM06qBvWaWQcmT09eRIUe"
     'fVsOAzIhUtS/7FVb/URhZvircIJDa7vtiFcmZQ=="'
 )
-MASTODON_GET_OLD_DATE = _M_PREFIX + (  # Date: Wed, 18 Dec 2023 10:00:00 GMT
+MASTO_SPEC_GET_OLD_DATE = _M_PREFIX + (  # Date: Wed, 18 Dec 2023 10:00:00 GMT
     'headers="date host (request-target)",signature="G1NuJv4zgoZ3B/ZIjzDWZHK4RC+5pYee74q8/LJE'
     "MCWXhcnAomcb9YHaqk1QYfQvcBUIXw3UZ3Q9xO8F9y0i8G5mzJHfQ+OgHqCoJk8EmGwsUXJMh5s1S5YFCRt8TT12"
     "TmJZz0VMqLq85ubueSYBM7QtUE/FzFIVLvz4RysgXxaXQKzdnM6+gbUEEKdCURpXdQt2NXQhp4MAmZH3+0lQoR6V"
     "xdsK0hx0Ji2PNp1nuqFTlYqNWZazVdLBN+9rETLRmvGXknvg9jOxTTppBVWnkAIl26HtLS3wwFVvz4pJzi9OQDOv"
     'LziehVyLNbU61hky+oJ215e2HuKSe2hxHNl1MA=="'
 )
-MASTODON_POST = _M_PREFIX + (  # body "Hello world"
+MASTO_SPEC_POST = _M_PREFIX + (  # body "Hello world"
     'headers="host date digest (request-target)",signature="gmhMjgMROGElJU3fpehV2acD5kMHeELi8'
     "EFP2UPHOdQ54H0r55AxIpji+J3lPe+N2qSb/4H1KXIh6f0lRu8TGSsu12OQmg5hiO8VA9flcA/mh9Lpk+qwlQZIP"
     "RqKP9xUEfqD+Z7ti5wPzDKrWAUK/7FIqWgcT/mlqB1R1MGkpMFc/q4CIs2OSNiWgA4K+Kp21oQxzC2kUuYob04gA"
     "Z7cyE/FTia5t08uv6lVYFdRsn4XNPn1MsHgFBwBMRG79ng3SyhoG4PrqBEi5q2IdLq3zfre/M6He3wlCpyO2VJNd"
     'GVoTIzeZ0Zz8jUscPV3XtWUchpGclLGSaKaq/JyNZeiYQ=="'
 )
-MASTODON_POST_DIGEST_UNSIGNED = _M_PREFIX + (
+MASTO_SPEC_POST_DIGEST_UNSIGNED = _M_PREFIX + (
     'headers="host date (request-target)",signature="CPD704CG8aCm8X8qIP8kkkiGp1qwFLk/wMVQHOGP0'
     "Txxan8c2DZtg/KK7eN8RG8tHx8br/yS2hJs51x4kXImYukGzNJd7ihE3T8lp+9RI1tCcdobTzr/VcVJHDFySdQkg"
     "266GCMijRQRZfNvqlJLiisr817PI+gNVBI5qV+vnVd1XhWCEZ+YSmMe8UqYARXAYNqMykTheojqGpTeTFGPUpTQA"
@@ -138,7 +138,7 @@ def public_pem(private_pem: str) -> str:
     )
 
 
-MASTODON_PUBLIC_PEM = public_pem(MASTODON_PRIVATE_PEM)
+MASTO_SPEC_PUBLIC_PEM = public_pem(MASTO_SPEC_PRIVATE_PEM)
 
 
 @dataclass
@@ -285,7 +285,7 @@ def test_sign_headers_omits_default_port_and_keeps_given_host(alice: tuple[str, 
 
 
 async def test_frozen_vector_of_our_signer() -> None:
-    headers = signed_post(MASTODON_PRIVATE_PEM)
+    headers = signed_post(MASTO_SPEC_PRIVATE_PEM)
     assert headers == {
         "Content-Type": "application/activity+json",
         "Host": "remote.example",
@@ -299,7 +299,7 @@ async def test_frozen_vector_of_our_signer() -> None:
     }
     covered = parse_signature_header(headers["Signature"]).headers
     assert build_signing_string(covered, "POST", "/inbox", headers) == FROZEN_SIGNING_STRING
-    result = await verify_post(headers, FakeLookup(info_for(MASTODON_PUBLIC_PEM)))
+    result = await verify_post(headers, FakeLookup(info_for(MASTO_SPEC_PUBLIC_PEM)))
     assert result.ok, result
 
 
@@ -317,53 +317,53 @@ async def test_frozen_vector_gotosocial_style_hs2019() -> None:
     covered = ("(request-target)", "host", "date", "digest")
     text = build_signing_string(covered, "POST", "/users/alice/inbox", headers)
     assert text == GTS_SIGNING_STRING
-    lookup = FakeLookup(info_for(MASTODON_PUBLIC_PEM))
+    lookup = FakeLookup(info_for(MASTO_SPEC_PUBLIC_PEM))
     result = await verify_post(headers, lookup, body=GTS_BODY, target="/users/alice/inbox")
     assert result.ok, result
 
 
-MASTODON_GET_CASES = [
+MASTO_SPEC_GET_CASES = [
     # (received target, Signature) — Mastodon's own fixtures.
-    ("/activitypub/success", MASTODON_GET_PATH_ONLY),
-    ("/activitypub/success?foo=42", MASTODON_GET_WITH_QUERY),
-    ("/activitypub/success?foo=42", MASTODON_GET_PATH_ONLY),  # sender signed path only
+    ("/activitypub/success", MASTO_SPEC_GET_PATH_ONLY),
+    ("/activitypub/success?foo=42", MASTO_SPEC_GET_WITH_QUERY),
+    ("/activitypub/success?foo=42", MASTO_SPEC_GET_PATH_ONLY),  # sender signed path only
 ]
 
 
-@pytest.mark.parametrize(("target", "signature"), MASTODON_GET_CASES)
+@pytest.mark.parametrize(("target", "signature"), MASTO_SPEC_GET_CASES)
 async def test_mastodon_get_vectors(target: str, signature: str) -> None:
-    headers = {"Host": "www.example.com", "Date": MASTODON_DATE, "Signature": signature}
-    lookup = FakeLookup(info_for(MASTODON_PUBLIC_PEM, MASTODON_KEY_ID))
-    result = await verify_request("GET", target, headers, b"", lookup, now=MASTODON_NOW)
+    headers = {"Host": "www.example.com", "Date": MASTO_SPEC_DATE, "Signature": signature}
+    lookup = FakeLookup(info_for(MASTO_SPEC_PUBLIC_PEM, MASTO_SPEC_KEY_ID))
+    result = await verify_request("GET", target, headers, b"", lookup, now=MASTO_SPEC_NOW)
     assert result.ok, result
-    assert result.owner == MASTODON_OWNER
+    assert result.owner == MASTO_SPEC_OWNER
 
 
 async def test_mastodon_post_vector() -> None:
     assert body_digest(b"Hello world") == "SHA-256=ZOyIygCyaOW6GjVnihtTFtIS9PNmskdyMlNKiuyjfzw="
     headers = {
         "Host": "www.example.com",
-        "Date": MASTODON_DATE,
+        "Date": MASTO_SPEC_DATE,
         "Digest": body_digest(b"Hello world"),
-        "Signature": MASTODON_POST,
+        "Signature": MASTO_SPEC_POST,
     }
-    lookup = FakeLookup(info_for(MASTODON_PUBLIC_PEM, MASTODON_KEY_ID))
+    lookup = FakeLookup(info_for(MASTO_SPEC_PUBLIC_PEM, MASTO_SPEC_KEY_ID))
     result = await verify_request(
-        "POST", "/activitypub/success", headers, b"Hello world", lookup, now=MASTODON_NOW
+        "POST", "/activitypub/success", headers, b"Hello world", lookup, now=MASTO_SPEC_NOW
     )
     assert result.ok, result
-    assert result.owner == MASTODON_OWNER
+    assert result.owner == MASTO_SPEC_OWNER
 
 
-MASTODON_OLD_DATE = "Wed, 18 Dec 2023 10:00:00 GMT"
-MASTODON_REJECTED_CASES = [
-    ("GET", "/activitypub/success?foo=43", MASTODON_DATE, MASTODON_GET_WITH_QUERY),
-    ("GET", "/activitypub/alternative-path", MASTODON_DATE, MASTODON_GET_PATH_ONLY),
-    ("POST", "/activitypub/success", MASTODON_DATE, MASTODON_POST_DIGEST_UNSIGNED),
-    ("GET", "/activitypub/success", "wrong date", MASTODON_GET_BAD_DATE),
-    ("GET", "/activitypub/success", MASTODON_OLD_DATE, MASTODON_GET_OLD_DATE),
+MASTO_SPEC_OLD_DATE = "Wed, 18 Dec 2023 10:00:00 GMT"
+MASTO_SPEC_REJECTED_CASES = [
+    ("GET", "/activitypub/success?foo=43", MASTO_SPEC_DATE, MASTO_SPEC_GET_WITH_QUERY),
+    ("GET", "/activitypub/alternative-path", MASTO_SPEC_DATE, MASTO_SPEC_GET_PATH_ONLY),
+    ("POST", "/activitypub/success", MASTO_SPEC_DATE, MASTO_SPEC_POST_DIGEST_UNSIGNED),
+    ("GET", "/activitypub/success", "wrong date", MASTO_SPEC_GET_BAD_DATE),
+    ("GET", "/activitypub/success", MASTO_SPEC_OLD_DATE, MASTO_SPEC_GET_OLD_DATE),
 ]
-MASTODON_REJECTED_REASONS = [
+MASTO_SPEC_REJECTED_REASONS = [
     VerifyFailure.BAD_SIGNATURE,
     VerifyFailure.BAD_SIGNATURE,
     VerifyFailure.WEAK_COVERAGE,
@@ -373,7 +373,7 @@ MASTODON_REJECTED_REASONS = [
 
 
 @pytest.mark.parametrize(
-    ("case", "expected"), list(zip(MASTODON_REJECTED_CASES, MASTODON_REJECTED_REASONS, strict=True))
+    ("case", "expected"), list(zip(MASTO_SPEC_REJECTED_CASES, MASTO_SPEC_REJECTED_REASONS, strict=True))
 )
 async def test_mastodon_rejected_vectors(
     case: tuple[str, str, str, str], expected: VerifyFailure
@@ -385,8 +385,8 @@ async def test_mastodon_rejected_vectors(
         "Digest": body_digest(b"Hello world"),
         "Signature": signature,
     }
-    lookup = FakeLookup(info_for(MASTODON_PUBLIC_PEM, MASTODON_KEY_ID))
-    result = await verify_request(method, target, headers, b"Hello world", lookup, now=MASTODON_NOW)
+    lookup = FakeLookup(info_for(MASTO_SPEC_PUBLIC_PEM, MASTO_SPEC_KEY_ID))
+    result = await verify_request(method, target, headers, b"Hello world", lookup, now=MASTO_SPEC_NOW)
     assert (result.ok, result.reason, result.owner) == (False, expected, None)
 
 
@@ -682,7 +682,7 @@ def test_keys_are_memoized_pems(alice: tuple[str, str]) -> None:
     assert public.startswith("-----BEGIN PUBLIC KEY-----")
     assert load_private_key(private_pem) is load_private_key(private_pem)
     assert load_public_key(public) is load_public_key(public)
-    assert load_private_key(MASTODON_PRIVATE_PEM).key_size == 2048  # PKCS#1 PEM works too
+    assert load_private_key(MASTO_SPEC_PRIVATE_PEM).key_size == 2048  # PKCS#1 PEM works too
 
 
 def test_load_private_key_rejects_non_rsa() -> None:
