@@ -39,6 +39,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from actors.db import joined
 from actors.delivery import follower_inboxes
 from actors.follows import FollowError, decide_follower, follow_remote
 from actors.instance import Instance
@@ -300,11 +301,8 @@ async def store_once(
                 .select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
                 .where(objects.c.uri == obj.get("id"))
             )
-            if conn is not None:
-                owner = (await conn.execute(owner_of)).first()
-            else:
-                async with inst.engine.connect() as own:
-                    owner = (await own.execute(owner_of)).first()
+            async with joined(inst.engine, conn) as c:
+                owner = (await c.execute(owner_of)).first()
             if owner is None or _host(owner.uri) != _host(author.uri):
                 raise
             author = owner
@@ -341,10 +339,8 @@ async def followed_here(inst: Instance, uris: Iterable[str], *, conn: AsyncConne
         )
         .limit(1)
     )
-    if conn is not None:
-        return (await conn.execute(query)).first() is not None
-    async with inst.engine.connect() as own:
-        return (await own.execute(query)).first() is not None
+    async with joined(inst.engine, conn) as c:
+        return (await c.execute(query)).first() is not None
 
 
 def addresses_local(inst: Instance, *docs: Any) -> bool:
@@ -550,18 +546,16 @@ async def boost(inst: Instance, obj_uri: str, kind: str | None = None, *, conn: 
         kind = await kind_of(inst, obj_uri)
     if kind not in BOOSTED_KINDS:
         return False
-    if conn is None:
-        async with inst.engine.begin() as own:
-            return await boost(inst, obj_uri, kind, conn=own)
-    feed = await get_local_actor(conn, FEED_ACTOR_USERNAME)
-    if feed is None:
-        return False
-    inboxes = await follower_inboxes(conn, feed.id)
-    if not inboxes:
-        return False
-    doc = new_activity(inst, "Announce", feed, obj_uri, to=[vocab.PUBLIC], cc=[feed.followers_url or f"{feed.uri}/followers"])
-    await emit(inst, conn, feed, doc, inboxes, public=True)
-    return True
+    async with joined(inst.engine, conn, write=True) as c:
+        feed = await get_local_actor(c, FEED_ACTOR_USERNAME)
+        if feed is None:
+            return False
+        inboxes = await follower_inboxes(c, feed.id)
+        if not inboxes:
+            return False
+        doc = new_activity(inst, "Announce", feed, obj_uri, to=[vocab.PUBLIC], cc=[feed.followers_url or f"{feed.uri}/followers"])
+        await emit(inst, c, feed, doc, inboxes, public=True)
+        return True
 
 
 async def undo_boost(inst: Instance, obj_uri: str) -> bool:

@@ -6,14 +6,18 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-__all__ = ["AUTOCHECKPOINT_PAGES", "CHECKPOINT_SECONDS", "checkpoint_wal", "create_engine", "is_postgres", "is_sqlite"]
+__all__ = [
+    "AUTOCHECKPOINT_PAGES", "CHECKPOINT_SECONDS", "checkpoint_wal", "create_engine", "is_postgres", "is_sqlite",
+    "joined",
+]
 
 log = logging.getLogger("yinhu.db")
 
@@ -67,6 +71,18 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
                                    connect_args=PG_CONNECT_ARGS)
     # Other backends are not supported; fail with the URL's scheme so the user sees why.
     raise ValueError(f"unsupported database {make_url(url).drivername!r}: use sqlite+aiosqlite:// or postgresql+asyncpg://")
+
+
+@contextlib.asynccontextmanager
+async def joined(engine: AsyncEngine, conn: AsyncConnection | None, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+    """``conn`` when the caller passes its transaction in, else a connection of our own (a
+    transaction committed at the end when ``write``). Functions that take an optional ``conn``
+    use this, so a handler can run several of them in one transaction."""
+    if conn is not None:
+        yield conn
+        return
+    async with (engine.begin() if write else engine.connect()) as own:
+        yield own
 
 
 def create_null_pool_engine(url: str) -> AsyncEngine:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from actors.db import joined
 from actors.instance import Instance, utcnow
 from actors.models import actors
 from fedi import vocab
@@ -131,11 +132,8 @@ async def get_actor(
     ``conn``: read the stored row in the caller's transaction (which must not have written
     yet: a fetch stores the actor on a connection of its own)."""
     query = select(actors).where(actors.c.uri == uri)
-    if conn is not None:
-        row = (await conn.execute(query)).first()
-    else:
-        async with inst.engine.connect() as own:
-            row = (await own.execute(query)).first()
+    async with joined(inst.engine, conn) as c:
+        row = (await c.execute(query)).first()
     if row is not None and (row.local or max_age is None or row.fetched_at is None):
         return row
     if row is not None and row.fetched_at is not None:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors import search
+from actors.db import joined
 from actors.instance import Instance
 from actors.models import objects
 from actors.text import sanitize_html
@@ -146,10 +147,8 @@ async def store_remote_object(
         "updated": updated,
         **columns,
     }
-    if conn is None:
-        async with inst.engine.begin() as own:
-            return await _store(own, author, uri, values, published, updated)
-    return await _store(conn, author, uri, values, published, updated)
+    async with joined(inst.engine, conn, write=True) as c:
+        return await _store(c, author, uri, values, published, updated)
 
 
 async def _store(
