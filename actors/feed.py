@@ -19,7 +19,7 @@ from actors import search
 from actors.models import actors, objects
 from actors.text import html_to_text
 
-__all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "haversine_km", "query_feed"]
+__all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "haversine_km", "parse_near", "query_feed"]
 
 KINDS = ("event", "listing", "venue", "note")
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")  # "today" and "this weekend" as residents mean them
@@ -41,6 +41,31 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def parse_near(raw_near: str | None, raw_radius: str | None, default_radius: float,
+               errors: dict[str, str]) -> tuple[tuple[float, float] | None, float]:
+    """``near=lat,lon`` (a full-width comma too) and ``radius`` in km, as the feed and the venue
+    finder take them; what does not parse is named in ``errors``."""
+    near = None
+    if raw_near is not None:
+        try:
+            lat_s, lon_s = raw_near.replace("，", ",").split(",")
+            lat, lon = float(lat_s), float(lon_s)
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValueError
+            near = (lat, lon)
+        except ValueError:
+            errors["near"] = "latitude,longitude such as 22.61,114.02"
+    radius = default_radius
+    if raw_radius is not None:
+        try:
+            radius = float(raw_radius)
+            if not 0 < radius <= 500:
+                raise ValueError
+        except ValueError:
+            errors["radius"] = "kilometres between 0 and 500"
+    return near, radius
 
 
 @dataclass(frozen=True)
@@ -100,26 +125,7 @@ class FeedFilter:
                 return None
             return value
 
-        near = None
-        raw_near = get("near")
-        if raw_near is not None:
-            try:
-                lat_s, lon_s = raw_near.replace("，", ",").split(",")
-                lat, lon = float(lat_s), float(lon_s)
-                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                    raise ValueError
-                near = (lat, lon)
-            except ValueError:
-                errors["near"] = "latitude,longitude such as 22.61,114.02"
-        radius = 5.0
-        raw_radius = get("radius")
-        if raw_radius is not None:
-            try:
-                radius = float(raw_radius)
-                if not 0 < radius <= 500:
-                    raise ValueError
-            except ValueError:
-                errors["radius"] = "kilometres between 0 and 500"
+        near, radius = parse_near(get("near"), get("radius"), 5.0, errors)
         f = cls(
             kind=kind if "kind" not in errors else None,
             q=(get("q") or "")[:200],

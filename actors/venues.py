@@ -33,7 +33,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.feed import FilterError, haversine_km
+from actors.feed import FilterError, haversine_km, parse_near
 from actors.models import actors, objects
 from fedi import content as wire
 
@@ -151,24 +151,7 @@ class VenueNeeds:
             errors["end"] = "must be after start"
         if (start or end) and day is None and "date" not in errors:
             errors["date"] = "needed with a start or end time"
-        near = None
-        if (raw := get("near")) is not None:
-            try:
-                lat_s, lon_s = raw.replace("，", ",").split(",")
-                lat, lon = float(lat_s), float(lon_s)
-                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                    raise ValueError
-                near = (lat, lon)
-            except ValueError:
-                errors["near"] = "latitude,longitude such as 22.61,114.02"
-        radius = 10.0
-        if (raw := get("radius")) is not None:
-            try:
-                radius = float(raw)
-                if not 0 < radius <= 500:
-                    raise ValueError
-            except ValueError:
-                errors["radius"] = "kilometres between 0 and 500"
+        near, radius = parse_near(get("near"), get("radius"), 10.0, errors)
         if errors:
             raise FilterError(errors)
         return cls(people=people, amenities=tuple(wanted), day=day, start=start, end=end,
