@@ -29,7 +29,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -48,6 +48,7 @@ from actors.models import FollowState, activities, actors, follows, objects
 from actors.remote import ActorError, fetch_actor, get_actor, resolve
 from actors.remote_objects import STORED_TYPES, OriginError, store_remote_object
 from actors.sending import emit, new_activity
+from actors.visibility import byline_of, publicly_visible
 from fedi import vocab
 from fedi.errors import FediError, Gone
 from fedi.fetch import fetch_json
@@ -279,27 +280,40 @@ async def refresh_subscriptions(inst: Instance, *, username: str = FEED_ACTOR_US
 
 # --- storing ---------------------------------------------------------------------------------
 async def store_once(
-    inst: Instance, author: Row[Any], obj: dict[str, Any], *, update_only: bool = False,
-    conn: AsyncConnection | None = None,
+    inst: Instance, sender: Row[Any], obj: dict[str, Any], *, update_only: bool = False,
+    conn: AsyncConnection | None = None, route: Sequence[str | None] = (), activity: dict[str, Any] | None = None,
 ) -> str:
-    """``store_remote_object`` that never raises on a duplicate.
+    """``store_remote_object`` that never raises on a duplicate, with the byline read from the
+    object (not from the route that brought it).
 
     The same object may arrive by push, by backfill and by Announce, possibly at the same time
     (``objects.uri`` is unique: a concurrent insert does nothing and becomes an update), and
     with different senders of the same origin (Mobilizon: a member's Person pushes, the group
-    announces): then the stored author is kept. Objects from another origin still raise
-    ``OriginError``. In the caller's transaction when ``conn`` is given.
+    announces). Whatever the route, its author is ``byline_of`` the object when that actor is
+    on the object's origin (fetched if new), else ``sender``; an object stored earlier under
+    another actor of the same origin keeps that author. Objects from another origin still
+    raise ``OriginError``. In the caller's transaction when ``conn`` is given. ``route`` and
+    ``activity``: see ``store_remote_object``.
     """
+    author = sender
+    obj_id = obj.get("id")
+    byline = byline_of(obj, sender.uri)
+    if byline != sender.uri and isinstance(obj_id, str) and _host(byline) == _host(obj_id):
+        try:
+            author = await get_actor(inst, byline, conn=conn)
+        except (ActorError, FediError) as exc:
+            log.info("byline %s of %s not fetched (%s); %s kept", byline, obj_id, exc, sender.uri)
     for _ in range(2):
         try:
-            return await store_remote_object(inst, author, obj, update_only=update_only, conn=conn)
+            return await store_remote_object(inst, author, obj, update_only=update_only, conn=conn, route=route,
+                                             activity=activity)
         except OriginError as exc:
             if "belongs to another actor" not in str(exc):
                 raise
             owner_of = (
                 select(actors)
                 .select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
-                .where(objects.c.uri == obj.get("id"))
+                .where(objects.c.uri == obj_id)
             )
             async with joined(inst.engine, conn) as c:
                 owner = (await c.execute(owner_of)).first()
@@ -375,20 +389,11 @@ async def _fetch(inst: Instance, url: str, *, check_id: bool = True) -> dict[str
     )
 
 
-async def _author_for(inst: Instance, obj: dict[str, Any], fallback: Row[Any]) -> Row[Any]:
-    """The object's attributed actor, which must live on the object's origin."""
-    attributed = vocab.get_id(obj.get("attributedTo"))
-    if attributed is None:
-        return fallback
-    if _host(attributed) != _host(str(obj["id"])):
-        raise OriginError(f"{obj['id']} is attributed to {attributed}, on another origin")
-    if attributed == fallback.uri:
-        return fallback
-    return await get_actor(inst, attributed)
-
-
 async def ingest_announced(inst: Instance, announcer: Row[Any], obj_ref: Any) -> tuple[str, str | None]:
-    """Store what a followed actor announced; returns (what happened, the object's id)."""
+    """Store what a followed actor announced; returns (what happened, the object's id).
+
+    A wrapped ``Create``/``Update`` (FEP-1b12: Lemmy, Mobilizon) is unwrapped; its object is
+    stored as if pushed directly, with the announcer as the route's community candidate."""
     obj_id = vocab.get_id(obj_ref)
     if not obj_id:
         return "ignored: Announce without an object", None
@@ -398,8 +403,9 @@ async def ingest_announced(inst: Instance, announcer: Row[Any], obj_ref: Any) ->
     # Embedded copies count only from the object's own origin; anything else is fetched from it.
     if not (isinstance(obj, dict) and obj.get("type") and _host(obj_id) == _host(announcer.uri)):
         obj = await _fetch(inst, obj_id)
+    wrapper = None
     if isinstance(obj, dict) and obj.get("type") in ("Create", "Update") and isinstance(obj.get("object"), dict):
-        inner = obj["object"]
+        wrapper, inner = obj, obj["object"]
         if _host(str(inner.get("id", ""))) != _host(str(obj.get("id", ""))):
             return "ignored: a wrapped object from another origin", obj_id
         obj = inner
@@ -409,12 +415,16 @@ async def ingest_announced(inst: Instance, announcer: Row[Any], obj_ref: Any) ->
         return f"ignored: {obj.get('type')} objects are not stored", obj["id"]
     if (obj.get("to") or obj.get("cc")) and not vocab.is_public(obj):
         return "ignored: not public", obj["id"]
-    fallback = announcer if _host(announcer.uri) == _host(obj["id"]) else None
-    if fallback is None and vocab.get_id(obj.get("attributedTo")) is None:
-        return "ignored: no author on the object's origin", obj["id"]
     try:
-        author = await _author_for(inst, obj, fallback or announcer)
-        result = await store_once(inst, author, obj)
+        sender = announcer
+        if _host(announcer.uri) != _host(obj["id"]):
+            attributed = vocab.get_id(vocab.as_list(obj.get("attributedTo"))[0] if obj.get("attributedTo") else None)
+            if attributed is None:
+                return "ignored: no author on the object's origin", obj["id"]
+            if _host(attributed) != _host(obj["id"]):
+                raise OriginError(f"{obj['id']} is attributed to {attributed}, on another origin")
+            sender = await get_actor(inst, attributed)
+        result = await store_once(inst, sender, obj, route=[announcer.uri], activity=wrapper)
     except OriginError as exc:
         return f"ignored: {exc}", obj["id"]
     return result, obj["id"]
@@ -489,7 +499,7 @@ async def _backfill_item(inst: Instance, remote: Row[Any], item: Any) -> tuple[s
     attributed = vocab.get_id(obj.get("attributedTo"))
     if attributed is not None and attributed != remote.uri and _host(attributed) != host:
         return "skipped: attributed to another host", obj["id"]
-    return await store_once(inst, remote, obj), obj["id"]
+    return await store_once(inst, remote, obj, route=[remote.uri], activity=doc if doc is not obj else None), obj["id"]
 
 
 async def backfill(inst: Instance, remote: Row[Any], *, limit: int = BACKFILL_LIMIT) -> BackfillResult:
@@ -536,8 +546,13 @@ async def backfill(inst: Instance, remote: Row[Any], *, limit: int = BACKFILL_LI
 
 
 # --- boosting --------------------------------------------------------------------------------
-async def boost(inst: Instance, obj_uri: str, kind: str | None = None, *, conn: AsyncConnection | None = None) -> bool:
-    """The feed actor Announces a new event, listing or venue to its followers.
+async def boost(
+    inst: Instance, obj_uri: str, kind: str | None = None, *, conn: AsyncConnection | None = None,
+    stored_uri: str | None = None,
+) -> bool:
+    """The feed actor Announces a new event, listing or venue to its followers, only when the
+    stored object (``stored_uri``, else ``obj_uri`` without a venue page's ``/announce``) is
+    publicly visible (``actors.visibility``): never a private or community-less one.
 
     Nothing is recorded when the feed actor has no remote followers yet (Mastodon does not
     backfill, so an Announce nobody receives has no use).
@@ -552,6 +567,11 @@ async def boost(inst: Instance, obj_uri: str, kind: str | None = None, *, conn: 
             return False
         inboxes = await follower_inboxes(c, feed.id)
         if not inboxes:
+            return False
+        shown = select(objects.c.id).where(
+            objects.c.uri == (stored_uri or obj_uri.removesuffix("/announce")), publicly_visible()
+        )
+        if (await c.execute(shown)).first() is None:
             return False
         doc = new_activity(inst, "Announce", feed, obj_uri, to=[vocab.PUBLIC], cc=[feed.followers_url or f"{feed.uri}/followers"])
         await emit(inst, c, feed, doc, inboxes, public=True)

@@ -186,6 +186,14 @@ objects = Table(
     Column("amenities", Text, nullable=True),  # space-separated amenity keys
     ts("expires_at", nullable=True),
     Column("url", String(2048), nullable=True),  # the human page (may differ from uri remotely)
+    # Who may see it, from its addressing (actors.visibility): public | unlisted | followers |
+    # direct; null (rows from before 0007 that could not be read) counts as not public.
+    Column("visibility", String(16), nullable=True),
+    # The community it belongs to (audience, a community in attributedTo, the followed group
+    # that announced it, the followed sender or outbox owner); actor_id is its byline. No
+    # foreign key (SQLite cannot add one in place): an id that names no community here is
+    # simply not shown.
+    Column("community_id", Id, nullable=True),
 )
 Index("ix_objects_actor_published", objects.c.actor_id, objects.c.published)
 # The feed's queries walk these in order and stop at the page size: time windows of events,
@@ -203,6 +211,7 @@ Index("ix_objects_live_category", objects.c.category, objects.c.published, objec
       postgresql_where=LIVE, sqlite_where=LIVE)
 Index("ix_objects_live", objects.c.published, objects.c.id, postgresql_where=LIVE, sqlite_where=LIVE)
 Index("ix_objects_geo", objects.c.latitude, objects.c.longitude)
+Index("ix_objects_community_id", objects.c.community_id)
 
 activities = Table(
     "activities",

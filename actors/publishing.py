@@ -30,6 +30,7 @@ from actors.models import ParticipantState, actors, media, objects, participants
 from actors.sending import emit, new_activity
 from actors.text import HASHTAG_RE, extract_hashtags, render_markdown
 from actors.validation import ContentError, ImageRef, Place, Price, validate
+from actors.visibility import PUBLIC
 from fedi import content as wire
 from fedi import vocab
 
@@ -257,7 +258,8 @@ async def publish(inst: Instance, slug: str, body: Any) -> Published:
         await conn.execute(
             insert(objects).values(
                 uri=uri, actor_id=community.id, local=True, type=built.obj["type"], source=data.get("content"),
-                raw=orjson.dumps(built.obj).decode(), published=now, **built.columns,
+                raw=orjson.dumps(built.obj).decode(), published=now, visibility=PUBLIC, community_id=community.id,
+                **built.columns,
             )
         )
         await search.reindex(conn, uri=uri)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from actors.db import joined
 from actors.instance import Instance
 from actors.models import objects
 from actors.text import sanitize_html
+from actors.visibility import community_for, visibility_of
 from fedi import content as wire
 from fedi import vocab
 
@@ -117,12 +119,15 @@ def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 async def store_remote_object(
     inst: Instance, author: Row[Any], obj: dict[str, Any], *, update_only: bool = False,
-    conn: AsyncConnection | None = None,
+    conn: AsyncConnection | None = None, route: Sequence[str | None] = (), activity: dict[str, Any] | None = None,
 ) -> str:
     """Create or update a remote object. Only its author, on its own origin, may do either;
     an update applies only when it is newer than what we hold. Returns what happened.
 
-    In the caller's transaction when ``conn`` is given (the inbox stores and boosts in one),
+    Its visibility comes from its addressing (the ``activity``'s when the object has none) and
+    its community from ``actors.visibility.community_for`` (``route``: the announcer, sender or
+    outbox owner that brought it, in that order); an update that finds no community keeps the
+    one stored. In the caller's transaction when ``conn`` is given (the inbox stores and boosts in one),
     else in its own. Two deliveries of one new object at once never both insert: the loser's
     insert does nothing and it carries on as an update of the winner's row."""
     obj, columns = columns_from_ap(obj)
@@ -147,7 +152,9 @@ async def store_remote_object(
         "updated": updated,
         **columns,
     }
+    values["visibility"] = visibility_of(obj, activity)
     async with joined(inst.engine, conn, write=True) as c:
+        values["community_id"] = await community_for(c, obj, route)
         return await _store(c, author, uri, values, published, updated)
 
 
@@ -177,6 +184,8 @@ async def _store(
         return "ignored: deleted before"
     if row.updated is not None and (updated is None or updated <= row.updated):
         return "ignored: not newer than the stored version"
+    if values.get("community_id") is None:
+        values = {k: v for k, v in values.items() if k != "community_id"}
     await conn.execute(update(objects).where(objects.c.id == row.id).values(**values))
     await search.reindex(conn, object_id=row.id)
     return "updated"
