@@ -74,9 +74,14 @@ def communities_here() -> CompoundSelect:
     )
 
 
-def publicly_visible() -> ColumnElement[bool]:
+def publicly_visible(*, live: bool = True) -> ColumnElement[bool]:
+    """The object may be shown publicly. Never NULL (so that ``~publicly_visible()`` holds for
+    rows without a visibility or community). ``live=False`` also matches deleted ones (to
+    answer 410 rather than 404 for what was public)."""
     o = objects.c
-    return and_(o.deleted_at.is_(None), o.visibility == PUBLIC, o.community_id.in_(communities_here()))
+    conds = [o.visibility.is_not(None), o.visibility == PUBLIC, o.community_id.is_not(None),
+             o.community_id.in_(communities_here())]
+    return and_(o.deleted_at.is_(None), *conds) if live else and_(*conds)
 
 
 async def _community_rows(conn: AsyncConnection, uris: Iterable[str]) -> dict[str, int]:
