@@ -11,7 +11,8 @@
   the community's host and is attributed to the community or an actor of that host. Failures
   are counted and reported, never raised: the Accept is recorded whatever happens here.
 * ``is_relevant``: Mastodon's rule for pushed content (G2): keep it only when a local actor
-  follows the sender or the author with an accepted follow, or it addresses a local actor.
+  follows the sender, the author or the object's FEP-1b12 ``audience`` with an accepted
+  follow, or it addresses a local actor. Kept is not shown: ``actors.visibility`` decides that.
 * ``ingest_announced``: an Announce by a followed actor. The object is used as embedded only
   when the announcer is on the object's own origin; otherwise it is fetched from its id.
 * ``boost``: the feed actor Announces every *new* event, listing or venue that arrived live
@@ -290,7 +291,7 @@ async def store_once(
     (``objects.uri`` is unique: a concurrent insert does nothing and becomes an update), and
     with different senders of the same origin (Mobilizon: a member's Person pushes, the group
     announces). Whatever the route, its author is ``byline_of`` the object when that actor is
-    on the object's origin (fetched if new), else ``sender``; an object stored earlier under
+    on the object's and the sender's origin (fetched if new), else ``sender``; an object stored earlier under
     another actor of the same origin keeps that author. Objects from another origin still
     raise ``OriginError``. In the caller's transaction when ``conn`` is given. ``route`` and
     ``activity``: see ``store_remote_object``.
@@ -298,7 +299,9 @@ async def store_once(
     author = sender
     obj_id = obj.get("id")
     byline = byline_of(obj, sender.uri)
-    if byline != sender.uri and isinstance(obj_id, str) and _host(byline) == _host(obj_id):
+    # Only on the sender's own origin: the sender vouches for its server's objects, never
+    # for another's (store_remote_object then refuses the object as from another origin).
+    if byline != sender.uri and isinstance(obj_id, str) and _host(byline) == _host(obj_id) == _host(sender.uri):
         try:
             author = await get_actor(inst, byline, conn=conn)
         except (ActorError, FediError) as exc:
@@ -332,7 +335,7 @@ async def kind_of(inst: Instance, uri: str) -> str | None:
 def _candidate_actors(sender: str, obj: Any) -> list[str]:
     uris = [sender]
     if isinstance(obj, dict):
-        for key in ("attributedTo", "actor"):
+        for key in ("attributedTo", "actor", "audience"):
             uris += [u for u in (vocab.get_id(v) for v in vocab.as_list(obj.get(key))) if u]
     return list(dict.fromkeys(uris))
 

@@ -70,8 +70,11 @@ def _place_columns(place: wire.PlaceData | str | None) -> dict[str, Any]:
     }
 
 
-def _tags(tags: list[str]) -> str | None:
-    return " ".join(t.lower() for t in tags) or None
+def _tags(tags: list[str], doc: dict[str, Any] | None = None) -> str | None:
+    """Space-separated lowercase tags: every Hashtag of ``doc`` in its order (the author's own
+    are always kept, also where they coincide with automatic ones), then any other parsed."""
+    extra = wire.hashtags_from_ap(doc) if doc is not None else []
+    return " ".join(dict.fromkeys(t.lower() for t in [*extra, *tags])) or None
 
 
 def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -86,7 +89,7 @@ def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
             e = wire.event_from_ap(obj)
             return obj, {
                 "kind": "event", "name": e.name, "start_time": e.start, "end_time": e.end, "timezone": e.timezone,
-                **_place_columns(e.place), "category": e.category, "tags": _tags(e.tags), "capacity": e.capacity,
+                **_place_columns(e.place), "category": e.category, "tags": _tags(e.tags, obj), "capacity": e.capacity,
                 "join_mode": e.join_mode, "status": e.status, "url": e.url,
             }
         if type_ == "Place" or (type_ == "Page" and isinstance(obj.get("location"), dict)
@@ -108,13 +111,13 @@ def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
                     "price_amount": listing.price.amount if listing.price else None,
                     "currency": listing.price.currency if listing.price else None, "price_mode": listing.price_mode,
                     "condition": listing.condition, "status": listing.status, "expires_at": listing.expires,
-                    "tags": _tags(listing.tags), **_place_columns(listing.area), "url": listing.url,
+                    "tags": _tags(listing.tags, obj), **_place_columns(listing.area), "url": listing.url,
                 }
     except wire.ContentParseError:
         pass
     name = obj.get("name") if isinstance(obj.get("name"), str) else None
     url = vocab.first_str(obj.get("url"))
-    return obj, {"kind": "note", "name": name, "url": url}
+    return obj, {"kind": "note", "name": name, "url": url, "tags": _tags([], obj)}
 
 
 async def store_remote_object(

@@ -65,6 +65,7 @@ __all__ = [
     "event_from_ap",
     "event_summary_line",
     "event_to_ap",
+    "hashtags_from_ap",
     "listing_content_html",
     "listing_from_ap",
     "listing_hashtags",
@@ -1087,6 +1088,12 @@ def _images(values: Any) -> list[ImageData]:
             if img is not None:
                 out.append(img)
     return out
+
+
+def hashtags_from_ap(doc: Any) -> list[str]:
+    """Every ``Hashtag`` a document carries, as its author named them (without ``#``), the
+    ones that coincide with automatic tags included: what a receiver indexes for any kind."""
+    return _tags_from_ap(doc.get("tag")) if isinstance(doc, Mapping) else []
 
 
 def _tags_from_ap(values: Any) -> list[str]:
