@@ -85,6 +85,9 @@ class SourceRemote:
         public = _keypair(self.actor_id(actor))[1]
         return actor.doc(_pkcs1(public) if actor.key_format == "pkcs1" else public)
 
+    def private_key(self, actor: Actor) -> str:
+        return _keypair(self.actor_id(actor))[0]
+
     def handle(self, actor: Actor) -> str:
         return f"@{actor.handle}@{self.netloc}"
 
@@ -124,7 +127,7 @@ class SourceRemote:
         actor = self.actor(actor_path)
         body = orjson.dumps(activity)
         headers = signed_post_headers(self.source.sig, inbox, body, self.actor_id(actor) + "#main-key",
-                                      _keypair(self.actor_id(actor))[0], now)
+                                      self.private_key(actor), now)
         return await self.client.post(inbox, content=body, headers=headers)
 
     async def accept_follows(self, inbox: str, now: Any) -> list[httpx.Response]:
