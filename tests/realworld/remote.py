@@ -3,13 +3,15 @@
 It serves what that software serves by GET: its actors (with their own keys, PKCS#1 PEM for
 Mobilizon), WebFinger, the objects of ``Source.objects``, and outboxes (Lemmy inline
 ``orderedItems``, the others a collection with a ``first`` page), and records what Yinhu POSTs
-(its Follows). ``push`` sends an activity to Yinhu's inbox signed as the software signs.
+(its Follows) after checking their signatures as a peer does. ``push`` sends an activity to Yinhu's inbox signed as the software signs.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -20,6 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fedi import vocab
+from fedi.errors import FediError
+from fedi.fetch import fetch_json
+from fedi.httpsig import PublicKeyInfo, verify_request
 from fedi.keys import generate_rsa_keypair, load_public_key
 from tests.fakes.router import HostRouter
 from tests.realworld.payloads import AS, Actor, Source
@@ -49,7 +55,9 @@ class SourceRemote:
     source: Source
     client: httpx.AsyncClient
     router: HostRouter
+    clock: Callable[[], datetime]
     received: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # Yinhu's POSTs whose signature did not hold
 
     def __post_init__(self) -> None:
         self.app = Starlette(routes=[
@@ -114,13 +122,32 @@ class SourceRemote:
 
     async def _any(self, request: Request) -> Response:
         if request.method == "POST":
-            self.received.append(orjson.loads(await request.body()))
+            body = await request.body()
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            result = await verify_request("POST", target, request.headers, body, self._key_lookup,
+                                          now=self.clock(), scheme="http")
+            activity = orjson.loads(body)
+            if not result.ok or result.owner != vocab.get_id(activity.get("actor")):
+                self.rejected.append(f"{activity.get('type')} to {target}: {result.detail}")
+                return JSONResponse({"error": result.detail}, status_code=401)
+            self.received.append(activity)
             return Response(status_code=202)
         key = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         doc = self.docs.get(key)
         if doc is None:
             return JSONResponse({"error": "not found"}, status_code=404)
         return Response(orjson.dumps(doc), media_type=AP_TYPE)
+
+    async def _key_lookup(self, key_id: str, refresh: bool) -> PublicKeyInfo | None:
+        """Fetch the signer's actor (Yinhu's) through the shared client, as a peer does."""
+        try:
+            doc = await fetch_json(self.client, key_id.split("#", 1)[0], allow_private=True, check_id=False)
+        except FediError:
+            return None
+        for key in vocab.as_list(doc.get("publicKey")):
+            if isinstance(key, dict) and key.get("id") == key_id and key.get("publicKeyPem"):
+                return PublicKeyInfo(key_id, str(key.get("owner") or doc.get("id")), key["publicKeyPem"])
+        return None
 
     # --- sending ---------------------------------------------------------------------------
     async def push(self, actor_path: str, activity: dict[str, Any], inbox: str, now: Any) -> httpx.Response:

@@ -76,7 +76,7 @@ class World:
 async def run_source(fed: Fediverse, source: Source, upto_phase: int) -> World:
     fed.clock.now = NOW
     node = await fed.yinhu("yinhu.test")
-    remote = SourceRemote(source, fed.client, fed.router)
+    remote = SourceRemote(source, fed.client, fed.router, fed.clock)
     world = World(fed, node, remote)
     inbox = node.url("/inbox")
     followed = [remote.actor_id(a) for a in source.actors if a.followed]
@@ -85,7 +85,11 @@ async def run_source(fed: Fediverse, source: Source, upto_phase: int) -> World:
         if result.state != "pending":
             world.refused.append(f"follow of {result.target}: {result.state} {result.error or ''}")
     await fed.drain()
-    for r in await remote.accept_follows(inbox, fed.clock()):
+    world.refused += [f"the {source.name} server refused Yinhu's {x}" for x in remote.rejected]
+    answers = await remote.accept_follows(inbox, fed.clock())
+    if len(answers) != len(followed):
+        world.refused.append(f"{len(answers)} Follows reached the {source.name} server, {len(followed)} sent")
+    for r in answers:
         world.log.append(f"Accept: HTTP {r.status_code}")
         if not r.is_success:
             world.refused.append(f"Accept: HTTP {r.status_code} {r.text[:200]}")
@@ -216,7 +220,7 @@ async def test_signature_flavour_is_checked(fed: Fediverse, source: Source) -> N
     changed after signing is refused, so the cases above pass only because the signature holds."""
     fed.clock.now = NOW
     node = await fed.yinhu("yinhu.test")
-    remote = SourceRemote(source, fed.client, fed.router)
+    remote = SourceRemote(source, fed.client, fed.router, fed.clock)
     push = source.pushes[0]
     actor = remote.actor(push.actor)
     body = orjson.dumps(push.activity)
