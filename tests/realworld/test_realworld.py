@@ -12,9 +12,11 @@ the inbox worker said about each activity.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -120,6 +122,31 @@ def _community_handle(world: World, uri: str) -> str | None:
     return None
 
 
+def _page_event_facts(e: Expect, item: dict[str, Any], text: str) -> list[str]:
+    """What an event's page (zh-CN, the default) must show: when in the event's zone, the zone
+    when it is not the district's, a cancelled badge, the address and the coordinates."""
+    bad = []
+    zone = e.timezone or item.get("timezone")
+    start = _instant(e.start)
+    if start is not None and zone:
+        local = start.astimezone(ZoneInfo(zone))
+        when = f"{local.year}年{local.month}月{local.day}日"
+        if when not in text or f"{local:%H:%M}" not in text:
+            bad.append(f"item page: start {when} {local:%H:%M} ({zone}) not shown")
+    if e.timezone and e.timezone != "Asia/Shanghai" and f"({e.timezone})" not in text:
+        bad.append(f"item page: timezone {e.timezone} not shown")
+    badge = re.search(r'<h2><span class="badge">', text) is not None
+    if e.status == "cancelled" and not badge:
+        bad.append("item page: no cancelled badge")
+    if e.status == "scheduled" and badge:
+        bad.append("item page: a status badge on a scheduled event")
+    bad += [f"item page: address part {p!r} not shown" for p in e.address_has if p not in text]
+    for axis, value in (("latitude", e.lat), ("longitude", e.lon)):
+        if value is not None and f"{value:.5f}" not in text:
+            bad.append(f"item page: {axis} {value:.5f} not shown")
+    return bad
+
+
 async def check(world: World, e: Expect) -> list[str]:
     """Every field of ``e`` that the feed does not show as expected, one line each."""
     bad = [f"inbox refused {line}" for line in world.refused]
@@ -204,6 +231,11 @@ async def check(world: World, e: Expect) -> list[str]:
         handle = _community_handle(world, e.community) if e.community else None
         if handle and handle not in text:
             bad.append(f"item page: community {handle} not shown")
+        bad += _page_event_facts(e, item, text)
+        low = text.casefold()
+        missing = [t for t in e.tags if f'href="/tags/{t.casefold()}"' not in low]
+        if missing:
+            bad.append(f"item page: no /tags/ link for {missing}")
     return bad
 
 
