@@ -3,7 +3,7 @@
 * ``follow_many`` / ``unfollow`` / ``subscriptions``: what ``yinhu follow``, ``yinhu unfollow``
   and ``yinhu subscriptions`` run. A subscription's state is its ``follows`` row (pending,
   accepted, rejected) or ``gone`` when the remote actor was deleted or answered 410 (its
-  ``actors.deleted_at``); "last item" is the newest ``objects.published`` of that actor.
+  ``actors.deleted_at``); "last item" is the newest ``objects.published`` of that community.
 * ``backfill``: on Accept of one of our Follows, the first page of the community's outbox (at
   most ``BACKFILL_LIMIT`` items, newest first) is read. Items may be embedded ``Create``s, bare
   object ids (fetched, signed by the instance actor) or ``Announce``s of objects on the
@@ -204,9 +204,9 @@ class Subscription:
 
 async def subscriptions(inst: Instance, *, username: str = FEED_ACTOR_USERNAME) -> list[Subscription]:
     last = (
-        select(objects.c.actor_id, func.max(objects.c.published).label("last_item"))
+        select(objects.c.community_id, func.max(objects.c.published).label("last_item"))
         .where(objects.c.deleted_at.is_(None))
-        .group_by(objects.c.actor_id)
+        .group_by(objects.c.community_id)
         .subquery()
     )
     async with inst.engine.connect() as conn:
@@ -218,7 +218,7 @@ async def subscriptions(inst: Instance, *, username: str = FEED_ACTOR_USERNAME) 
             )
             .select_from(
                 follows.join(actors, actors.c.id == follows.c.followed_id).outerjoin(
-                    last, last.c.actor_id == actors.c.id
+                    last, last.c.community_id == actors.c.id
                 )
             )
             .where(follows.c.follower_id == local.id)
