@@ -16,9 +16,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from actors.feed import handle, profile_url
 from actors.instance import Instance
 from actors.local import get_local_actor
-from actors.feed import handle, profile_url
 from actors.models import FollowState, actors, follows, objects
 from actors.publishing import object_to_ap
 from actors.rsvp import event_counts
