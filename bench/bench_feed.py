@@ -252,7 +252,8 @@ async def populate(data: Path, n: int, n_followers: int, public_pem: str, port: 
             for i in range(start, min(start + batch, n)):
                 aid, auri, local = authors[rng.randrange(len(authors))]
                 uri = f"http://127.0.0.1:{port}/o/b{i}" if local else f"{auri}/o/{i}"
-                values.append(dict(actor_id=aid, local=local, **make_object(rng, i, uri, auri, now)))
+                values.append(dict(actor_id=aid, local=local, visibility="public", community_id=aid,
+                                   **make_object(rng, i, uri, auri, now)))
             gen += time.perf_counter() - g0
             async with inst.engine.begin() as conn:
                 await conn.execute(insert(objects), values)

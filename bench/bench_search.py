@@ -93,6 +93,7 @@ async def run(url: str, label: str, n_objects: int, n_queries: int) -> list[tupl
                 item = synthetic(rng, n)
                 values.append({
                     "uri": f"http://bench.test/o/{n}", "actor_id": actor_id, "local": True,
+                    "visibility": "public", "community_id": actor_id,
                     "type": "Event" if item["kind"] == "event" else "Note", "raw": "{}",
                     "published": now - timedelta(minutes=n), **item,
                 })
