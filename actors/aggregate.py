@@ -291,10 +291,10 @@ async def store_once(
     (``objects.uri`` is unique: a concurrent insert does nothing and becomes an update), and
     with different senders of the same origin (Mobilizon: a member's Person pushes, the group
     announces). Whatever the route, its author is ``byline_of`` the object when that actor is
-    on the object's and the sender's origin (fetched if new), else ``sender``; an object stored earlier under
-    another actor of the same origin keeps that author. Objects from another origin still
-    raise ``OriginError``. In the caller's transaction when ``conn`` is given. ``route`` and
-    ``activity``: see ``store_remote_object``.
+    on the object's and the sender's origin (fetched if new), else ``sender``; an object
+    stored earlier under another actor of the same origin keeps that author. Objects from
+    another origin still raise ``OriginError``. In the caller's transaction when ``conn`` is
+    given. ``route`` and ``activity``: see ``store_remote_object``.
     """
     author = sender
     obj_id = obj.get("id")

@@ -322,7 +322,7 @@ async def query_feed(conn: AsyncConnection, f: FeedFilter, now: datetime, *, lim
             FeedItem(
                 row=r,
                 community_name=r.community_name,
-                community_handle=f"@{r.community_username}@{r.community_domain}",
+                community_handle=handle(r.community_username, r.community_domain, r.community_uri),
                 community_uri=r.community_uri,
                 author_name=r.author_name or r.author_username,
                 author_handle=handle(r.author_username, r.author_domain, r.author_uri),

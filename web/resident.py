@@ -251,7 +251,7 @@ def form_context(f: FeedFilter, communities: list[Row[Any]]) -> dict[str, Any]:
     return {
         "f": f, "categories": wire.CATEGORIES, "listing_kinds": wire.LISTING_KINDS,
         "purposes": wire.LISTING_PURPOSES, "kinds": ("event", "listing", "venue", "note"),
-        "communities_choice": [(c.uri, c.name or c.username, f"@{c.username}@{c.domain}") for c in communities],
+        "communities_choice": [(c.uri, c.name or c.username, handle(c.username, c.domain, c.uri)) for c in communities],
         "near_text": f"{f.near[0]:g},{f.near[1]:g}" if f.near else "",
     }
 
