@@ -133,6 +133,7 @@ async def store_remote_object(
     one stored. In the caller's transaction when ``conn`` is given (the inbox stores and boosts in one),
     else in its own. Two deliveries of one new object at once never both insert: the loser's
     insert does nothing and it carries on as an update of the winner's row."""
+    sent = obj  # a venue's Page: its addressing, audience and attribution are the Page's
     obj, columns = columns_from_ap(obj)
     uri = obj.get("id")
     if not isinstance(uri, str):
@@ -155,9 +156,9 @@ async def store_remote_object(
         "updated": updated,
         **columns,
     }
-    values["visibility"] = visibility_of(obj, activity)
+    values["visibility"] = visibility_of(sent, activity)
     async with joined(inst.engine, conn, write=True) as c:
-        values["community_id"] = await community_for(c, obj, route)
+        values["community_id"] = await community_for(c, sent, route)
         return await _store(c, author, uri, values, published, updated)
 
 

@@ -182,3 +182,19 @@ async def test_announced_update_delete_and_undo_follow_the_direct_origin_rules(n
     results = [r for _, r in await net.inbox_results("Announce")]
     assert any("another origin" in r for r in results), results
     assert any("announced Undo" in r and "Undo of Delete is not handled" in r for r in results), results
+
+
+async def test_an_announced_venue_page_is_public_by_the_pages_addressing(net: Net) -> None:
+    """A venue is stored as the Place inside the Page; its audience is the Page's own."""
+    remote, group = await _followed_group(net, "hall.test", "hall")
+    place = {"id": remote.object_id("place1"), "type": "Place", "name": "Community hall",
+             "latitude": 30.26, "longitude": 120.11}
+    page = {"id": remote.object_id("page1"), "type": "Page", "attributedTo": group.uri, "name": "Community hall",
+            "content": "<p>The hall.</p>", "to": [vocab.PUBLIC], "cc": [f"{group.uri}/followers"], "location": place}
+    announce = {"@context": vocab.AS_CONTEXT, "id": group.new_id("announces"), "type": "Announce",
+                "actor": group.uri, "object": page, "to": [vocab.PUBLIC]}
+    assert (await remote.send(group, announce, net.c.url("/inbox"))).status_code == 202
+    await net.fed.drain()
+    row = await net.row(place["id"])
+    assert (row.kind, row.visibility, row.community_id) == ("venue", "public", await _actor_id(net, group.uri))
+    assert await _api_item(net, place["id"], "kind=venue") is not None
