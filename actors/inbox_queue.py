@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from actors.instance import Instance
-from actors.leases import lease_due
+from actors.leases import lease_due, new_lease_token
 from actors.models import InboxState, inbox_items
 
 __all__ = ["LEASE", "MAX_ATTEMPTS", "InboxItem", "InboxWriter", "claim", "finish", "retry_later", "store"]
@@ -132,7 +132,7 @@ async def claim(inst: Instance, limit: int, now: datetime) -> list[InboxItem]:
         .limit(limit)
     )
     async with inst.engine.begin() as conn:
-        ids = await lease_due(conn, inbox_items, due, pending=InboxState.PENDING.value, now=now, lease=LEASE)
+        ids = await lease_due(conn, inbox_items, due, pending=InboxState.PENDING.value, now=now, lease=LEASE, token=new_lease_token())
         if not ids:
             return []
         rows = await conn.execute(
