@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from actors.db import checkpoint_wal
 from actors.delivery import DeliveryWorker
@@ -44,8 +45,9 @@ async def _loop(name: str, run_once: Callable[[], Awaitable[int]], wakeup: async
 
 
 async def run_workers(inst: Instance, stop: asyncio.Event) -> None:
+    lease = timedelta(seconds=inst.settings.queue_lease_seconds)
     inbox_worker = InboxWorker(inst)
-    delivery_worker = DeliveryWorker(inst)
+    delivery_worker = DeliveryWorker(inst, lease=lease)
     await asyncio.gather(
         _loop("inbox", inbox_worker.run_once, inst.inbox_wakeup, stop),
         _loop("delivery", delivery_worker.run_once, inst.delivery_wakeup, stop),
