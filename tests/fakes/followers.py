@@ -27,18 +27,18 @@ async def add_followers_async(data: Path, slug: str, inboxes: list[tuple[str, st
             rows = []
             for i, (inbox, shared) in enumerate(inboxes):
                 uri = inbox.removesuffix("/inbox") + f"#f{i}"
-                rows.append(dict(
-                    uri=uri, local=False, type="Person", username=f"f{i}", domain=inbox.split("/")[2], name="",
-                    summary="", inbox=inbox, shared_inbox=shared, key_id=f"{uri}-key", public_key_pem="x",
-                    manually_approves=False, fetched_at=now, created_at=now, updated_at=now,
-                ))
+                rows.append({
+                    "uri": uri, "local": False, "type": "Person", "username": f"f{i}", "domain": inbox.split("/")[2], "name": "",
+                    "summary": "", "inbox": inbox, "shared_inbox": shared, "key_id": f"{uri}-key", "public_key_pem": "x",
+                    "manually_approves": False, "fetched_at": now, "created_at": now, "updated_at": now,
+                })
             ids: list[int] = []
             for start in range(0, len(rows), 2000):
                 result = await conn.execute(insert(actors).returning(actors.c.id, sort_by_parameter_order=True), rows[start:start + 2000])
                 ids.extend(r[0] for r in result)
             frows = [
-                dict(follower_id=i, followed_id=community, follow_uri=f"{rows[n]['uri']}/follow",
-                     state=FollowState.ACCEPTED.value, created_at=now, updated_at=now)
+                {"follower_id": i, "followed_id": community, "follow_uri": f"{rows[n]['uri']}/follow",
+                     "state": FollowState.ACCEPTED.value, "created_at": now, "updated_at": now}
                 for n, i in enumerate(ids)
             ]
             for start in range(0, len(frows), 2000):
