@@ -7,46 +7,44 @@ SELECT takes no lock, so the lease is written only where it is still free, and a
 only the rows its UPDATE changed.
 
 Leases are short (tens of seconds) and renewed while the work is in flight (``renew``). Every
-write a worker makes to a leased row matches the token too (``held``): a worker that stalled
+write a worker makes to a leased row matches the token too: a worker that stalled
 past its lease, whose rows another worker has taken since, changes nothing.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, or_, update
+from sqlalchemy import Select, Table, or_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["held", "lease_due", "new_lease_token", "renew"]
+__all__ = ["lease_due", "new_lease_token", "renew"]
 
 
 def new_lease_token() -> str:
     return secrets.token_hex(16)
 
 
-def held(table: Table, token: Any) -> ColumnElement[bool]:
-    """The condition every write to a leased row adds: the row is still leased by ``token``."""
-    return and_(table.c.lease_token == token)
-
-
 async def lease_due(
     conn: AsyncConnection,
     table: Table,
-    due: Select[tuple[int]],
+    due: Select[Any],
     *,
     pending: str,
     now: datetime,
     lease: timedelta,
     token: str,
+    pick: Callable[[list[Any]], list[int]] | None = None,
 ) -> list[int]:
-    """Lease the rows ``due`` selects (ids of ``table``) under ``token``; return the ids got."""
+    """Lease the rows ``due`` selects (ids of ``table`` first) under ``token``; return the ids
+    got. ``pick``, given the selected rows, chooses which of them to lease."""
     if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = [r[0] for r in await conn.execute(due)]
+        due = due.with_for_update(skip_locked=True, of=table)
+    rows = list(await conn.execute(due))
+    ids = pick(rows) if pick is not None else [r[0] for r in rows]
     if not ids:
         return []
     leased = await conn.execute(

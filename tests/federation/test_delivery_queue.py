@@ -175,14 +175,14 @@ async def test_retry_after_counts_from_the_answer_not_the_claim(fed: Fediverse) 
 
 async def test_a_worker_whose_lease_was_taken_records_nothing(fed: Fediverse) -> None:
     a, remotes = await _followed(fed, n_remotes=2)
-    first, second = remotes
     arrived, release = asyncio.Event(), asyncio.Event()
 
     async def hold() -> None:
         arrived.set()
         await release.wait()
 
-    first.before_answer = hold
+    for remote in remotes:  # whichever is sent first is held in flight
+        remote.before_answer = hold
     await publish(a.inst, "club", {"type": "note", "content": "hello"})
     # One send at a time, so the second row waits behind the first, which the inbox holds.
     worker = DeliveryWorker(a.inst, concurrency=1, batch=1, renew_every=0.05)
@@ -206,5 +206,6 @@ async def test_a_worker_whose_lease_was_taken_records_nothing(fed: Fediverse) ->
     assert len(rows) == 2
     for row in rows:  # nothing written by the worker that lost them
         assert (row.state, row.attempts, row.lease_token, row.last_status) == ("pending", 0, "another", None)
-    assert second.of_type("Create") == []  # the row it had not sent yet it never sent
+    # The send in flight was cancelled (or arrived); the row waiting behind it was never sent.
+    assert sum(len(r.of_type("Create")) for r in remotes) <= 1
 
