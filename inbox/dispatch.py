@@ -133,6 +133,7 @@ class InboxWorker:
             while True:
                 free = self.concurrency - len(running)
                 claimed: list[inbox_queue.InboxItem] = []
+                busy: Counter[str] = Counter()
                 if free > 0:
                     busy = Counter(item.origin for item, _ in running.values())
                     claimed = await inbox_queue.claim(
@@ -145,6 +146,8 @@ class InboxWorker:
                 if claimed and len(running) < self.concurrency:
                     continue  # more may be due (the claim stopped at an origin's share)
                 if not running:
+                    if claimed or busy:
+                        continue  # what ran meanwhile ended: its origin may have more due
                     return taken
                 # Wait for a slot, or for new items (this process's wake-up; others' at the poll).
                 changed.clear()

@@ -130,7 +130,8 @@ class Receiver:
         if self.inst.is_local_uri(actor):
             return Receipt(401, "activities from this instance's own actors are not accepted from outside")
         # Counted once the signer is known, so that nobody can spend another's quota.
-        wait = max(self.per_actor.take(actor), self.per_host.take(urlsplit(actor).netloc.lower()))
+        # A request the sender's own quota refuses does not count against its host's.
+        wait = self.per_actor.take(actor) or self.per_host.take(urlsplit(actor).netloc.lower())
         if wait > 0:
             return Receipt(429, "too many activities from this sender; retry later", retry_after=max(1, round(wait + 0.5)))
         stored = await self.writer.store(
