@@ -88,13 +88,24 @@ def handler_for(activity: dict[str, Any]) -> Handler | None:
     return REGISTRY.get((type_, object_type(activity))) or REGISTRY.get((type_, "*"))
 
 
+def _pool_slots(inst: Instance) -> int:
+    """Items that may run at once without starving the connection pool: an item holds one
+    connection and may need a second (an actor fetched meanwhile is stored on its own)."""
+    pool = inst.engine.pool
+    size = getattr(pool, "size", None)
+    if not callable(size):
+        return CONCURRENCY
+    return max(1, (size() + int(getattr(pool, "_max_overflow", 0))) // 2)
+
+
 class InboxWorker:
     """Runs handlers for stored items. ``run_once()`` works until nothing is due and returns
     how many items it took.
 
-    Up to ``concurrency`` items run at once, each recorded as it finishes; one origin (the host
-    an item's processing talks to, ``inbox_queue.origin_of``) gets at most ``share`` of those
-    slots, so a dead or slow host delays only its own items. Items about one object run in
+    Up to ``concurrency`` items run at once (fewer when the connection pool is small: 4 on
+    SQLite, 10 on PostgreSQL with the default pools), each recorded as it finishes; one origin
+    (the host an item's processing talks to, ``inbox_queue.origin_of``) gets at most ``share``
+    of those slots (a fifth, at least one), so a dead or slow host delays only its own items. Items about one object run in
     arrival order (``inbox_queue.claim``). Leases are short and renewed while items run.
     """
 
@@ -105,8 +116,8 @@ class InboxWorker:
         from inbox import handlers  # noqa: F401  (importing registers every handler)
 
         self.inst = inst
-        self.concurrency = batch or concurrency
-        self.share = share if share is not None else max(1, self.concurrency // 8)
+        self.concurrency = min(batch or concurrency, _pool_slots(inst))
+        self.share = share if share is not None else max(1, self.concurrency // 5)
         self.lease = lease
 
     async def run_once(self) -> int:

@@ -88,7 +88,7 @@ async def test_a_dead_origin_takes_a_small_share_and_the_others_go_on(fed: Fediv
             await _store(a, _activity("Probe", dead, f"http://dead.test/notes/{n}", n))
         for n in range(4):
             await _store(a, _activity("Probe", live, f"http://live.test/notes/{n}", n))
-        worker = InboxWorker(a.inst, concurrency=8)  # an origin gets at most 8 // 8 = 1 slot
+        worker = InboxWorker(a.inst, concurrency=8, share=1)  # 4 slots on SQLite, 1 per origin
         run = asyncio.create_task(worker.run_once())
         for _ in range(500):
             states = await _states(a)
