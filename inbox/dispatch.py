@@ -125,27 +125,49 @@ class InboxWorker:
         running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]] = {}
         changed = asyncio.Event()
         taken = 0
+        claims_short = False  # set when new items were announced: claim even for one slot
+
+        # Results wait here for the recorder, which writes whatever finished meanwhile in one
+        # transaction (group commit); an item leaves ``running`` once its result is written.
+        results: list[tuple[int, InboxState, str]] = []
+        ready = asyncio.Event()
 
         async def run(item: inbox_queue.InboxItem) -> None:
+            result = None
             try:
                 result = await self._process(item, token)
-                if result is not None:
-                    await inbox_queue.finish(
-                        self.inst, [(item.id, result.state, result.detail)], self.inst.clock(), token=token
-                    )
-            except Exception:  # the database failed: the lease runs out and the item comes back
-                log.exception("recording inbox item %s failed", item.id)
             finally:
-                running.pop(item.id, None)
+                if result is None:
+                    running.pop(item.id, None)
+                    changed.set()
+                else:
+                    results.append((item.id, result.state, result.detail))
+                    ready.set()
+
+        async def recorder() -> None:
+            while True:
+                await ready.wait()
+                ready.clear()
+                batch = results[:]
+                del results[: len(batch)]
+                try:
+                    await inbox_queue.finish(self.inst, batch, self.inst.clock(), token=token)
+                except Exception:  # the database failed: the leases run out and the items come back
+                    log.exception("recording %d inbox items failed", len(batch))
+                for item_id, _, _ in batch:
+                    running.pop(item_id, None)
                 changed.set()
 
         renewer = asyncio.create_task(self._renew(running, token))
+        writer = asyncio.create_task(recorder())
         try:
             while True:
                 free = self.concurrency - len(running)
                 claimed: list[inbox_queue.InboxItem] = []
                 busy: Counter[str] = Counter()
-                if free > 0:
+                # Claim when a quarter of the slots are free (or all are): one claim per few
+                # items, not one per item.
+                if free > 0 and (free >= max(1, self.concurrency // 4) or len(running) == 0 or claims_short):
                     busy = Counter(item.origin for item, _ in running.values())
                     claimed = await inbox_queue.claim(
                         self.inst, free, self.inst.clock(), token=token, lease=self.lease,
@@ -154,6 +176,7 @@ class InboxWorker:
                 for item in claimed:
                     running[item.id] = (item, asyncio.create_task(run(item)))
                 taken += len(claimed)
+                claims_short = False
                 if claimed and len(running) < self.concurrency:
                     continue  # more may be due (the claim stopped at an origin's share)
                 if not running:
@@ -165,13 +188,15 @@ class InboxWorker:
                 self.inst.inbox_wakeup.clear()
                 waits = [asyncio.ensure_future(changed.wait()), asyncio.ensure_future(self.inst.inbox_wakeup.wait())]
                 await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                claims_short = not changed.is_set()  # new items, or the poll: look now
                 for w in waits:
                     w.cancel()
         finally:
             renewer.cancel()
+            writer.cancel()
             for _, task in list(running.values()):
                 task.cancel()
-            await asyncio.gather(renewer, *(t for _, t in running.values()), return_exceptions=True)
+            await asyncio.gather(renewer, writer, *(t for _, t in running.values()), return_exceptions=True)
 
     async def _renew(self, running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]], token: str) -> None:
         while True:
