@@ -46,7 +46,7 @@ from actors.follows import FollowError, decide_follower, follow_remote
 from actors.instance import Instance
 from actors.local import FEED_ACTOR_USERNAME, CommunityError, get_local_actor
 from actors.models import FollowState, activities, actors, follows, objects
-from actors.remote import ActorError, fetch_actor, get_actor, resolve
+from actors.remote import FETCH_TIMEOUT, ActorError, fetch_actor, get_actor, resolve
 from actors.remote_objects import STORED_TYPES, OriginError, store_remote_object
 from actors.sending import emit, new_activity
 from actors.visibility import byline_of, publicly_visible
@@ -388,7 +388,7 @@ async def is_relevant(
 async def _fetch(inst: Instance, url: str, *, check_id: bool = True) -> dict[str, Any]:
     return await fetch_json(
         inst.client, url, auth=inst.fetch_auth, allow_private=inst.settings.allow_private,
-        resolver=inst.resolver, check_id=check_id,
+        resolver=inst.resolver, check_id=check_id, timeout=FETCH_TIMEOUT,
     )
 
 

@@ -257,8 +257,15 @@ inbox_items = Table(
     ts("received_at", nullable=False),
     ts("lease_until", nullable=True),
     ts("processed_at", nullable=True),
+    # Every update by a worker must match the token it leased with (a lost lease writes nothing).
+    Column("lease_token", String(32), nullable=True),
+    Column("origin", String(255), nullable=True),  # the sender's host: its share of the worker
+    # The object the activity is about: items with one key are processed in arrival order.
+    Column("object_key", String(2048), nullable=True),
 )
 Index("ix_inbox_items_state", inbox_items.c.state, inbox_items.c.id)
+Index("ix_inbox_items_object_key", inbox_items.c.object_key, inbox_items.c.id)
+Index("ix_inbox_items_processed", inbox_items.c.processed_at)
 Index("ix_inbox_items_activity_uri", inbox_items.c.activity_uri, unique=True)
 
 deliveries = Table(
@@ -273,6 +280,7 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     ts("next_try_at", nullable=False),
     ts("lease_until", nullable=True),
+    Column("lease_token", String(32), nullable=True),  # every update must match it (fencing)
     Column("last_status", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
     ts("created_at", nullable=False),

@@ -386,10 +386,10 @@ async def run_worker(data: Path, b: Backend, profile: Path | None = None) -> Non
         per_item: list[float] = []
         orig = worker._process
 
-        async def timed(item: Any) -> Any:
+        async def timed(item: Any, *args: Any) -> Any:
             t0 = time.perf_counter()
             try:
-                return await orig(item)
+                return await orig(item, *args)
             finally:
                 per_item.append((time.perf_counter() - t0) * 1000)
 

@@ -255,7 +255,8 @@ async def inbox_post(request: Request) -> Response:
         target += "?" + query.decode("latin-1")
     receipt = await request.app.state.receiver.receive("POST", target, request.headers, body)
     if receipt.status >= 400:
-        return json_response({"error": receipt.reason}, status=receipt.status)
+        headers = {"Retry-After": str(receipt.retry_after)} if receipt.retry_after is not None else None
+        return json_response({"error": receipt.reason}, status=receipt.status, headers=headers)
     return Response(status_code=202)
 
 
