@@ -30,7 +30,10 @@ def error_response(request: Request, status: int, message: str, **extra: object)
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(request, exc.status_code, str(exc.detail))
+    response = error_response(request, exc.status_code, str(exc.detail))
+    for name, value in (exc.headers or {}).items():  # e.g. Allow on 405
+        response.headers[name] = value
+    return response
 
 
 async def _content(request: Request, exc: Exception) -> Response:
