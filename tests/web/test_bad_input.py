@@ -56,3 +56,20 @@ async def test_405_names_the_allowed_methods(site: Site, method: str, path: str,
     resp = await site.client.request(method, path)
     assert resp.status_code == 405
     assert set(resp.headers["allow"].split(", ")) == set(allow.split(", "))  # Starlette's order varies
+
+
+@pytest.mark.parametrize("path", ["/c/gar%00den", "/@a%00", "/o/a%00b", "/media/a%00.png", "/a/%00",
+                                  "/c/garden/outbox%00"])
+async def test_nul_in_a_path_matches_nothing(site: Site, path: str) -> None:
+    assert (await site.client.get(path)).status_code == 404  # PostgreSQL would refuse it: it was a 500
+
+
+async def test_nul_in_a_query_or_body_is_never_a_500(site: Site, admin: dict[str, str]) -> None:
+    for path in ("/api/feed?category=%00", "/search?q=a%00", "/feed?q=%00"):
+        resp = await site.client.get(path)
+        assert resp.status_code < 500, (path, resp.status_code)
+    resp = await site.client.post("/api/v1/communities/garden/objects", headers=admin,
+                                  json={"type": "note", "content": "a\u0000b"})
+    assert resp.status_code < 500
+    if site.node.inst.engine.dialect.name == "postgresql":
+        assert resp.status_code == 400 and "NUL" in resp.json()["error"]
