@@ -580,20 +580,16 @@ def _terminate_as_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    _STOP_REASON[0] = "Ctrl-C"
-    raise KeyboardInterrupt
-
-
 def run(args: argparse.Namespace) -> int:
     for key in [k for k in os.environ if k.startswith("YINHU_") and k != "YINHU_DEMO_TIMEOUT_SCALE"]:
         say(f"note: ignoring ${key} (each demo instance has its own data directory)")
         del os.environ[key]
-    # Our own handlers for both: a process started with SIGINT ignored (`yinhu demo &` from a
-    # script, or a test runner that ignores it) inherits SIG_IGN, and Python then installs no
-    # KeyboardInterrupt handler, so Ctrl-C / kill -INT would do nothing.
+    # SIGINT handled whatever we inherited: a process started with SIGINT ignored (`yinhu demo &`
+    # from a script, or a test runner that ignores it) inherits SIG_IGN, Python then installs no
+    # KeyboardInterrupt handler, and Ctrl-C / kill -INT would do nothing. Python's own handler
+    # (which asyncio.run also recognises and turns into a clean cancellation).
     previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-    previous_int = signal.signal(signal.SIGINT, _interrupt)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return _run(args)
     finally:
@@ -705,7 +701,7 @@ def _run(args: argparse.Namespace) -> int:
             elif up:
                 say(f"kept {root}; `yinhu demo --data {root}` starts it again")
         finally:
-            signal.signal(signal.SIGINT, _interrupt)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
     return _fail(failure) if failure else code
 
 
