@@ -43,6 +43,7 @@ __all__ = [
     "follows",
     "hosts",
     "inbox_items",
+    "login_failures",
     "media",
     "memberships",
     "metadata",
@@ -298,6 +299,10 @@ accounts = Table(
     Column("is_admin", Boolean, nullable=False, default=False),
     ts("created_at", nullable=False),
     ts("last_login_at", nullable=True),
+    ts("disabled_at", nullable=True),  # set: no login, no API token, no session
+    # Bumped by logout, a password change and disabling: every session cookie carries the
+    # version it was made under and stops working when it differs.
+    Column("session_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 memberships = Table(
@@ -322,6 +327,19 @@ tokens = Table(
     ts("last_used_at", nullable=True),
     ts("revoked_at", nullable=True),
 )
+
+# Failed logins, shared by every process on the database (web.sessions.LoginLimiter). One row
+# per key (account name + client address, or client address alone); rows older than a day are
+# pruned, so the table holds at most one day's distinct keys.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(64), primary_key=True),  # SHA-256 hex of the key, so its length is fixed
+    Column("failures", Integer, nullable=False),
+    ts("last_failure_at", nullable=False),
+    ts("blocked_until", nullable=True),
+)
+Index("ix_login_failures_last", login_failures.c.last_failure_at)
 
 media = Table(
     "media",

@@ -749,3 +749,17 @@ async def test_inbox_body_limit_is_one_megabyte(fed: Fediverse) -> None:
     assert resp.status_code == 202, resp.text
     over = {**_like(alice, club), "pad": "x" * limit}
     assert (await remote.send(alice, over, a.url("/inbox"))).status_code == 413
+
+
+async def test_a_date_digest_only_signature_is_refused_at_the_inbox(fed: Fediverse) -> None:
+    """C4 (issue 12): a valid signature over only ``date digest`` could be replayed at another
+    path or instance within the hour: the inbox answers 401 and stores nothing."""
+    a, club, _remote, alice = await _setup(fed)
+    body = orjson.dumps(_like(alice, club))
+    date = sign_headers("GET", "http://a.test/", {}, None, alice.key_id, alice.private_key_pem, now=fed.clock())["Date"]
+    headers = {"Host": "a.test", "Date": date, "Digest": body_digest(body), "Content-Type": "application/activity+json"}
+    for covered in (["date", "digest"], ["host", "date", "digest"], ["(request-target)", "date", "digest"]):
+        signed = _custom_signed(alice, "POST", a.url("/inbox"), headers, covered, algorithm="rsa-sha256")
+        resp = await fed.client.post(a.url("/inbox"), content=body, headers=signed)
+        assert resp.status_code == 401 and "must be signed" in resp.text, (covered, resp.text)
+    assert await _stored(a) == 0
