@@ -19,7 +19,7 @@ from actors import search
 from actors.models import actors, objects
 from actors.text import html_to_text
 
-__all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "haversine_km", "parse_near", "query_feed"]
+__all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "haversine_km", "parse_near", "query_feed", "suggest_query"]
 
 KINDS = ("event", "listing", "venue", "note")
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")  # "today" and "this weekend" as residents mean them
@@ -303,9 +303,7 @@ async def query_feed(conn: AsyncConnection, f: FeedFilter, now: datetime, *, lim
     base = select(*cols).select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
     hits: dict[int, search.Hit] = {}
     if f.q:
-        found = await search.search(conn, f.q, limit=limit + 1, offset=offset,
-                                    filters=and_(*conds, objects.c.actor_id.in_(select(actors.c.id).where(
-                                        _community_cond(f.community)))) if f.community else and_(*conds))
+        found = await search.search(conn, f.q, limit=limit + 1, offset=offset, filters=_search_filters(f, conds))
         hits = {h.id: h for h in found}
         if not hits:
             return FeedPage([], None)
@@ -333,6 +331,22 @@ async def query_feed(conn: AsyncConnection, f: FeedFilter, now: datetime, *, lim
         )
     more = len(items) > limit
     return FeedPage(items[:limit], offset + limit if more else None)
+
+
+def _search_filters(f: FeedFilter, conds: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    # The search query joins no actors: the community is matched through its id.
+    if f.community:
+        return and_(*conds, objects.c.actor_id.in_(select(actors.c.id).where(_community_cond(f.community))))
+    return and_(*conds)
+
+
+async def suggest_query(conn: AsyncConnection, f: FeedFilter, now: datetime) -> str | None:
+    """For a search that found nothing: the nearest query that finds something with the same
+    filters (a known word one character away, or the query without one of its words)."""
+    if not f.q:
+        return None
+    found = await search.suggest(conn, f.q, filters=_search_filters(f, conditions(f, now)))
+    return found[0] if found else None
 
 
 def _text(content_html: str | None) -> str:
