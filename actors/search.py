@@ -92,10 +92,11 @@ TITLE_WEIGHT = 10.0  # SQLite bm25 weight of the title column (body: 1.0)
 RANK_WINDOW = 5000  # at most this many (newest) matches are ranked per query
 MAX_QUERY_TOKENS = 32  # a pasted essay is not a query: the first 32 tokens decide
 MAX_QUERY_WORDS = 8  # ... and the first 8 words
+MAX_WORDS_INPUT = 100  # characters of a query cut into words (what a search box is for)
 MAX_SYNONYM_LENGTH = 32
 SYNONYMS_FILE = Path(__file__).with_name("search_synonyms.txt")
-# One-character words a query can do without (周末的亲子活动 needs no 的).
-_STOPWORDS = frozenset("的了和与及或在是吗呢啊吧呀个想要找请有")
+# One-character words a query can do without (周末的亲子活动 needs no 的, 我想买二手单车 no 我 or 买).
+_STOPWORDS = frozenset("的了和与及或在是吗呢啊吧呀个想要找请有我你他她它们这那哪谁也都就还去来到给让被把对从向跟等买卖")
 MAX_PG_POSITION = 16383  # PostgreSQL's largest tsvector position
 
 _CJK = (
@@ -272,14 +273,25 @@ def _tile(word: str) -> list[str] | None:
 
 
 def _segment(run: str, known: frozenset[str]) -> list[str]:
-    """A CJK run cut into words; variants and synonyms the table knows are kept whole."""
-    for n in range(min(len(run), MAX_SYNONYM_LENGTH), 1, -1):
-        for i in range(len(run) - n + 1):
-            if run[i : i + n] in known:
-                return [*_segment(run[:i], known), run[i : i + n], *_segment(run[i + n :], known)]
+    """A CJK run cut into words; variants and synonyms the table knows are kept whole (the
+    leftmost, longest first), the rest is cut by rjieba."""
     words: list[str] = []
-    for w in rjieba.cut(run):
-        words.extend(_tile(w) or [w] if len(w) > 2 else [w])
+    rest = 0  # start of the text not yet cut
+
+    def cut(piece: str) -> None:
+        for w in rjieba.cut(piece) if piece else ():
+            words.extend(_tile(w) or [w] if len(w) > 2 else [w])
+
+    i = 0
+    while i < len(run):
+        n = next((n for n in range(min(len(run) - i, MAX_SYNONYM_LENGTH), 1, -1) if run[i : i + n] in known), 0)
+        if n:
+            cut(run[rest:i])
+            words.append(run[i : i + n])
+            i = rest = i + n
+        else:
+            i += 1
+    cut(run[rest:])
     return words
 
 
@@ -290,7 +302,7 @@ def query_words(query: str | None, synonyms: Synonyms | None = None) -> list[Wor
     syn = synonyms or Synonyms({}, {})
     known = syn.known
     texts: list[str] = []
-    for cjk, word in _TOKEN_RE.findall(_normalise(query[:1000])):
+    for cjk, word in _TOKEN_RE.findall(_normalise(query[:MAX_WORDS_INPUT])):
         texts.extend(_segment(cjk, known) if cjk else [word])
     kept = [t for t in texts if t not in _STOPWORDS] or texts
     return [Word(syn.forms(t)) for t in dict.fromkeys(kept)][:MAX_QUERY_WORDS]
@@ -517,7 +529,7 @@ def _phrase_runs(query: str) -> list[Form]:
     """The query as typed: each CJK run as its bigrams in order (a single character: a prefix),
     each other word as itself."""
     runs: list[Form] = []
-    for cjk, word in _TOKEN_RE.findall(_normalise(query[:1000])):
+    for cjk, word in _TOKEN_RE.findall(_normalise(query[:MAX_WORDS_INPUT])):
         if cjk:
             run = [Term(cjk, prefix=True)] if len(cjk) == 1 else [Term(cjk[i : i + 2]) for i in range(len(cjk) - 1)]
             runs.append(run[:MAX_QUERY_TOKENS])

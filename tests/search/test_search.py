@@ -258,6 +258,8 @@ def test_queries_are_cut_into_words() -> None:
     assert words("二手书") == ["二手书"]  # 二手 + 书 is not a tiling by its parts: kept whole
     assert words("Python编程") == ["python", "编程"]
     assert words("的") == ["的"]  # a stopword alone is still a query
+    assert words("我想买二手单车") == ["二手", "单车"]
+    assert words("二手 书") == ["二手", "书"]  # a one-character word that is not a stopword counts
     assert words("，。") == [] and words("") == []
     synonyms = search.Synonyms.of(search.shipped_synonyms())
     mat = search.query_words("瑜珈垫", synonyms)  # a known variant is kept whole inside a run
