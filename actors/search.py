@@ -12,15 +12,16 @@ Chinese is written without spaces, so neither database's word tokenizer finds �
 A query is first cut into words (rjieba, jieba's Rust port: 周末亲子活动 → 周末 亲子 活动) and
 each word widened with its variants and synonyms (the ``search_synonyms`` table, seeded from
 ``search_synonyms.txt``: 瑜珈 → 瑜伽, 单车 → 自行车). An item must contain every word (in any
-order, anywhere) in one of its forms; a word is matched as its tokens, so the index needs no
-segmentation. Items that contain the query exactly as typed (a phrase) come first, then
+order, anywhere) in one of its forms; a word is matched as its tokens (its bigrams), so the
+texts need no segmenting: cutting them too would make a word findable only where the segmenter
+cut the text as it cut the query (亲子活动 in a text, as one word, would hide 亲子). Items that contain the query exactly as typed (a phrase) come first, then
 those with every word in the title, then the engine's score. A one-character CJK
 query is a *prefix* query (``书*``): it matches every bigram starting with 书 and, thanks to
 the run-final unigrams, a 书 at the end of a run too, so it finds the character anywhere
 without indexing every character twice. Every token is quoted before it reaches the
 database, so user input can never be read as query syntax.
 
-Storage (created by migration 0003):
+Storage (created by migration 0003; ``search_synonyms(term PK, canonical, builtin)`` by 0010):
 
 * SQLite: ``search_index``, an FTS5 table (``tokenize='ascii'``, so our tokens are kept as
   they are) with columns ``title`` and ``body``; its rowid is ``objects.id``. Ranked with
