@@ -590,7 +590,7 @@ async def search(
         rank = (-func.bm25(fts, TITLE_WEIGHT, 1.0)).label("rank")
         title_match = matching(f"title : ({q})")
         phrase_title = title_match if plain else matching(f"title : ({_fts_phrase(runs)})")
-        phrase_any = literal(True) if plain else matching(_fts_phrase(runs))
+        phrase_any = matching(_fts_phrase(runs))
         source = _fts.join(objects, objects.c.id == key)
         newest = select(_fts.c.rowid).where(fts.op("MATCH")(literal(q)))
     else:
@@ -601,28 +601,29 @@ async def search(
         rank = func.ts_rank(doc, q_all).label("rank")
         title_match = doc.op("@@")(cast(literal(_ts_query(forms, "A")), TSQUERY))
         phrase_title = title_match if plain else doc.op("@@")(cast(literal(_ts_phrase(runs, "A")), TSQUERY))
-        phrase_any = literal(True) if plain else doc.op("@@")(cast(literal(_ts_phrase(runs)), TSQUERY))
+        phrase_any = doc.op("@@")(cast(literal(_ts_phrase(runs)), TSQUERY))
         source = _pg.join(objects, objects.c.id == key)
         newest = select(_pg.c.object_id).where(doc.op("@@")(q_all))
     # Ranking every match of a very common term (书, 活动) costs time in proportion to the
     # matches: only the newest RANK_WINDOW matches are ranked (found cheaply in id order).
     threshold = newest.order_by(newest.selected_columns[0].desc()).limit(1).offset(RANK_WINDOW - 1).scalar_subquery()
     conds.append(key >= func.coalesce(threshold, 0))
-    phrase_title, phrase_any, title_match = (
-        phrase_title.label("phrase_title"), phrase_any.label("phrase_any"), title_match.label("title_match"),
-    )
+    # Each tier is computed once (the same expression twice would be evaluated twice).
+    tiers = [title_match.label("title_match")]
+    if not plain:
+        tiers = [phrase_title.label("phrase_title"), phrase_any.label("phrase_any"), *tiers]
     stmt = (
-        select(objects.c.id, rank, title_match, phrase_title, phrase_any)
+        select(objects.c.id, rank, *tiers)
         .select_from(source)
         .where(match, *conds)
-        .order_by(phrase_title.desc(), phrase_any.desc(), title_match.desc(), rank.desc(), objects.c.id.desc())
+        .order_by(*(t.desc() for t in tiers), rank.desc(), objects.c.id.desc())
         .limit(limit)
         .offset(max(offset, 0))
     )
     rows = (await conn.execute(stmt)).all()
     marks = " ".join([query, *(form for w in words for form in w.forms[1:])])
     return [
-        Hit(int(r.id), float(r.rank or 0.0), bool(r.title_match), marks, bool(r.phrase_title or r.phrase_any))
+        Hit(int(r.id), float(r.rank or 0.0), bool(r.title_match), marks, plain or bool(r.phrase_title or r.phrase_any))
         for r in rows
     ]
 
