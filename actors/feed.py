@@ -22,7 +22,8 @@ from actors.text import html_to_text
 from actors.visibility import publicly_visible
 from fedi import vocab
 
-__all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "handle", "haversine_km", "parse_near", "profile_url", "query_feed"]
+__all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "handle", "haversine_km", "parse_near", "profile_url", "query_feed",
+           "suggest_query"]
 
 KINDS = ("event", "listing", "venue", "note")
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")  # "today" and "this weekend" as residents mean them
@@ -276,11 +277,27 @@ def conditions(f: FeedFilter, now: datetime) -> list[ColumnElement[bool]]:
         dlon = f.radius_km / max(111.0 * math.cos(math.radians(lat)), 1e-6)
         conds.append(o.latitude.between(lat - dlat, lat + dlat))
         conds.append(o.longitude.between(lon - dlon, lon + dlon))
+        # The circle itself, in SQL, so that offset paging counts only what is shown.
+        conds.append(_distance_sq(f.near) <= f.radius_km * f.radius_km)
     return conds
+
+
+def _distance_sq(near: tuple[float, float]) -> ColumnElement[Any]:
+    """Squared distance in km² from ``near`` (a flat-earth approximation, well within 0.1% of
+    haversine at district distances): what the radius filter and the near= order use."""
+    lat, lon = near
+    ky = 111.195
+    kx = 111.195 * math.cos(math.radians(lat))
+    dy = (objects.c.latitude - lat) * ky
+    dx = (objects.c.longitude - lon) * kx
+    return dy * dy + dx * dx
 
 
 def _order(f: FeedFilter) -> list[Any]:
     o = objects.c
+    if f.near:
+        # The whole radius ranked once in SQL: pages follow each other without repeats or gaps.
+        return [_distance_sq(f.near).asc(), o.id.asc()]
     if f.kind == "event":
         return [o.start_time.asc(), o.id.asc()]
     return [o.published.desc(), o.id.desc()]
@@ -300,23 +317,20 @@ async def query_feed(conn: AsyncConnection, f: FeedFilter, now: datetime, *, lim
     )
     hits: dict[int, search.Hit] = {}
     if f.q:
-        found = await search.search(conn, f.q, limit=limit + 1 + (200 if f.near else 0), offset=offset,
-                                    filters=and_(*conds))
+        found = await search.search(conn, f.q, limit=limit + 1, offset=offset, filters=and_(*conds))
         hits = {h.id: h for h in found}
         if not hits:
             return FeedPage([], None)
         rows = {r.id: r for r in (await conn.execute(base.where(objects.c.id.in_(list(hits))))).all()}
         ordered = [rows[h.id] for h in found if h.id in rows]
     else:
-        stmt = base.where(*conds).order_by(*_order(f)).limit(limit + 1 + (200 if f.near else 0)).offset(offset)
+        stmt = base.where(*conds).order_by(*_order(f)).limit(limit + 1).offset(offset)
         ordered = list((await conn.execute(stmt)).all())
     items = []
     for r in ordered:
         distance = None
         if f.near and r.latitude is not None and r.longitude is not None:
             distance = haversine_km(f.near[0], f.near[1], r.latitude, r.longitude)
-            if distance > f.radius_km:
-                continue
         hit = hits.get(r.id)
         items.append(
             FeedItem(
@@ -332,8 +346,6 @@ async def query_feed(conn: AsyncConnection, f: FeedFilter, now: datetime, *, lim
                 snippet_html=str(hit.highlight(_text(r.content))) if hit else "",
             )
         )
-    if f.near and not f.q:
-        items.sort(key=lambda i: i.distance_km if i.distance_km is not None else 1e9)
     more = len(items) > limit
     return FeedPage(items[:limit], offset + limit if more else None)
 
@@ -360,6 +372,15 @@ def profile_url(uri: str, raw: str | None, local: bool, username: str | None = N
             if isinstance(url, str) and url.startswith(("https://", "http://")):
                 return url
     return uri
+
+
+async def suggest_query(conn: AsyncConnection, f: FeedFilter, now: datetime) -> str | None:
+    """For a search that found nothing: the nearest query that finds something with the same
+    filters (a known word one character away, or the query without one of its words)."""
+    if not f.q:
+        return None
+    found = await search.suggest(conn, f.q, filters=and_(*conditions(f, now)))
+    return found[0] if found else None
 
 
 def _text(content_html: str | None) -> str:

@@ -61,6 +61,7 @@ __all__ = [
     "TagHref",
     "VenueData",
     "address_text",
+    "automatic_hashtags",
     "currency_uri",
     "event_from_ap",
     "event_summary_line",
@@ -636,6 +637,11 @@ _AUTO_TAGS: dict[tuple[str, str], tuple[str, ...]] = {
     ("help", "request"): ("求助", "互助"),
 }
 _LISTING_STATUS_LABEL = {"reserved": ("已预订", "Reserved"), "closed": ("已结束", "Closed")}
+
+
+def automatic_hashtags(kind: str | None, purpose: str | None) -> tuple[str, ...]:
+    """The zh hashtags every listing of this kind and purpose carries (for Mastodon readers)."""
+    return _AUTO_TAGS.get((kind or "", purpose or ""), ())
 
 
 def listing_hashtags(listing: ListingData) -> list[str]:

@@ -675,6 +675,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--as", dest="as_actor", metavar="USERNAME")
     s.set_defaults(run=cmd_following)
 
+    from web.cli_search import configure as configure_search
+
+    configure_search(sub, common)
+
     from web.demo import configure as configure_demo
 
     configure_demo(sub.add_parser("demo", help="run three instances with sample data on 127.0.0.1 (Ctrl-C stops)"))

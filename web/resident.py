@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors.feed import DISTRICT_TZ, FeedFilter, FeedItem, FilterError, handle, query_feed
+from actors.feed import DISTRICT_TZ, FeedFilter, FeedItem, FilterError, handle, query_feed, suggest_query
 from actors.instance import Instance
 from actors.local import FEED_ACTOR_USERNAME
 from actors.models import actors, objects
@@ -328,6 +328,7 @@ async def _list(request: Request, path: str) -> Response:
                           next_url=None, prev_url=None, exports=None, searching=path == "/search",
                           **form_context(f, communities))
         page = await query_feed(conn, f, now, limit=PAGE_SIZE, offset=offset)
+        suggestion = await suggest_query(conn, f, now) if f.q and not page.items and not offset else None
     qs = f.query_string()
     next_url = f"{path}?{qs + '&' if qs else ''}offset={page.next_offset}" if page.next_offset is not None else None
     prev_url = None
@@ -337,6 +338,7 @@ async def _list(request: Request, path: str) -> Response:
     return render(
         request, "feed/list.html", errors=[], cards=_cards(page.items, lang), path=path, next_url=next_url,
         prev_url=prev_url, exports=_exports(f), searching=path == "/search", offset=offset,
+        suggestion=suggestion, suggestion_url=f"/search?{f.query_string(q=suggestion)}" if suggestion else None,
         **form_context(f, communities),
     )
 

@@ -51,6 +51,7 @@ async def load_items(conn: Any, items: list[dict[str, Any]], actor_id: int, *, b
                 content=item["content"], raw="{}", published=start + timedelta(minutes=n), kind=item["kind"],
                 name=item.get("title"), place_name=item.get("place_name"), address=item.get("address"),
                 tags=item.get("tags"), category=item.get("category"), listing_kind=item.get("listing_kind"),
+                purpose=item.get("purpose"),
                 language="zh-CN",
             )
         )
