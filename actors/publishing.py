@@ -205,9 +205,9 @@ def _build(
             **common, "name": data["title"], "listing_kind": data["kind"], "purpose": data["purpose"],
             "price_amount": price.amount if price else None, "currency": price.currency if price else None,
             "price_mode": mode, "condition": data["condition"], "status": data["status"],
-            # The automatic tags (二手, 闲置 …) too, as every receiver indexes them: tag=二手
-            # finds a listing here as on any instance that receives it.
-            "expires_at": data["expires"], "tags": " ".join(t.lower() for t in wire.listing_hashtags(listing)) or None,
+            # The author's own tags only: the automatic ones (二手, 闲置 on every goods offer) are
+            # sent to Mastodon readers but are not the item's, so tag=二手 finds what is second-hand.
+            "expires_at": data["expires"], "tags": " ".join(t.lower() for t in listing.tags) or None,
             "place_name": area.name if area else None, "address": area.address if area else None,
             "latitude": area.latitude if area else None, "longitude": area.longitude if area else None,
         }

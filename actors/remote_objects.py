@@ -111,7 +111,7 @@ def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
                     "price_amount": listing.price.amount if listing.price else None,
                     "currency": listing.price.currency if listing.price else None, "price_mode": listing.price_mode,
                     "condition": listing.condition, "status": listing.status, "expires_at": listing.expires,
-                    "tags": _tags(listing.tags, obj), **_place_columns(listing.area), "url": listing.url,
+                    "tags": _tags(listing.tags), **_place_columns(listing.area), "url": listing.url,
                 }
     except wire.ContentParseError:
         pass

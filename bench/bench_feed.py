@@ -371,12 +371,11 @@ def post_creates(port: int, pid: int, reqs: list[tuple[bytes, dict[str, str]]], 
 async def run_worker(data: Path, b: Backend, profile: Path | None = None) -> None:
     from sqlalchemy import func, select
 
+    from actors.db import checkpoint_wal
     from actors.instance import Instance
     from actors.models import activities, deliveries, inbox_items
     from actors.settings import load_settings
     from inbox.dispatch import InboxWorker
-
-    from actors.db import checkpoint_wal
     from web.cli import freeze_startup_heap
 
     inst = await Instance.open(load_settings(data))

@@ -257,7 +257,7 @@ def serve_bare_inbox(port: int, db: str, public_pem_file: str) -> None:
 
 def init_instance(data: Path, port: int) -> None:
     url = f"http://127.0.0.1:{port}"
-    run = lambda *a: subprocess.run([YINHU, *a], cwd=ROOT, check=True, capture_output=True)  # noqa: E731
+    run = lambda *a: subprocess.run([YINHU, *a], cwd=ROOT, check=True, capture_output=True)
     run("init", "--url", url, "--dev", "--data", str(data))
     run("community", "create", "bench", "--name", "Bench", "--data", str(data))
 
@@ -589,7 +589,7 @@ def table(res: Results) -> str:
         note = "; ".join(x for x in (r.note, errs) if x)
         lines.append((r.name, *[v.replace("nan", "-") for v in y], *[v.replace("nan", "-") for v in c], ratio, r.target, note))
     widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(len(head))]
-    fmt = lambda row: "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()  # noqa: E731
+    fmt = lambda row: "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
     return "\n".join([fmt(head), fmt(tuple("-" * w for w in widths)), *map(fmt, lines)])
 
 

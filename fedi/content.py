@@ -70,6 +70,7 @@ __all__ = [
     "listing_content_html",
     "listing_from_ap",
     "listing_hashtags",
+    "listing_own_tags",
     "listing_to_ap",
     "place_from_ap",
     "place_to_ap",
@@ -644,6 +645,16 @@ def automatic_hashtags(kind: str | None, purpose: str | None) -> tuple[str, ...]
     return _AUTO_TAGS.get((kind or "", purpose or ""), ())
 
 
+def listing_own_tags(doc: Mapping[str, Any], kind: str | None, purpose: str | None) -> list[str]:
+    """A received listing's own tags: its ``keywords`` (as Yinhu sends the author's tags), else
+    its Hashtags without the automatic ones of its kind and purpose."""
+    keywords = [t for t in (_str(k) for k in as_list(doc.get("keywords"))) if t]
+    if keywords:
+        return _dedupe([t.lstrip("#＃") for t in keywords])
+    auto_folded = {a.casefold() for a in automatic_hashtags(kind, purpose)}
+    return [t for t in _tags_from_ap(doc.get("tag")) if t.casefold() not in auto_folded]
+
+
 def listing_hashtags(listing: ListingData) -> list[str]:
     """The automatic zh hashtags for the kind and purpose, then the user's own, deduplicated."""
     auto = _AUTO_TAGS.get((listing.kind, listing.purpose), ())
@@ -763,6 +774,10 @@ def listing_to_ap(
     tags = listing_hashtags(listing)
     if tags:
         doc["tag"] = [_hashtag(t, tag_href) for t in tags]
+    if listing.tags:
+        # The author's own tags apart from the automatic ones (which every goods offer carries
+        # for Mastodon readers): a receiver keeps these, 二手 included when the author chose it.
+        doc["keywords"] = list(listing.tags)
     if listing.images:
         doc["attachment"] = [_image_doc(i) for i in listing.images]
     if listing.language:
@@ -1409,9 +1424,7 @@ def listing_from_ap(doc: Any) -> ListingData | None:
 
     description = _str(doc.get("description"))
     content = description if description is not None else (_map_first(doc, "content") or "")
-    auto = _AUTO_TAGS.get((kind, purpose), ())
-    auto_folded = {a.casefold() for a in auto}
-    tags = [t for t in _tags_from_ap(doc.get("tag")) if t.casefold() not in auto_folded]
+    tags = listing_own_tags(doc, kind, purpose)
 
     return ListingData(
         id=ident,

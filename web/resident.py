@@ -22,7 +22,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors.feed import DISTRICT_TZ, FeedFilter, FeedItem, FilterError, handle, query_feed, suggest_query
+from actors.feed import (
+    DISTRICT_TZ,
+    FeedFilter,
+    FeedItem,
+    FilterError,
+    handle,
+    query_feed,
+    suggest_query,
+)
 from actors.instance import Instance
 from actors.local import FEED_ACTOR_USERNAME
 from actors.models import actors, objects

@@ -40,7 +40,7 @@ async def scattered(db: Databases) -> AsyncIterator[tuple[Any, dict[int, float]]
                     uri=f"http://search.test/o/near{n}", actor_id=actor_id, local=True, type="Note", raw="{}",
                     content=f"<p>闲置物品 {n}</p>", name=f"邻居转让第{n}件", kind="listing", listing_kind="goods",
                     purpose="offer", published=NOW - timedelta(minutes=rng.randint(0, 10_000)),
-                    latitude=lat, longitude=lon, language="zh-CN",
+                    latitude=lat, longitude=lon, language="zh-CN", visibility="public", community_id=actor_id,
                 ))
                 distances[int(result.inserted_primary_key[0])] = haversine_km(*CENTRE, lat, lon)
                 await search.reindex(conn, object_id=int(result.inserted_primary_key[0]))
@@ -50,7 +50,7 @@ async def scattered(db: Databases) -> AsyncIterator[tuple[Any, dict[int, float]]
                     uri=f"http://search.test/o/near{n}", actor_id=actor_id, local=True, type="Note", raw="{}",
                     content="<p>同一个地方</p>", name="同址转让", kind="listing", listing_kind="goods",
                     purpose="offer", published=NOW - timedelta(minutes=5), latitude=CENTRE[0] + 0.01,
-                    longitude=CENTRE[1], language="zh-CN",
+                    longitude=CENTRE[1], language="zh-CN", visibility="public", community_id=actor_id,
                 ))
                 distances[int(result.inserted_primary_key[0])] = haversine_km(*CENTRE, CENTRE[0] + 0.01, CENTRE[1])
                 await search.reindex(conn, object_id=int(result.inserted_primary_key[0]))

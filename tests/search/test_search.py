@@ -344,5 +344,9 @@ async def test_a_received_listing_is_found_by_its_own_words_not_its_automatic_ha
         ids[key] = await _object_id(engine, listing.id)
     assert await _ids(engine, "婴儿床") == [ids["request"]]
     assert await _ids(engine, "求购") == [ids["request"]]  # in its title
-    # listing_from_ap cannot tell the author's 二手 from the automatic one: neither counts
-    assert await _ids(engine, "二手") == []
+    # the request carries 二手 only as an automatic hashtag; the offer's author chose it
+    # (sent as its own keyword), so only the offer counts as second-hand, by search and by tag
+    assert await _ids(engine, "二手") == [ids["offer"]]
+    async with engine.connect() as conn:
+        tags = dict((await conn.execute(select(objects.c.id, objects.c.tags).where(objects.c.id.in_(list(ids.values()))))).all())
+    assert tags == {ids["request"]: None, ids["offer"]: "二手"}
