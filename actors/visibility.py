@@ -6,9 +6,10 @@
   the activity's are used only when the object carries none.
 * ``communities_here``: the actors that are communities on this instance: local Groups, and
   actors a local actor follows with an accepted follow. Anyone else is a person (an author).
-* ``publicly_visible``: the one predicate every public output applies (pages, ``/items/N``,
-  search, ``/api/feed``, Atom, ICS, the feed actor's boosts): live, ``public``, and belonging
-  to a community here. Non-public objects stay stored, never served.
+* ``publicly_visible``: the one predicate every public output applies (the feed query behind
+  the pages, search, ``/api/feed``, Atom and ICS; ``/items/N``; the venue finder; the outbox;
+  the feed actor's boosts): live, ``public``, and belonging to a community here. Non-public
+  objects stay stored, never served.
 * ``community_for``: attribution by meaning, not by route: the community named by ``audience``
   (FEP-1b12), else one named by ``attributedTo``, else the route's candidates in order (the
   followed group that announced it, the followed sender, the outbox owner). ``byline_of``: the
@@ -34,7 +35,6 @@ __all__ = [
     "byline_of",
     "communities_here",
     "community_for",
-    "is_community_here",
     "publicly_visible",
     "visibility_of",
 ]
@@ -92,10 +92,6 @@ async def _community_rows(conn: AsyncConnection, uris: Iterable[str]) -> dict[st
         select(actors.c.uri, actors.c.id).where(actors.c.uri.in_(uris), actors.c.id.in_(communities_here()))
     )
     return {r.uri: r.id for r in rows}
-
-
-async def is_community_here(conn: AsyncConnection, uri: str) -> bool:
-    return bool(await _community_rows(conn, [uri]))
 
 
 async def community_for(conn: AsyncConnection, obj: Mapping[str, Any], route: Iterable[str | None] = ()) -> int | None:
