@@ -11,7 +11,8 @@
   the feed actor's boosts): live, ``public``, and belonging to a community here. Non-public
   objects stay stored, never served.
 * ``community_for``: attribution by meaning, not by route: the community named by ``audience``
-  (FEP-1b12), else one named by ``attributedTo``, else the route's candidates in order (the
+  (FEP-1b12; only when that community brought it or is on the object's own server: anyone
+  can write ``audience``), else one named by ``attributedTo``, else the route's candidates in order (the
   followed group that announced it, the followed sender, the outbox owner). ``byline_of``: the
   person shown as its author (Mobilizon's ``actor`` member, else the first ``attributedTo``).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, CompoundSelect, and_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -96,12 +98,22 @@ async def _community_rows(conn: AsyncConnection, uris: Iterable[str]) -> dict[st
 
 async def community_for(conn: AsyncConnection, obj: Mapping[str, Any], route: Iterable[str | None] = ()) -> int | None:
     """The id of the community ``obj`` belongs to, or None when it belongs to none here."""
-    audience, attributed, routed = _ids(obj.get("audience")), _ids(obj.get("attributedTo")), [r for r in route if r]
+    routed = [r for r in route if r]
+    # Anyone can write ``audience``: it counts when that community brought the object (its
+    # Announce or outbox) or lives on the object's own server (which vouches for it).
+    # ``attributedTo`` was checked to be on the object's origin before this is called.
+    host = _host(str(obj.get("id") or ""))
+    audience = [a for a in _ids(obj.get("audience")) if a in routed or _host(a) == host]
+    attributed = _ids(obj.get("attributedTo"))
     found = await _community_rows(conn, audience + attributed + routed)
     for uri in audience + attributed + routed:
         if uri in found:
             return found[uri]
     return None
+
+
+def _host(uri: str) -> str:
+    return urlsplit(uri).netloc.lower()
 
 
 def byline_of(obj: Mapping[str, Any], fallback: str) -> str:
