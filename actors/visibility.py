@@ -6,11 +6,13 @@
   the activity's are used only when the object carries none.
 * ``communities_here``: the actors that are communities on this instance: local Groups, and
   actors a local actor follows with an accepted follow. Anyone else is a person (an author).
-* ``publicly_visible``: the one predicate every public output applies (pages, ``/items/N``,
-  search, ``/api/feed``, Atom, ICS, the feed actor's boosts): live, ``public``, and belonging
-  to a community here. Non-public objects stay stored, never served.
+* ``publicly_visible``: the one predicate every public output applies (the feed query behind
+  the pages, search, ``/api/feed``, Atom and ICS; ``/items/N``; the venue finder; the outbox;
+  the feed actor's boosts): live, ``public``, and belonging to a community here. Non-public
+  objects stay stored, never served.
 * ``community_for``: attribution by meaning, not by route: the community named by ``audience``
-  (FEP-1b12), else one named by ``attributedTo``, else the route's candidates in order (the
+  (FEP-1b12; only when that community brought it or is on the object's own server: anyone
+  can write ``audience``), else one named by ``attributedTo``, else the route's candidates in order (the
   followed group that announced it, the followed sender, the outbox owner). ``byline_of``: the
   person shown as its author (Mobilizon's ``actor`` member, else the first ``attributedTo``).
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, CompoundSelect, and_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,7 +37,6 @@ __all__ = [
     "byline_of",
     "communities_here",
     "community_for",
-    "is_community_here",
     "publicly_visible",
     "visibility_of",
 ]
@@ -94,18 +96,24 @@ async def _community_rows(conn: AsyncConnection, uris: Iterable[str]) -> dict[st
     return {r.uri: r.id for r in rows}
 
 
-async def is_community_here(conn: AsyncConnection, uri: str) -> bool:
-    return bool(await _community_rows(conn, [uri]))
-
-
 async def community_for(conn: AsyncConnection, obj: Mapping[str, Any], route: Iterable[str | None] = ()) -> int | None:
     """The id of the community ``obj`` belongs to, or None when it belongs to none here."""
-    audience, attributed, routed = _ids(obj.get("audience")), _ids(obj.get("attributedTo")), [r for r in route if r]
+    routed = [r for r in route if r]
+    # Anyone can write ``audience``: it counts when that community brought the object (its
+    # Announce or outbox) or lives on the object's own server (which vouches for it).
+    # ``attributedTo`` was checked to be on the object's origin before this is called.
+    host = _host(str(obj.get("id") or ""))
+    audience = [a for a in _ids(obj.get("audience")) if a in routed or _host(a) == host]
+    attributed = _ids(obj.get("attributedTo"))
     found = await _community_rows(conn, audience + attributed + routed)
     for uri in audience + attributed + routed:
         if uri in found:
             return found[uri]
     return None
+
+
+def _host(uri: str) -> str:
+    return urlsplit(uri).netloc.lower()
 
 
 def byline_of(obj: Mapping[str, Any], fallback: str) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from actors.aggregate import backfill, follow_many, subscriptions
 from actors.models import actors
@@ -198,3 +200,31 @@ async def test_an_announced_venue_page_is_public_by_the_pages_addressing(net: Ne
     row = await net.row(place["id"])
     assert (row.kind, row.visibility, row.community_id) == ("venue", "public", await _actor_id(net, group.uri))
     assert await _api_item(net, place["id"], "kind=venue") is not None
+
+
+async def test_a_stranger_cannot_claim_a_followed_communitys_audience(net: Net) -> None:
+    """``audience`` names a community here, but the post is from another server and the
+    community never announced it: kept (it concerns us) and never shown as the community's."""
+    remote, community = await _followed_group(net, "lemmy.test", "gardens")
+    evil = net.fed.remote("evil.test")
+    eve = evil.add_user("eve")
+    post = {"id": eve.new_id("post"), "type": "Page", "attributedTo": eve.uri, "audience": community.uri,
+            "to": [community.uri, vocab.PUBLIC], "name": "Free money", "content": "<p>CLAIMED</p>"}
+    create = {"@context": vocab.AS_CONTEXT, "id": eve.new_id(), "type": "Create", "actor": eve.uri,
+              "object": post, "to": post["to"]}
+    assert (await evil.send(eve, create, net.c.url("/inbox"))).status_code == 202
+    await net.fed.drain()
+    row = await net.row(post["id"])
+    assert row is not None and row.visibility == "public" and row.community_id is None
+    assert (await net.fed.client.get(net.c.url(f"/items/{row.id}"))).status_code == 404
+    assert "CLAIMED" not in (await net.fed.client.get(net.c.url("/api/feed?kind=note"))).text
+    # Announced by the community itself, the same post is the community's.
+    announce = {"@context": vocab.AS_CONTEXT, "id": community.new_id("announces"), "type": "Announce",
+                "actor": community.uri, "object": post["id"], "to": [vocab.PUBLIC]}
+    evil_doc = {"@context": vocab.AS_CONTEXT, **post}
+    evil.app.router.routes.insert(0, Route("/post/{n}", lambda request: JSONResponse(
+        evil_doc, media_type="application/activity+json")))
+    assert (await remote.send(community, announce, net.c.url("/inbox"))).status_code == 202
+    await net.fed.drain()
+    assert (await net.row(post["id"])).community_id == await _actor_id(net, community.uri)
+    assert await _api_item(net, post["id"], "kind=note") is not None
