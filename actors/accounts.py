@@ -1,8 +1,8 @@
 """Organiser accounts: Argon2 passwords, roles per community, hashed API tokens.
 
-Roles: a community's *moderator* publishes, edits and deletes its content and decides on its
-followers and participants; its *owner* may also manage its accounts and settings; an instance
-*administrator* may do everything, on every community and on the instance itself.
+Roles: a community's *moderator* publishes, edits and deletes its content; its *owner* may also
+manage its accounts; an instance *administrator* may do everything, on every community and on
+the instance itself.
 
 Cutting off access: tokens are revoked by id; disabling an account refuses its password and its
 tokens; disabling, a password change and a logout bump ``accounts.session_version``, which every
@@ -70,11 +70,8 @@ class Account:
     roles: dict[str, Role]  # community slug → role
 
     def can_publish(self, slug: str) -> bool:
-        """Publish, edit and delete the community's content (moderator, owner, administrator)."""
-        return self.is_admin or slug in self.roles
-
-    def can_moderate(self, slug: str) -> bool:
-        """Decide on the community's followers and participants (moderator, owner, administrator)."""
+        """Publish, edit, delete and moderate for the community (moderator, owner, administrator).
+        (Followers and participants are decided with the CLI today, which runs as the operator.)"""
         return self.is_admin or slug in self.roles
 
     def can_manage(self, slug: str) -> bool:
