@@ -292,6 +292,8 @@ class DeliveryWorker:
                     signature_scheme=self._schemes.get(item.host) or "cavage",  # type: ignore[arg-type]
                     double_knock=True,
                 )
+        except Exception:  # a bug, not the network (deliver classifies that): the lease expires, it is tried again
+            log.exception("sending delivery %s to %s failed", item.id, item.inbox)
         finally:
             batch.tasks.pop(item.id, None)
             if result is None:
