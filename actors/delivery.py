@@ -48,6 +48,7 @@ LEASE = timedelta(seconds=30)
 SEND_TIMEOUT = 10.0
 HOST_FAILURE_THRESHOLD = 5  # consecutive failed attempts before the host as a whole is paused
 HOST_MAX_BACKOFF = timedelta(hours=6)
+HOST_SUCCESS_GRAIN = timedelta(minutes=1)  # a host's last_success_at is kept to this precision
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -415,9 +416,20 @@ class DeliveryWorker:
         self, conn: AsyncConnection, ok: set[str], failed: dict[str, int], now: datetime
     ) -> None:
         if ok:
+            # Only rows with something to reset, or a last success older than a minute: every
+            # result is written as it comes, and an UPDATE of a popular host's row at each one
+            # would make all workers queue on that row's lock.
             await conn.execute(
                 update(hosts)
-                .where(hosts.c.host.in_(ok))
+                .where(
+                    hosts.c.host.in_(ok),
+                    or_(
+                        hosts.c.consecutive_failures > 0,
+                        hosts.c.backoff_until.is_not(None),
+                        hosts.c.last_success_at.is_(None),
+                        hosts.c.last_success_at < now - HOST_SUCCESS_GRAIN,
+                    ),
+                )
                 .values(consecutive_failures=0, backoff_until=None, first_failure_at=None, last_success_at=now)
             )
         for host in failed:
