@@ -5,8 +5,8 @@ Run: .venv/bin/python bench/bench_queues.py [--scale 0.1] [--only delivery,inges
 
 1. Deliveries (PostgreSQL): one ``Create`` (``yinhu publish``) to 20,000 followers behind 2,000
    shared inboxes (× ``--scale``); 5 % of the inboxes answer after 5 s, 2 % refuse connections
-   (a port nothing listens on); the rest answer 202 at once (``tests/fakes/receiver.py``, one
-   process). Then 1, and in a fresh database 2, ``yinhu worker`` processes. Reported: the time
+   (a port nothing listens on); the rest answer 202 at once (``tests/fakes/receiver.py``,
+   ``--receivers`` processes, 2 by default, each serving its share of the inboxes). Then 1, and in a fresh database 2, ``yinhu worker`` processes. Reported: the time
    from the first POST answered to every answering inbox (slow ones included) having the
    activity, deliveries/s over that time, and duplicates (POSTs of one activity to one inbox
    beyond the first, counted by the receiver after the workers are stopped).
@@ -138,23 +138,32 @@ def blackhole() -> tuple[socket.socket, int]:
 # 1. deliveries
 
 
-def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_shared: int) -> dict[str, Any]:
+def receiver_stats(ports: list[int]) -> dict[str, Any]:
+    docs = [httpx.get(f"http://127.0.0.1:{p}/_stats", timeout=10).json() for p in ports]
+    firsts = [d["first"] for d in docs if d["first"]]
+    return {"paths": sum(d["paths"] for d in docs), "duplicates": sum(d["duplicates"] for d in docs),
+            "posts": sum(d["posts"] for d in docs), "first": min(firsts) if firsts else 0.0}
+
+
+def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_shared: int, n_receivers: int) -> dict[str, Any]:
     from tests.fakes.followers import add_followers
 
     run = tmp / f"delivery-{n_workers}"
     run.mkdir()
-    rport, refused_port = free_port(), free_port()
-    receiver = start(["-m", "tests.fakes.receiver", "--port", str(rport), "--slow", "^/slow", "--delay", "5"],
-                     run / "receiver.log")
+    rports, refused_port = [free_port() for _ in range(n_receivers)], free_port()
+    receivers = [start(["-m", "tests.fakes.receiver", "--port", str(p), "--slow", "^/slow", "--delay", "5"],
+                       run / f"receiver{p}.log") for p in rports]
     workers: list[subprocess.Popen[bytes]] = []
     try:
-        wait_http(f"http://127.0.0.1:{rport}/_stats")
+        for p in rports:
+            wait_http(f"http://127.0.0.1:{p}/_stats")
         data = run / "data"
         cli(data, "init", "--url", f"http://127.0.0.1:{free_port()}", "--dev", "--db", dbs.new())
         cli(data, "community", "create", "bench", "--name", "Bench")
         inboxes: list[tuple[str, str | None]] = []
         answering = 0
         for j in range(n_shared):
+            rport = rports[j % len(rports)]
             if j % 50 == 1:  # 2 %: nothing listens
                 base = f"http://127.0.0.1:{refused_port}/h{j}"
             elif j % 20 == 0:  # 5 %: answers after 5 s
@@ -171,7 +180,7 @@ def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_s
                    for i in range(n_workers)]
         deadline = time.monotonic() + 600
         while True:
-            stats = httpx.get(f"http://127.0.0.1:{rport}/_stats", timeout=10).json()
+            stats = receiver_stats(rports)
             if stats["paths"] >= answering:
                 t_all = time.time()
                 break
@@ -182,8 +191,9 @@ def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_s
     finally:
         for w in workers:
             stop(w)
-    stats = httpx.get(f"http://127.0.0.1:{rport}/_stats", timeout=10).json()
-    stop(receiver)
+    stats = receiver_stats(rports)
+    for r in receivers:
+        stop(r)
     span = t_all - stats["first"]
     return {
         "workers": n_workers, "inboxes": n_shared, "answering": answering, "followers": n_shared * per_shared,
@@ -328,6 +338,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes (20,000 followers, 2,000 items)")
     p.add_argument("--only", default="delivery,ingest")
+    p.add_argument("--receivers", type=int, default=2, help="receiving server processes (inboxes split among them)")
     p.add_argument("--backends", default="pg,sqlite", help="for ingest (deliveries always run on PostgreSQL)")
     p.add_argument("--pg", default=os.environ.get("YINHU_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
@@ -341,7 +352,7 @@ def main() -> None:
                 n_shared = max(20, int(2000 * args.scale))
                 base = None
                 for n in (1, 2):
-                    r = delivery_run(tmp, dbs, n, n_shared, 10)
+                    r = delivery_run(tmp, dbs, n, n_shared, 10, args.receivers)
                     base = base or r["rate"]
                     line = (f"delivery  {r['workers']} worker(s): {r['followers']} followers, {r['inboxes']} shared inboxes "
                             f"({r['answering']} answering, queued {r['queued']}): every answering inbox in {r['span']:.1f} s "
