@@ -163,7 +163,7 @@ class DeliveryWorker:
         inst: Instance,
         *,
         batch: int | None = None,
-        concurrency: int = 32,
+        concurrency: int = 64,  # bench_queues (2,000 shared inboxes, 5 % answering in 5 s): 93/s at 32, 147/s at 64
         lease: timedelta = LEASE,
         renew_every: float | None = None,
         send_timeout: float = SEND_TIMEOUT,
