@@ -261,20 +261,43 @@ def presign(port: int, origins: list[tuple[str, bool]], count: int, private_pem:
     return out
 
 
-async def item_times(data: Path) -> list[tuple[str, str, datetime | None]]:
-    from sqlalchemy import select
+class ItemTimes:
+    """Reads the inbox rows of an instance's database with one engine for the whole run."""
 
-    from actors.instance import Instance
-    from actors.models import inbox_items
-    from actors.settings import load_settings
+    def __init__(self, data: Path) -> None:
+        from actors.db import create_engine
+        from actors.settings import load_settings
 
-    inst = await Instance.open(load_settings(data))
-    try:
-        async with inst.engine.connect() as conn:
-            rows = await conn.execute(select(inbox_items.c.origin, inbox_items.c.state, inbox_items.c.processed_at))
-            return [(r.origin or "", r.state, r.processed_at) for r in rows]
-    finally:
-        await inst.close()
+        self.engine = create_engine(load_settings(data).database_url)
+        self.loop = asyncio.new_event_loop()
+
+    def count_handled(self, skip_origin: str) -> int:
+        from sqlalchemy import func, select
+
+        from actors.models import inbox_items
+
+        async def run() -> int:
+            async with self.engine.connect() as conn:
+                return int((await conn.execute(select(func.count()).select_from(inbox_items).where(
+                    inbox_items.c.state != "pending", inbox_items.c.origin != skip_origin))).scalar_one())
+
+        return self.loop.run_until_complete(run())
+
+    def rows(self) -> list[tuple[str, str, datetime | None]]:
+        from sqlalchemy import select
+
+        from actors.models import inbox_items
+
+        async def run() -> list[tuple[str, str, datetime | None]]:
+            async with self.engine.connect() as conn:
+                rows = await conn.execute(select(inbox_items.c.origin, inbox_items.c.state, inbox_items.c.processed_at))
+                return [(r.origin or "", r.state, r.processed_at) for r in rows]
+
+        return self.loop.run_until_complete(run())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.engine.dispose())
+        self.loop.close()
 
 
 def ingest_run(tmp: Path, backend: str, db_url: str | None, n_workers: int, count: int, with_dead: bool,
@@ -307,17 +330,16 @@ def ingest_run(tmp: Path, backend: str, db_url: str | None, n_workers: int, coun
             raise RuntimeError(f"inbox answered {codes}")
         live = sum(1 for *_, dead in reqs if not dead)
         workers = [start(["-m", "web.cli", "worker", "--data", str(data)], run / f"worker{i}.log") for i in range(n_workers)]
+        reader = ItemTimes(data)
         try:
             deadline = time.monotonic() + 600
-            while True:
-                rows = asyncio.run(item_times(data))
-                done = [r for r in rows if r[0] != f"127.0.0.1:{hole_port}" and r[1] != "pending"]
-                if len(done) >= live:
-                    break
+            while (handled := reader.count_handled(f"127.0.0.1:{hole_port}")) < live:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"live items not all handled: {len(done)}/{live}")
+                    raise RuntimeError(f"live items not all handled: {handled}/{live}")
                 time.sleep(0.2)
+            done = [r for r in reader.rows() if r[0] != f"127.0.0.1:{hole_port}" and r[1] != "pending"]
         finally:
+            reader.close()
             for w in workers:
                 stop(w)
     finally:
