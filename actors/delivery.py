@@ -48,6 +48,7 @@ LEASE = timedelta(seconds=30)
 SEND_TIMEOUT = 10.0
 HOST_FAILURE_THRESHOLD = 5  # consecutive failed attempts before the host as a whole is paused
 HOST_MAX_BACKOFF = timedelta(hours=6)
+HOST_SUCCESS_GRAIN = timedelta(minutes=1)  # a host's last_success_at is kept to this precision
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -162,7 +163,7 @@ class DeliveryWorker:
         inst: Instance,
         *,
         batch: int | None = None,
-        concurrency: int = 32,
+        concurrency: int = 64,  # bench_queues (2,000 shared inboxes, 5 % answering in 5 s): 93/s at 32, 147/s at 64
         lease: timedelta = LEASE,
         renew_every: float | None = None,
         send_timeout: float = SEND_TIMEOUT,
@@ -292,6 +293,8 @@ class DeliveryWorker:
                     signature_scheme=self._schemes.get(item.host) or "cavage",  # type: ignore[arg-type]
                     double_knock=True,
                 )
+        except Exception:  # a bug, not the network (deliver classifies that): the lease expires, it is tried again
+            log.exception("sending delivery %s to %s failed", item.id, item.inbox)
         finally:
             batch.tasks.pop(item.id, None)
             if result is None:
@@ -413,9 +416,20 @@ class DeliveryWorker:
         self, conn: AsyncConnection, ok: set[str], failed: dict[str, int], now: datetime
     ) -> None:
         if ok:
+            # Only rows with something to reset, or a last success older than a minute: every
+            # result is written as it comes, and an UPDATE of a popular host's row at each one
+            # would make all workers queue on that row's lock.
             await conn.execute(
                 update(hosts)
-                .where(hosts.c.host.in_(ok))
+                .where(
+                    hosts.c.host.in_(ok),
+                    or_(
+                        hosts.c.consecutive_failures > 0,
+                        hosts.c.backoff_until.is_not(None),
+                        hosts.c.last_success_at.is_(None),
+                        hosts.c.last_success_at < now - HOST_SUCCESS_GRAIN,
+                    ),
+                )
                 .values(consecutive_failures=0, backoff_until=None, first_failure_at=None, last_success_at=now)
             )
         for host in failed:

@@ -5,8 +5,8 @@ Run: .venv/bin/python bench/bench_queues.py [--scale 0.1] [--only delivery,inges
 
 1. Deliveries (PostgreSQL): one ``Create`` (``yinhu publish``) to 20,000 followers behind 2,000
    shared inboxes (× ``--scale``); 5 % of the inboxes answer after 5 s, 2 % refuse connections
-   (a port nothing listens on); the rest answer 202 at once (``tests/fakes/receiver.py``, one
-   process). Then 1, and in a fresh database 2, ``yinhu worker`` processes. Reported: the time
+   (a port nothing listens on); the rest answer 202 at once (``tests/fakes/receiver.py``,
+   ``--receivers`` processes, 2 by default, each serving its share of the inboxes). Then 1, and in a fresh database 2, ``yinhu worker`` processes. Reported: the time
    from the first POST answered to every answering inbox (slow ones included) having the
    activity, deliveries/s over that time, and duplicates (POSTs of one activity to one inbox
    beyond the first, counted by the receiver after the workers are stopped).
@@ -18,6 +18,13 @@ Run: .venv/bin/python bench/bench_queues.py [--scale 0.1] [--only delivery,inges
    live items' span minus that of a control run without the dead origin's items (1 worker).
 
 The machine is shared (2 cores): figures move with its load, which is printed beside them.
+
+Measured 2026-12-06 on the shared 2-core machine (load average 4–9 from other work):
+deliveries, full scale, 64 sends in flight per worker: every answering inbox in 13.4 s with one
+worker (147/s), 10.6 s with two (185/s, ×1.26); duplicates 0 in both. Ingest, --scale 0.5 on
+PostgreSQL: 56 items/s with one worker, 52 with the dead origin (it adds 1.1 s), 99 with two
+(×1.8); full scale on SQLite: 66 items/s with one worker, 47 with the dead origin (its one slot
+of the four SQLite's connection pool allows: +11.6 s over 2,000 queued items), 68 with two.
 """
 
 from __future__ import annotations
@@ -138,23 +145,32 @@ def blackhole() -> tuple[socket.socket, int]:
 # 1. deliveries
 
 
-def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_shared: int) -> dict[str, Any]:
+def receiver_stats(ports: list[int]) -> dict[str, Any]:
+    docs = [httpx.get(f"http://127.0.0.1:{p}/_stats", timeout=10).json() for p in ports]
+    firsts = [d["first"] for d in docs if d["first"]]
+    return {"paths": sum(d["paths"] for d in docs), "duplicates": sum(d["duplicates"] for d in docs),
+            "posts": sum(d["posts"] for d in docs), "first": min(firsts) if firsts else 0.0}
+
+
+def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_shared: int, n_receivers: int) -> dict[str, Any]:
     from tests.fakes.followers import add_followers
 
     run = tmp / f"delivery-{n_workers}"
     run.mkdir()
-    rport, refused_port = free_port(), free_port()
-    receiver = start(["-m", "tests.fakes.receiver", "--port", str(rport), "--slow", "^/slow", "--delay", "5"],
-                     run / "receiver.log")
+    rports, refused_port = [free_port() for _ in range(n_receivers)], free_port()
+    receivers = [start(["-m", "tests.fakes.receiver", "--port", str(p), "--slow", "^/slow", "--delay", "5"],
+                       run / f"receiver{p}.log") for p in rports]
     workers: list[subprocess.Popen[bytes]] = []
     try:
-        wait_http(f"http://127.0.0.1:{rport}/_stats")
+        for p in rports:
+            wait_http(f"http://127.0.0.1:{p}/_stats")
         data = run / "data"
         cli(data, "init", "--url", f"http://127.0.0.1:{free_port()}", "--dev", "--db", dbs.new())
         cli(data, "community", "create", "bench", "--name", "Bench")
         inboxes: list[tuple[str, str | None]] = []
         answering = 0
         for j in range(n_shared):
+            rport = rports[j % len(rports)]
             if j % 50 == 1:  # 2 %: nothing listens
                 base = f"http://127.0.0.1:{refused_port}/h{j}"
             elif j % 20 == 0:  # 5 %: answers after 5 s
@@ -171,7 +187,7 @@ def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_s
                    for i in range(n_workers)]
         deadline = time.monotonic() + 600
         while True:
-            stats = httpx.get(f"http://127.0.0.1:{rport}/_stats", timeout=10).json()
+            stats = receiver_stats(rports)
             if stats["paths"] >= answering:
                 t_all = time.time()
                 break
@@ -182,8 +198,9 @@ def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_s
     finally:
         for w in workers:
             stop(w)
-    stats = httpx.get(f"http://127.0.0.1:{rport}/_stats", timeout=10).json()
-    stop(receiver)
+    stats = receiver_stats(rports)
+    for r in receivers:
+        stop(r)
     span = t_all - stats["first"]
     return {
         "workers": n_workers, "inboxes": n_shared, "answering": answering, "followers": n_shared * per_shared,
@@ -251,20 +268,43 @@ def presign(port: int, origins: list[tuple[str, bool]], count: int, private_pem:
     return out
 
 
-async def item_times(data: Path) -> list[tuple[str, str, datetime | None]]:
-    from sqlalchemy import select
+class ItemTimes:
+    """Reads the inbox rows of an instance's database with one engine for the whole run."""
 
-    from actors.instance import Instance
-    from actors.models import inbox_items
-    from actors.settings import load_settings
+    def __init__(self, data: Path) -> None:
+        from actors.db import create_engine
+        from actors.settings import load_settings
 
-    inst = await Instance.open(load_settings(data))
-    try:
-        async with inst.engine.connect() as conn:
-            rows = await conn.execute(select(inbox_items.c.origin, inbox_items.c.state, inbox_items.c.processed_at))
-            return [(r.origin or "", r.state, r.processed_at) for r in rows]
-    finally:
-        await inst.close()
+        self.engine = create_engine(load_settings(data).database_url)
+        self.loop = asyncio.new_event_loop()
+
+    def count_handled(self, skip_origin: str) -> int:
+        from sqlalchemy import func, select
+
+        from actors.models import inbox_items
+
+        async def run() -> int:
+            async with self.engine.connect() as conn:
+                return int((await conn.execute(select(func.count()).select_from(inbox_items).where(
+                    inbox_items.c.state != "pending", inbox_items.c.origin != skip_origin))).scalar_one())
+
+        return self.loop.run_until_complete(run())
+
+    def rows(self) -> list[tuple[str, str, datetime | None]]:
+        from sqlalchemy import select
+
+        from actors.models import inbox_items
+
+        async def run() -> list[tuple[str, str, datetime | None]]:
+            async with self.engine.connect() as conn:
+                rows = await conn.execute(select(inbox_items.c.origin, inbox_items.c.state, inbox_items.c.processed_at))
+                return [(r.origin or "", r.state, r.processed_at) for r in rows]
+
+        return self.loop.run_until_complete(run())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.engine.dispose())
+        self.loop.close()
 
 
 def ingest_run(tmp: Path, backend: str, db_url: str | None, n_workers: int, count: int, with_dead: bool,
@@ -297,17 +337,16 @@ def ingest_run(tmp: Path, backend: str, db_url: str | None, n_workers: int, coun
             raise RuntimeError(f"inbox answered {codes}")
         live = sum(1 for *_, dead in reqs if not dead)
         workers = [start(["-m", "web.cli", "worker", "--data", str(data)], run / f"worker{i}.log") for i in range(n_workers)]
+        reader = ItemTimes(data)
         try:
             deadline = time.monotonic() + 600
-            while True:
-                rows = asyncio.run(item_times(data))
-                done = [r for r in rows if r[0] != f"127.0.0.1:{hole_port}" and r[1] != "pending"]
-                if len(done) >= live:
-                    break
+            while (handled := reader.count_handled(f"127.0.0.1:{hole_port}")) < live:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"live items not all handled: {len(done)}/{live}")
+                    raise RuntimeError(f"live items not all handled: {handled}/{live}")
                 time.sleep(0.2)
+            done = [r for r in reader.rows() if r[0] != f"127.0.0.1:{hole_port}" and r[1] != "pending"]
         finally:
+            reader.close()
             for w in workers:
                 stop(w)
     finally:
@@ -328,6 +367,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes (20,000 followers, 2,000 items)")
     p.add_argument("--only", default="delivery,ingest")
+    p.add_argument("--receivers", type=int, default=2, help="receiving server processes (inboxes split among them)")
     p.add_argument("--backends", default="pg,sqlite", help="for ingest (deliveries always run on PostgreSQL)")
     p.add_argument("--pg", default=os.environ.get("YINHU_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
@@ -341,7 +381,7 @@ def main() -> None:
                 n_shared = max(20, int(2000 * args.scale))
                 base = None
                 for n in (1, 2):
-                    r = delivery_run(tmp, dbs, n, n_shared, 10)
+                    r = delivery_run(tmp, dbs, n, n_shared, 10, args.receivers)
                     base = base or r["rate"]
                     line = (f"delivery  {r['workers']} worker(s): {r['followers']} followers, {r['inboxes']} shared inboxes "
                             f"({r['answering']} answering, queued {r['queued']}): every answering inbox in {r['span']:.1f} s "

@@ -114,11 +114,13 @@ def test_a_worker_killed_mid_fan_out_loses_nothing_and_repeats_only_what_was_in_
         for w in workers:
             stop_process(w)
     assert final["paths"] == n  # none lost
-    # What was sent twice is what the killed worker had in flight (started, not yet recorded):
-    # at most its concurrency (32), never the whole claimed batch.
+    # What was sent twice is what the killed worker had in flight: sends started and not yet
+    # recorded (the receiver had them, or was answering them, and the database had no result),
+    # never the rest of the rows it had claimed.
+    in_flight = at_kill["posts"] + at_kill["in_flight"] - recorded
     print(f"at kill: {at_kill}; recorded {recorded}; duplicates {final['duplicates']}; done {taken_again:.1f} s later")
-    assert final["duplicates"] <= 32
-    assert final["duplicates"] <= at_kill["posts"] + at_kill["in_flight"] - recorded
+    assert final["duplicates"] <= in_flight
+    assert in_flight < n - recorded  # a bound that says something: not every row left was in flight
     # The dead worker's rows were taken again after its 3 s lease, not minutes later.
     assert taken_again < 3 + 15
 
