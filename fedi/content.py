@@ -36,7 +36,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import nh3
 
 from .vocab import CONTEXT, PUBLIC, as_list, first_str, get_id, isoformat
 
@@ -61,6 +64,7 @@ __all__ = [
     "TagHref",
     "VenueData",
     "address_text",
+    "clean_html",
     "currency_uri",
     "event_from_ap",
     "event_summary_line",
@@ -69,8 +73,10 @@ __all__ = [
     "listing_from_ap",
     "listing_hashtags",
     "listing_to_ap",
+    "object_url",
     "place_from_ap",
     "place_to_ap",
+    "safe_url",
     "venue_announcement_page",
     "venue_from_ap",
     "venue_summary_line",
@@ -304,6 +310,65 @@ class VenueData:
     updated: datetime | None = None
     public_access: bool = True
     tags: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile values: every URL and every piece of HTML a peer sends passes here at parse time
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x20\x7f\\]")
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S")
+
+
+def safe_url(value: Any) -> str | None:
+    """``value`` when it is an absolute http(s) URL with a host, else None.
+
+    Dropped, not escaped: ``javascript:``, ``data:``, ``vbscript:``, relative and
+    protocol-relative references, and anything with spaces, control characters or backslashes
+    (browsers strip or reinterpret those, which is how ``java\tscript:`` gets through filters).
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or _CONTROL_RE.search(text):
+        return None
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return text
+
+
+# What Mastodon keeps of a post's HTML (mastodon-interop G5), plus headings.
+_HTML_TAGS = {
+    "p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i",
+    "em", "ul", "ol", "li", "ruby", "rt", "rp", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+}  # fmt: skip
+_HTML_ATTRS = {"a": {"href", "class", "title"}, "span": {"class"}, "ol": {"start"}}
+
+
+def _keep_attribute(tag: str, attr: str, value: str) -> str | None:
+    if tag == "a" and attr == "href":
+        return safe_url(value)
+    return value
+
+
+def clean_html(value: Any) -> str:
+    """A peer's HTML reduced to inert markup: Mastodon's tag set, links only to http(s) URLs
+    (any other ``href`` is removed, the text stays), no scripts, styles or event handlers."""
+    if not isinstance(value, str) or not value:
+        return ""
+    return nh3.clean(
+        value,
+        tags=_HTML_TAGS,
+        attributes=_HTML_ATTRS,
+        attribute_filter=_keep_attribute,
+        url_schemes={"http", "https"},
+        link_rel="nofollow noopener noreferrer",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1049,11 +1114,13 @@ def _valid_zone(name: Any) -> str | None:
 
 def _image_from_ap(value: Any) -> ImageData | None:
     if isinstance(value, str):
+        if not safe_url(value):
+            return None
         guessed = mimetypes.guess_type(value)[0]
-        return ImageData(url=value, media_type=guessed or "image/jpeg")
+        return ImageData(url=value.strip(), media_type=guessed or "image/jpeg")
     if not isinstance(value, Mapping):
         return None
-    url = first_str(value.get("url")) or _str(value.get("href"))
+    url = safe_url(first_str(value.get("url")) or _str(value.get("href")))
     if not url:
         return None
     media_type = _str(value.get("mediaType"))
@@ -1100,16 +1167,25 @@ def _tags_from_ap(values: Any) -> list[str]:
 
 
 def _url(doc: Mapping[str, Any]) -> str | None:
+    """The first http(s) ``url`` (an HTML one when it is a list of Links); None without one."""
+    fallback = None
     for item in as_list(doc.get("url")):
         if isinstance(item, str):
-            return item
-        if isinstance(item, Mapping) and (_str(item.get("mediaType")) or "text/html").startswith(
-            "text/html"
-        ):
-            href = _str(item.get("href"))
-            if href:
+            if safe_url(item):
+                return safe_url(item)
+            continue
+        if isinstance(item, Mapping):
+            href = safe_url(_str(item.get("href")) or _str(item.get("url")))
+            if href and (_str(item.get("mediaType")) or "text/html").startswith("text/html"):
                 return href
-    return first_str(doc.get("url"))
+            fallback = fallback or href
+    return fallback
+
+
+def object_url(doc: Mapping[str, Any]) -> str | None:
+    """Where people read an object: its first http(s) ``url``, else its id when that is
+    http(s); None when neither is (a hostile ``javascript:`` or ``data:`` value is dropped)."""
+    return _url(doc) or safe_url(_str(doc.get("id")))
 
 
 def _require(doc: Any, kind: str) -> Mapping[str, Any]:
@@ -1177,8 +1253,8 @@ def place_from_ap(value: Any) -> PlaceData | None:
             address=address,
             latitude=lat,
             longitude=lon,
-            id=_str(item.get("id")),
-            url=first_str(item.get("url")),
+            id=safe_url(_str(item.get("id"))),
+            url=safe_url(first_str(item.get("url"))),
         )
     return None
 
@@ -1186,11 +1262,11 @@ def place_from_ap(value: Any) -> PlaceData | None:
 def _online_url(doc: Mapping[str, Any]) -> str | None:
     for item in as_list(doc.get("location")):
         if _is_virtual(item):
-            url = first_str(item.get("url"))
+            url = safe_url(first_str(item.get("url")))
             if url:
                 return url
         if isinstance(item, Mapping) and isinstance(item.get("address"), Mapping):
-            url = _str(item["address"].get("url"))  # Gancio's own online-place shape
+            url = safe_url(_str(item["address"].get("url")))  # Gancio's own online-place shape
             if url:
                 return url
     links = [
@@ -1198,13 +1274,13 @@ def _online_url(doc: Mapping[str, Any]) -> str | None:
         for att in as_list(doc.get("attachment"))
         if isinstance(att, Mapping)
         and "Link" in _type_names(att)
-        and _str(att.get("href"))
+        and safe_url(_str(att.get("href")))
         and (_str(att.get("mediaType")) or "text/html").startswith("text/html")
     ]
     for att in links:
         if _str(att.get("name")) == "Website":  # Mobilizon's marker
-            return _str(att.get("href"))
-    return _str(links[0].get("href")) if links else None
+            return safe_url(_str(att.get("href")))
+    return safe_url(_str(links[0].get("href"))) if links else None
 
 
 _STATUS_FROM_8A8E = {
@@ -1299,10 +1375,10 @@ def event_from_ap(doc: Any) -> EventData:
 
     event = EventData(
         id=ident,
-        url=_url(doc) or ident,
+        url=_url(doc) or safe_url(ident) or "",
         actor_id=actor,
         name=name.strip(),
-        content_html=_map_first(doc, "content") or "",
+        content_html=clean_html(_map_first(doc, "content")),
         summary=None,
         start=start,
         end=end,
@@ -1314,7 +1390,7 @@ def event_from_ap(doc: Any) -> EventData:
         capacity=capacity,
         participant_count=count or 0,
         join_mode=join_mode,
-        external_participation_url=_str(doc.get("externalParticipationUrl")),
+        external_participation_url=safe_url(_str(doc.get("externalParticipationUrl"))),
         status=_event_status(doc),
         image=_banner(doc),
         language=_language(doc),
@@ -1395,14 +1471,14 @@ def listing_from_ap(doc: Any) -> ListingData | None:
         area = area.name
 
     description = _str(doc.get("description"))
-    content = description if description is not None else (_map_first(doc, "content") or "")
+    content = clean_html(description if description is not None else _map_first(doc, "content"))
     auto = _AUTO_TAGS.get((kind, purpose), ())
     auto_folded = {a.casefold() for a in auto}
     tags = [t for t in _tags_from_ap(doc.get("tag")) if t.casefold() not in auto_folded]
 
     return ListingData(
         id=ident,
-        url=_url(doc) or ident,
+        url=_url(doc) or safe_url(ident) or "",
         actor_id=actor,
         kind=kind,
         purpose=purpose,
@@ -1493,9 +1569,11 @@ def venue_from_ap(doc: Any) -> VenueData:
 
     contained = doc.get("containedInPlace")
     if isinstance(contained, Mapping):
-        part_of = _str(contained.get("id")) or _map_first(contained, "name")
+        part_of = safe_url(_str(contained.get("id"))) or _map_first(contained, "name")
     else:
         part_of = _str(contained)
+        if part_of and _SCHEME_RE.match(part_of) and not safe_url(part_of):
+            part_of = None  # a URL, but not one we would link to
 
     images = [img for img in (_image_from_ap(i) for i in as_list(doc.get("image"))) if img]
     if not images:
@@ -1503,10 +1581,10 @@ def venue_from_ap(doc: Any) -> VenueData:
 
     return VenueData(
         id=ident,
-        url=_url(doc) or _url(outer) or ident,
+        url=_url(doc) or _url(outer) or safe_url(ident) or "",
         actor_id=actor,
         name=name.strip(),
-        content_html=_map_first(doc, "content") or _map_first(outer, "content") or "",
+        content_html=clean_html(_map_first(doc, "content") or _map_first(outer, "content")),
         address=_postal_address_from_ap(doc.get("address")),
         latitude=_number(doc.get("latitude")),
         longitude=_number(doc.get("longitude")),

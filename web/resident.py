@@ -233,12 +233,10 @@ def _origin_of(actor: Any) -> str:
     if actor.raw:
         try:
             doc = orjson.loads(actor.raw)
-            url = doc.get("url")
-            if isinstance(url, str):
+            url = wire.object_url(doc) if isinstance(doc, dict) else None
+            if url:
                 return url
-            if isinstance(url, dict) and isinstance(url.get("href"), str):
-                return url["href"]
-        except (orjson.JSONDecodeError, AttributeError):
+        except orjson.JSONDecodeError:
             pass
     return str(actor.uri)
 
