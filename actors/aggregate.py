@@ -553,7 +553,9 @@ async def boost(inst: Instance, obj_uri: str, kind: str | None = None, *, conn: 
         inboxes = await follower_inboxes(c, feed.id)
         if not inboxes:
             return False
-        doc = new_activity(inst, "Announce", feed, obj_uri, to=[vocab.PUBLIC], cc=[feed.followers_url or f"{feed.uri}/followers"])
+        # ``published``: GoToSocial and Misskey date a boost by it (and fall back to "now").
+        doc = new_activity(inst, "Announce", feed, obj_uri, to=[vocab.PUBLIC], cc=[feed.followers_url or f"{feed.uri}/followers"],
+                           published=inst.clock())
         await emit(inst, c, feed, doc, inboxes, public=True)
         return True
 

@@ -577,7 +577,8 @@ def _fmt_day(local: datetime, zh: bool, with_year: bool) -> str:
     return f"{_WEEKDAYS_EN[local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]}{year}"
 
 
-def _event_line(e: EventData) -> str:
+def _event_when(e: EventData) -> str:
+    """"12月6日（周六）14:00–16:00" in the event's own timezone (named when not the default)."""
     zh = _is_zh(e.language)
     zone = _zone(e.timezone)
     start = e.start.astimezone(zone)
@@ -596,11 +597,32 @@ def _event_line(e: EventData) -> str:
                 when = when.replace("） ", "）")
     if e.timezone != DEFAULT_TIMEZONE:
         when += f"（{e.timezone}）" if zh else f" ({e.timezone})"
-    parts = [when]
-    if e.place is not None and e.place.name:
-        parts.append(e.place.name)
+    return when
+
+
+def _place_text(name: str | None, address: PostalAddressData | str | None, zh: bool) -> str | None:
+    """"银湖图书馆（银湖路 1 号）" / "Yinhu Library, 1 Yinhu Road": a place and its address."""
+    addr = _address_text(address)
+    if name and addr and addr != name:
+        return f"{name}（{addr}）" if zh else f"{name}, {addr}"
+    return name or addr
+
+
+def _event_line(e: EventData) -> str:
+    """What, when, where, how many and where to read more, on one line of plain text."""
+    zh = _is_zh(e.language)
+    parts = [e.name, _event_when(e)]
+    where = _place_text(e.place.name, e.place.address, zh) if e.place is not None else None
+    if where:
+        parts.append(where)
     if e.online_url:
         parts.append("线上" if zh else "Online")
+    if e.capacity is not None:
+        parts.append(f"限 {e.capacity} 人" if zh else f"up to {e.capacity} people")
+    else:
+        parts.append("不限人数" if zh else "no attendance limit")
+    if e.url:
+        parts.append(e.url)
     line = " · ".join(parts)
     label = _STATUS_LABEL.get(e.status)
     if label:
@@ -609,8 +631,12 @@ def _event_line(e: EventData) -> str:
 
 
 def event_summary_line(e: EventData) -> str:
-    """The ``summary`` Mastodon shows under the title: "12月6日（周六）14:00–16:00 · 银湖图书馆".
+    """The event's ``summary`` as plain text (``event_to_ap`` HTML-escapes it):
+    "读书会：三体 · 12月6日（周六）14:00–16:00 · 银湖图书馆（银湖路 1 号）· 限 20 人 · https://…".
 
+    Every reader shows it without opening anything (docs/federation.md, "Readable
+    everywhere"): Mastodon under the ``name`` heading, GoToSocial, Misskey, Pleroma and Akkoma
+    as the content-warning line, which is why it starts with the title and ends with the link.
     In the event's timezone; the year appears only when it differs from the publication year;
     cancelled/postponed/tentative events get a bracketed prefix. An organiser's own
     ``EventData.summary`` follows after " — ".
@@ -619,6 +645,12 @@ def event_summary_line(e: EventData) -> str:
     if e.summary and e.summary != line:
         line = f"{line} — {e.summary}"
     return line
+
+
+def _text_html(text: str) -> str:
+    """Plain text as the HTML that AS2 ``summary``/``content`` hold: ``<``, ``>`` and ``&``
+    escaped (quotes need no escaping outside attributes, and Misskey shows a CW unparsed)."""
+    return html.escape(text, quote=False)
 
 
 def event_to_ap(e: EventData, *, followers: str, tag_href: TagHref | None = None) -> dict[str, Any]:
@@ -631,7 +663,7 @@ def event_to_ap(e: EventData, *, followers: str, tag_href: TagHref | None = None
         "url": e.url,
         "attributedTo": e.actor_id,
         "name": e.name,
-        "summary": event_summary_line(e),
+        "summary": _text_html(event_summary_line(e)),
         "content": e.content_html,
         "mediaType": "text/html",
         "startTime": _local_iso(e.start, e.timezone),
@@ -734,9 +766,10 @@ def _listing_terms(listing: ListingData, zh: bool, timezone: str) -> str:
         parts.append("价格面议" if zh else "Price negotiable")
     if listing.condition:
         parts.append(listing.condition)
-    area = _listing_area_name(listing.area)
-    if area:
-        parts.append(area)
+    area = listing.area
+    where = _place_text(area.name, area.address, zh) if isinstance(area, PlaceData) else area
+    if where:
+        parts.append(where)
     if listing.expires is not None:
         local = listing.expires.astimezone(_zone(timezone))
         parts.append(
@@ -750,7 +783,8 @@ def _listing_terms(listing: ListingData, zh: bool, timezone: str) -> str:
 def listing_content_html(
     listing: ListingData, *, tag_href: TagHref | None, timezone: str = DEFAULT_TIMEZONE
 ) -> str:
-    """The Note body Mastodon shows: bold title, terms line, status, description, hashtags."""
+    """The Note body every reader shows in full: bold title (with its status), the terms line
+    (price, condition, place, expiry), the description, a link to the listing, hashtags."""
     zh = _is_zh(listing.language)
     title = html.escape(listing.title)
     label = _LISTING_STATUS_LABEL.get(listing.status)
@@ -762,6 +796,9 @@ def listing_content_html(
         paragraphs.append(f"<p>{html.escape(terms)}</p>")
     if listing.content_html:
         paragraphs.append(listing.content_html)
+    if listing.url:
+        href = html.escape(listing.url, quote=True)
+        paragraphs.append(f'<p><a href="{href}">{html.escape(listing.url)}</a></p>')
     tags = listing_hashtags(listing)
     if tags:
         paragraphs.append("<p>" + " ".join(_hashtag_html(t, tag_href) for t in tags) + "</p>")
@@ -775,7 +812,12 @@ def listing_to_ap(
     tag_href: TagHref | None,
     timezone: str = DEFAULT_TIMEZONE,
 ) -> dict[str, Any]:
-    """A ``Note`` that reads well on Mastodon, carrying FEP-0837 and Yinhu listing terms."""
+    """A ``Note`` every reader shows in full, carrying FEP-0837 and Yinhu listing terms.
+
+    It has neither ``summary`` nor ``name``: GoToSocial turns either into a content warning
+    (``name`` when there is no summary) and Misskey, Pleroma and Akkoma the summary, which
+    would hide the price behind it. The title travels as schema.org ``headline`` and first
+    line of ``content``."""
     content = listing_content_html(listing, tag_href=tag_href, timezone=timezone)
     doc: dict[str, Any] = {
         "@context": CONTEXT,
@@ -783,7 +825,7 @@ def listing_to_ap(
         "type": "Note",
         "url": listing.url,
         "attributedTo": listing.actor_id,
-        "name": listing.title,
+        "headline": listing.title,
         "content": content,
         "mediaType": "text/html",
         "description": listing.content_html,
@@ -825,7 +867,7 @@ def listing_to_ap(
         doc["attachment"] = [_image_doc(i) for i in listing.images]
     if listing.language:
         doc["inLanguage"] = listing.language
-    _language_maps(doc, listing.language, name=listing.title, content=content)
+    _language_maps(doc, listing.language, name=None, content=content)
     if listing.published is not None:
         doc["published"] = isoformat(listing.published)
     if listing.updated is not None:
@@ -850,29 +892,58 @@ def _part_of_name(part_of: str | None) -> str | None:
     return None
 
 
+def _hours_text(hours: list[OpeningHours] | str, zh: bool) -> str | None:
+    """"周一、周二 09:00–21:00；周六 10:00–18:00" / "Mon, Tue 09:00–21:00; Sat 10:00–18:00"."""
+    if isinstance(hours, str):
+        return hours or None
+    names = _WEEKDAYS_ZH if zh else _WEEKDAYS_EN
+    specs = []
+    for spec in hours:
+        index = sorted({DAYS_OF_WEEK.index(d) for d in spec.days if d in DAYS_OF_WEEK})
+        runs: list[list[int]] = []
+        for i in index:  # consecutive days as one run: 周一至周五 / Mon–Fri
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        days = [
+            names[r[0]] if len(r) == 1 else f"{names[r[0]]}{'至' if zh else '–'}{names[r[-1]]}"
+            for r in runs
+        ]
+        specs.append(f"{('、' if zh else ', ').join(days)} {spec.opens}–{spec.closes}")
+    return ("；" if zh else "; ").join(specs) or None
+
+
 def venue_summary_line(v: VenueData) -> str:
-    """The venue one-liner: "可容纳 40 人 · 投影仪、厨房 · 银湖花园 · 免费 · 可预约"."""
+    """The venue as one line of plain text, shown by every reader without opening anything:
+    "银湖花园活动室 · 银湖花园，银湖路 5 号 · 周一、周二 09:00–21:00 · 可容纳 40 人 · 投影仪、厨房
+    · 免费 · 可预约：物业前台 0571-1234 · https://…" (the venue Page's and Place's ``summary``,
+    HTML-escaped there)."""
     zh = _is_zh(v.language)
-    parts: list[str] = []
+    parts: list[str] = [v.name]
+    where = [p for p in (_part_of_name(v.part_of), _address_text(v.address)) if p]
+    if where:
+        parts.append(("，" if zh else ", ").join(dict.fromkeys(where)))
+    hours = _hours_text(v.opening_hours, zh)
+    if hours:
+        parts.append(hours)
     if v.capacity is not None:
         parts.append(f"可容纳 {v.capacity} 人" if zh else f"Up to {v.capacity} people")
     if v.amenities:
         labels = [_amenity_label(a, zh) for a in v.amenities]
         parts.append(("、" if zh else ", ").join(labels))
-    where = _part_of_name(v.part_of)
-    if where is None and isinstance(v.address, PostalAddressData):
-        where = v.address.locality or v.address.street
-    elif where is None and isinstance(v.address, str):
-        where = v.address or None
-    if where:
-        parts.append(where)
     if v.free:
         parts.append("免费" if zh else "Free")
     elif v.price is not None:
-        parts.append(_price_text(v.price))
+        parts.append(f"{_price_text(v.price)}/小时" if zh else f"{_price_text(v.price)}/hour")
     if v.bookable:
-        parts.append("可预约" if zh else "Bookable")
-    return " · ".join(parts) or v.name
+        book = "可预约" if zh else "Bookable"
+        parts.append(f"{book}：{v.contact}" if zh and v.contact else f"{book}: {v.contact}" if v.contact else book)
+    elif v.contact:
+        parts.append(f"联系：{v.contact}" if zh else f"Contact: {v.contact}")
+    if v.url:
+        parts.append(v.url)
+    return " · ".join(parts)
 
 
 def _opening_hours_doc(spec: OpeningHours) -> dict[str, Any]:
@@ -893,7 +964,7 @@ def _venue_place(v: VenueData) -> dict[str, Any]:
         "name": v.name,
         "url": v.url,
         "attributedTo": v.actor_id,
-        "summary": venue_summary_line(v),
+        "summary": _text_html(venue_summary_line(v)),
         "content": v.content_html,
         "mediaType": "text/html",
         "to": [PUBLIC],
@@ -963,7 +1034,7 @@ def venue_announcement_page(
         "url": v.url,
         "attributedTo": v.actor_id,
         "name": v.name,
-        "summary": venue_summary_line(v),
+        "summary": _text_html(venue_summary_line(v)),
         "content": v.content_html,
         "mediaType": "text/html",
         "location": _venue_place(v),
@@ -1401,7 +1472,7 @@ def event_from_ap(doc: Any) -> EventData:
     # sender wrote (Gancio's "place, date" line, Mobilizon's) is kept as the summary.
     summary = _map_first(doc, "summary")
     if summary:
-        summary = re.sub(r"<[^>]+>", "", summary).strip()
+        summary = html.unescape(re.sub(r"<[^>]+>", "", summary)).strip()
         line = _event_line(event)
         if summary == line:
             summary = None
@@ -1431,7 +1502,8 @@ def listing_from_ap(doc: Any) -> ListingData | None:
     if not _is_listing(doc):
         return None
     ident = _required_str(_str(doc.get("id")), "Listing", "id", doc)
-    title = _required_str(_map_first(doc, "name"), "Listing", "name", doc)
+    # ``headline`` is ours (no ``name``, see listing_to_ap); FEP-0837 Proposals use ``name``.
+    title = _required_str(_map_first(doc, "name") or _str(doc.get("headline")), "Listing", "name", doc)
     actor = _required_str(_actor(doc), "Listing", "attributedTo", doc)
 
     publishes = doc.get("publishes") if isinstance(doc.get("publishes"), Mapping) else {}

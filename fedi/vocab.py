@@ -90,6 +90,7 @@ CONTEXT: list[Any] = [
         "maximumAttendeeCapacity": "schema:maximumAttendeeCapacity",
         "inLanguage": "schema:inLanguage",
         "description": "schema:description",
+        "headline": "schema:headline",
         "VirtualLocation": "schema:VirtualLocation",
         "PostalAddress": "schema:PostalAddress",
         "address": "schema:address",
