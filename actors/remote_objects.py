@@ -51,7 +51,7 @@ def _content(obj: dict[str, Any]) -> tuple[str, str | None]:
         language, mapped = next(iter(content_map.items()))
         if not isinstance(content, str):
             content = mapped
-    return wire.clean_html(content if isinstance(content, str) else ""), language
+    return wire.clean_html(content if isinstance(content, str) else "", obj.get("tag")), language
 
 
 def _place_columns(place: wire.PlaceData | str | None) -> dict[str, Any]:

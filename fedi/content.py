@@ -9,18 +9,27 @@ Wire choices (see ../shared/docs/anchors.md §4 and mastodon-interop.md G4–G9)
 
 * **Event** is an AS ``Event`` with FEP-8a8e names (``timezone``, ``category``, ``joinMode``,
   ``eventStatus`` …) which are also Mobilizon's names, plus Mobilizon's ``status``/``ical:status``.
-  Mastodon shows only ``name`` + ``summary`` + a link + attachments, so ``summary`` is one human
-  line "date · time · place" in the event's own timezone (Chinese when the language is zh).
-  ``startTime``/``endTime`` carry the event's local UTC offset (FEP-8a8e: offsets are not zones,
-  hence ``timezone`` too).
-* **Listing** is a ``Note`` (Mastodon renders Notes in full): ``content`` repeats title, price,
-  condition, area, status and linked hashtags; the bare description travels in
-  ``description`` (schema.org) so a Yinhu peer recovers it exactly. FEP-0837 ``purpose``,
-  ``publishes`` and ``reciprocal`` carry the structured offer. A Note's ``summary`` is a content
-  warning on Mastodon, so listings never send one. Expiry is AS ``endTime`` (a core Object
-  property every processor already knows; ``expires`` would need a new term and nobody reads it).
+  ``summary`` is one line of text, "title · date and time · place (address) · capacity · link"
+  in the event's own timezone (Chinese when the language is zh): Mastodon shows it under the
+  ``name`` heading, GoToSocial, Misskey, Pleroma and Akkoma as the content-warning line, so
+  every reader sees the facts without opening anything (docs/federation.md, "Readable
+  everywhere"). ``startTime``/``endTime`` carry the event's local UTC offset (FEP-8a8e:
+  offsets are not zones, hence ``timezone`` too).
+* **Listing** is a ``Note`` (every reader shows a Note's ``content`` in full): ``content``
+  repeats title, price, condition, area, status, a link and linked hashtags; the bare
+  description travels in ``description`` (schema.org) so a Yinhu peer recovers it exactly.
+  FEP-0837 ``purpose``, ``publishes`` and ``reciprocal`` carry the structured offer. A
+  listing has neither ``summary`` nor ``name`` (each becomes a content warning somewhere:
+  GoToSocial uses ``name`` when there is no summary); its title travels as ``headline``.
+  Expiry is AS ``endTime`` (a core Object property every processor already knows; ``expires``
+  would need a new term and nobody reads it).
 * **Venue** is a fetchable ``Place`` with schema.org terms; Mastodon drops a bare Place, so
-  followers are told through a ``Page`` whose ``location`` is the embedded Place.
+  followers are told through a ``Page`` whose ``location`` is the embedded Place; both carry
+  the venue line (name, address, hours, capacity, price, how to book, link) as ``summary``.
+
+What comes from a peer is parsed here once and hostile values are dropped, not escaped:
+every URL passes :func:`safe_url` (http(s) only) and every HTML body :func:`clean_html`.
+Text we put in ``summary``/``content`` is HTML-escaped.
 
 Every non-ActivityStreams term emitted here is defined in the inline object of
 :data:`fedi.vocab.CONTEXT`.
@@ -36,7 +45,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import nh3
@@ -77,6 +86,7 @@ __all__ = [
     "place_from_ap",
     "place_to_ap",
     "safe_url",
+    "tag_path",
     "venue_announcement_page",
     "venue_from_ap",
     "venue_summary_line",
@@ -356,12 +366,25 @@ def _keep_attribute(tag: str, attr: str, value: str) -> str | None:
     return value
 
 
-def clean_html(value: Any) -> str:
+_HASHTAG_LINK_RE = re.compile(r"<a\b([^>]*)>\s*#(?:<span>)?([^<#]+?)(?:</span>)?\s*</a>")
+_HREF_RE = re.compile(r'\shref="[^"]*"')
+
+
+def tag_path(tag: str) -> str:
+    """``/tags/NAME``, where every instance shows its feed filtered by a hashtag."""
+    return "/tags/" + quote(_clean_tag(tag), safe="")
+
+
+def clean_html(value: Any, tags: Any = None) -> str:
     """A peer's HTML reduced to inert markup: Mastodon's tag set, links only to http(s) URLs
-    (any other ``href`` is removed, the text stays), no scripts, styles or event handlers."""
+    (any other ``href`` is removed, the text stays), no scripts, styles or event handlers.
+
+    ``tags`` is the object's AS ``tag`` value: a link reading ``#name`` for one of its
+    Hashtags is pointed at this instance's ``/tags/name`` instead of the sender's tag page,
+    as Mastodon does, so a hashtag read here shows what this instance has under it."""
     if not isinstance(value, str) or not value:
         return ""
-    return nh3.clean(
+    cleaned = nh3.clean(
         value,
         tags=_HTML_TAGS,
         attributes=_HTML_ATTRS,
@@ -369,6 +392,19 @@ def clean_html(value: Any) -> str:
         url_schemes={"http", "https"},
         link_rel="nofollow noopener noreferrer",
     )
+    names = {t.casefold() for t in _tags_from_ap(tags)}
+    if not names:
+        return cleaned
+
+    def local(match: re.Match[str]) -> str:
+        name = html.unescape(match.group(2)).strip()
+        if name.casefold() not in names:
+            return match.group(0)
+        attrs = _HREF_RE.sub("", match.group(1))
+        href = html.escape(tag_path(name), quote=True)
+        return f'<a href="{href}"{attrs}>#<span>{html.escape(name)}</span></a>'
+
+    return _HASHTAG_LINK_RE.sub(local, cleaned)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1449,7 +1485,7 @@ def event_from_ap(doc: Any) -> EventData:
         url=_url(doc) or safe_url(ident) or "",
         actor_id=actor,
         name=name.strip(),
-        content_html=clean_html(_map_first(doc, "content")),
+        content_html=clean_html(_map_first(doc, "content"), doc.get("tag")),
         summary=None,
         start=start,
         end=end,
@@ -1543,7 +1579,9 @@ def listing_from_ap(doc: Any) -> ListingData | None:
         area = area.name
 
     description = _str(doc.get("description"))
-    content = clean_html(description if description is not None else _map_first(doc, "content"))
+    content = clean_html(
+        description if description is not None else _map_first(doc, "content"), doc.get("tag")
+    )
     auto = _AUTO_TAGS.get((kind, purpose), ())
     auto_folded = {a.casefold() for a in auto}
     tags = [t for t in _tags_from_ap(doc.get("tag")) if t.casefold() not in auto_folded]
@@ -1656,7 +1694,9 @@ def venue_from_ap(doc: Any) -> VenueData:
         url=_url(doc) or _url(outer) or safe_url(ident) or "",
         actor_id=actor,
         name=name.strip(),
-        content_html=clean_html(_map_first(doc, "content") or _map_first(outer, "content")),
+        content_html=clean_html(
+            _map_first(doc, "content") or _map_first(outer, "content"), outer.get("tag")
+        ),
         address=_postal_address_from_ap(doc.get("address")),
         latitude=_number(doc.get("latitude")),
         longitude=_number(doc.get("longitude")),

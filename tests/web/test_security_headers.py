@@ -57,7 +57,7 @@ async def test_every_route_carries_the_security_headers(fed: Fediverse) -> None:
         club_id = (await conn.execute(select(actors.c.id).where(actors.c.username == "club"))).scalar_one()
         media_name = (await conn.execute(select(media.c.token))).scalar()
     samples = {
-        "id": str(row.id), "token": token, "slug": "club", "version": "2.1", "kind": "event",
+        "id": str(row.id), "token": token, "slug": "club", "version": "2.1", "kind": "event", "tag": "bikes",
         "name": f"{media_name}.jpg" if media_name else "missing.jpg",
     }
 
@@ -95,7 +95,7 @@ async def test_every_route_carries_the_security_headers(fed: Fediverse) -> None:
 
         # The HTML pages people see, all of them in the walk above.
         expected = {"/", "/feed", "/search", f"/items/{row.id}", "/communities", f"/communities/{club_id}",
-                    "/venues/find", "/c/club", "/@club", f"/o/{token}", "/login", "/dashboard", "/dashboard/club",
+                    "/venues/find", "/tags/bikes", "/c/club", "/@club", f"/o/{token}", "/login", "/dashboard", "/dashboard/club",
                     "/dashboard/club/new/event", f"/dashboard/club/edit/{token}", f"/dashboard/club/delete/{token}",
                     "/admin/subscriptions"}
         assert expected <= set(html_paths), expected - set(html_paths)
