@@ -3,7 +3,7 @@
 * ``follow_many`` / ``unfollow`` / ``subscriptions``: what ``yinhu follow``, ``yinhu unfollow``
   and ``yinhu subscriptions`` run. A subscription's state is its ``follows`` row (pending,
   accepted, rejected) or ``gone`` when the remote actor was deleted or answered 410 (its
-  ``actors.deleted_at``); "last item" is the newest ``objects.published`` of that actor.
+  ``actors.deleted_at``); "last item" is the newest ``objects.published`` of that community.
 * ``backfill``: on Accept of one of our Follows, the first page of the community's outbox (at
   most ``BACKFILL_LIMIT`` items, newest first) is read. Items may be embedded ``Create``s, bare
   object ids (fetched, signed by the instance actor) or ``Announce``s of objects on the
@@ -11,7 +11,8 @@
   the community's host and is attributed to the community or an actor of that host. Failures
   are counted and reported, never raised: the Accept is recorded whatever happens here.
 * ``is_relevant``: Mastodon's rule for pushed content (G2): keep it only when a local actor
-  follows the sender or the author with an accepted follow, or it addresses a local actor.
+  follows the sender, the author or the object's FEP-1b12 ``audience`` with an accepted
+  follow, or it addresses a local actor. Kept is not shown: ``actors.visibility`` decides that.
 * ``ingest_announced``: an Announce by a followed actor. The object is used as embedded only
   when the announcer is on the object's own origin; otherwise it is fetched from its id.
 * ``boost``: the feed actor Announces every *new* event, listing or venue that arrived live
@@ -29,7 +30,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,9 +46,10 @@ from actors.follows import FollowError, decide_follower, follow_remote
 from actors.instance import Instance
 from actors.local import FEED_ACTOR_USERNAME, CommunityError, get_local_actor
 from actors.models import FollowState, activities, actors, follows, objects
-from actors.remote import ActorError, fetch_actor, get_actor, resolve
+from actors.remote import FETCH_TIMEOUT, ActorError, fetch_actor, get_actor, resolve
 from actors.remote_objects import STORED_TYPES, OriginError, store_remote_object
 from actors.sending import emit, new_activity
+from actors.visibility import byline_of, publicly_visible
 from fedi import vocab
 from fedi.errors import FediError, Gone
 from fedi.fetch import fetch_json
@@ -202,9 +204,9 @@ class Subscription:
 
 async def subscriptions(inst: Instance, *, username: str = FEED_ACTOR_USERNAME) -> list[Subscription]:
     last = (
-        select(objects.c.actor_id, func.max(objects.c.published).label("last_item"))
+        select(objects.c.community_id, func.max(objects.c.published).label("last_item"))
         .where(objects.c.deleted_at.is_(None))
-        .group_by(objects.c.actor_id)
+        .group_by(objects.c.community_id)
         .subquery()
     )
     async with inst.engine.connect() as conn:
@@ -216,7 +218,7 @@ async def subscriptions(inst: Instance, *, username: str = FEED_ACTOR_USERNAME) 
             )
             .select_from(
                 follows.join(actors, actors.c.id == follows.c.followed_id).outerjoin(
-                    last, last.c.actor_id == actors.c.id
+                    last, last.c.community_id == actors.c.id
                 )
             )
             .where(follows.c.follower_id == local.id)
@@ -279,27 +281,42 @@ async def refresh_subscriptions(inst: Instance, *, username: str = FEED_ACTOR_US
 
 # --- storing ---------------------------------------------------------------------------------
 async def store_once(
-    inst: Instance, author: Row[Any], obj: dict[str, Any], *, update_only: bool = False,
-    conn: AsyncConnection | None = None,
+    inst: Instance, sender: Row[Any], obj: dict[str, Any], *, update_only: bool = False,
+    conn: AsyncConnection | None = None, route: Sequence[str | None] = (), activity: dict[str, Any] | None = None,
 ) -> str:
-    """``store_remote_object`` that never raises on a duplicate.
+    """``store_remote_object`` that never raises on a duplicate, with the byline read from the
+    object (not from the route that brought it).
 
     The same object may arrive by push, by backfill and by Announce, possibly at the same time
     (``objects.uri`` is unique: a concurrent insert does nothing and becomes an update), and
     with different senders of the same origin (Mobilizon: a member's Person pushes, the group
-    announces): then the stored author is kept. Objects from another origin still raise
-    ``OriginError``. In the caller's transaction when ``conn`` is given.
+    announces). Whatever the route, its author is ``byline_of`` the object when that actor is
+    on the object's and the sender's origin (fetched if new), else ``sender``; an object
+    stored earlier under another actor of the same origin keeps that author. Objects from
+    another origin still raise ``OriginError``. In the caller's transaction when ``conn`` is
+    given. ``route`` and ``activity``: see ``store_remote_object``.
     """
+    author = sender
+    obj_id = obj.get("id")
+    byline = byline_of(obj, sender.uri)
+    # Only on the sender's own origin: the sender vouches for its server's objects, never
+    # for another's (store_remote_object then refuses the object as from another origin).
+    if byline != sender.uri and isinstance(obj_id, str) and _host(byline) == _host(obj_id) == _host(sender.uri):
+        try:
+            author = await get_actor(inst, byline, conn=conn)
+        except (ActorError, FediError) as exc:
+            log.info("byline %s of %s not fetched (%s); %s kept", byline, obj_id, exc, sender.uri)
     for _ in range(2):
         try:
-            return await store_remote_object(inst, author, obj, update_only=update_only, conn=conn)
+            return await store_remote_object(inst, author, obj, update_only=update_only, conn=conn, route=route,
+                                             activity=activity)
         except OriginError as exc:
             if "belongs to another actor" not in str(exc):
                 raise
             owner_of = (
                 select(actors)
                 .select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
-                .where(objects.c.uri == obj.get("id"))
+                .where(objects.c.uri == obj_id)
             )
             async with joined(inst.engine, conn) as c:
                 owner = (await c.execute(owner_of)).first()
@@ -318,7 +335,7 @@ async def kind_of(inst: Instance, uri: str) -> str | None:
 def _candidate_actors(sender: str, obj: Any) -> list[str]:
     uris = [sender]
     if isinstance(obj, dict):
-        for key in ("attributedTo", "actor"):
+        for key in ("attributedTo", "actor", "audience"):
             uris += [u for u in (vocab.get_id(v) for v in vocab.as_list(obj.get(key))) if u]
     return list(dict.fromkeys(uris))
 
@@ -371,24 +388,15 @@ async def is_relevant(
 async def _fetch(inst: Instance, url: str, *, check_id: bool = True) -> dict[str, Any]:
     return await fetch_json(
         inst.client, url, auth=inst.fetch_auth, allow_private=inst.settings.allow_private,
-        resolver=inst.resolver, check_id=check_id,
+        resolver=inst.resolver, check_id=check_id, timeout=FETCH_TIMEOUT,
     )
 
 
-async def _author_for(inst: Instance, obj: dict[str, Any], fallback: Row[Any]) -> Row[Any]:
-    """The object's attributed actor, which must live on the object's origin."""
-    attributed = vocab.get_id(obj.get("attributedTo"))
-    if attributed is None:
-        return fallback
-    if _host(attributed) != _host(str(obj["id"])):
-        raise OriginError(f"{obj['id']} is attributed to {attributed}, on another origin")
-    if attributed == fallback.uri:
-        return fallback
-    return await get_actor(inst, attributed)
-
-
 async def ingest_announced(inst: Instance, announcer: Row[Any], obj_ref: Any) -> tuple[str, str | None]:
-    """Store what a followed actor announced; returns (what happened, the object's id)."""
+    """Store what a followed actor announced; returns (what happened, the object's id).
+
+    A wrapped ``Create``/``Update`` (FEP-1b12: Lemmy, Mobilizon) is unwrapped; its object is
+    stored as if pushed directly, with the announcer as the route's community candidate."""
     obj_id = vocab.get_id(obj_ref)
     if not obj_id:
         return "ignored: Announce without an object", None
@@ -398,8 +406,9 @@ async def ingest_announced(inst: Instance, announcer: Row[Any], obj_ref: Any) ->
     # Embedded copies count only from the object's own origin; anything else is fetched from it.
     if not (isinstance(obj, dict) and obj.get("type") and _host(obj_id) == _host(announcer.uri)):
         obj = await _fetch(inst, obj_id)
+    wrapper = None
     if isinstance(obj, dict) and obj.get("type") in ("Create", "Update") and isinstance(obj.get("object"), dict):
-        inner = obj["object"]
+        wrapper, inner = obj, obj["object"]
         if _host(str(inner.get("id", ""))) != _host(str(obj.get("id", ""))):
             return "ignored: a wrapped object from another origin", obj_id
         obj = inner
@@ -409,12 +418,16 @@ async def ingest_announced(inst: Instance, announcer: Row[Any], obj_ref: Any) ->
         return f"ignored: {obj.get('type')} objects are not stored", obj["id"]
     if (obj.get("to") or obj.get("cc")) and not vocab.is_public(obj):
         return "ignored: not public", obj["id"]
-    fallback = announcer if _host(announcer.uri) == _host(obj["id"]) else None
-    if fallback is None and vocab.get_id(obj.get("attributedTo")) is None:
-        return "ignored: no author on the object's origin", obj["id"]
     try:
-        author = await _author_for(inst, obj, fallback or announcer)
-        result = await store_once(inst, author, obj)
+        sender = announcer
+        if _host(announcer.uri) != _host(obj["id"]):
+            attributed = vocab.get_id(vocab.as_list(obj.get("attributedTo"))[0] if obj.get("attributedTo") else None)
+            if attributed is None:
+                return "ignored: no author on the object's origin", obj["id"]
+            if _host(attributed) != _host(obj["id"]):
+                raise OriginError(f"{obj['id']} is attributed to {attributed}, on another origin")
+            sender = await get_actor(inst, attributed)
+        result = await store_once(inst, sender, obj, route=[announcer.uri], activity=wrapper)
     except OriginError as exc:
         return f"ignored: {exc}", obj["id"]
     return result, obj["id"]
@@ -489,7 +502,7 @@ async def _backfill_item(inst: Instance, remote: Row[Any], item: Any) -> tuple[s
     attributed = vocab.get_id(obj.get("attributedTo"))
     if attributed is not None and attributed != remote.uri and _host(attributed) != host:
         return "skipped: attributed to another host", obj["id"]
-    return await store_once(inst, remote, obj), obj["id"]
+    return await store_once(inst, remote, obj, route=[remote.uri], activity=doc if doc is not obj else None), obj["id"]
 
 
 async def backfill(inst: Instance, remote: Row[Any], *, limit: int = BACKFILL_LIMIT) -> BackfillResult:
@@ -536,8 +549,13 @@ async def backfill(inst: Instance, remote: Row[Any], *, limit: int = BACKFILL_LI
 
 
 # --- boosting --------------------------------------------------------------------------------
-async def boost(inst: Instance, obj_uri: str, kind: str | None = None, *, conn: AsyncConnection | None = None) -> bool:
-    """The feed actor Announces a new event, listing or venue to its followers.
+async def boost(
+    inst: Instance, obj_uri: str, kind: str | None = None, *, conn: AsyncConnection | None = None,
+    stored_uri: str | None = None,
+) -> bool:
+    """The feed actor Announces a new event, listing or venue to its followers, only when the
+    stored object (``stored_uri``, else ``obj_uri`` without a venue page's ``/announce``) is
+    publicly visible (``actors.visibility``): never a private or community-less one.
 
     Nothing is recorded when the feed actor has no remote followers yet (Mastodon does not
     backfill, so an Announce nobody receives has no use).
@@ -552,6 +570,11 @@ async def boost(inst: Instance, obj_uri: str, kind: str | None = None, *, conn: 
             return False
         inboxes = await follower_inboxes(c, feed.id)
         if not inboxes:
+            return False
+        shown = select(objects.c.id).where(
+            objects.c.uri == (stored_uri or obj_uri.removesuffix("/announce")), publicly_visible()
+        )
+        if (await c.execute(shown)).first() is None:
             return False
         # ``published``: GoToSocial and Misskey date a boost by it (and fall back to "now").
         doc = new_activity(inst, "Announce", feed, obj_uri, to=[vocab.PUBLIC], cc=[feed.followers_url or f"{feed.uri}/followers"],

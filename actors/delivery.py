@@ -10,9 +10,11 @@ failing, and giving up after days, not minutes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.instance import Instance
-from actors.leases import lease_due
+from actors.leases import lease_due, new_lease_token, renew
 from actors.models import DeliveryState, FollowState, activities, actors, deliveries, follows, hosts
 from fedi.delivery import DeliveryResult, Outcome, deliver
 
@@ -35,10 +37,15 @@ __all__ = [
     "retry_delay",
 ]
 
+log = logging.getLogger("yinhu.delivery")
+
 GIVE_UP_AFTER = timedelta(days=3)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=6)
-LEASE = timedelta(minutes=2)
+# Short, and renewed while sends are in flight: a killed worker's rows are sent again within
+# about this long. Sends time out well inside it.
+LEASE = timedelta(seconds=30)
+SEND_TIMEOUT = 10.0
 HOST_FAILURE_THRESHOLD = 5  # consecutive failed attempts before the host as a whole is paused
 HOST_MAX_BACKOFF = timedelta(hours=6)
 
@@ -119,18 +126,58 @@ class Claimed:
     private_key_pem: str
 
 
+@dataclass
+class _Batch:
+    """What one ``run_once`` holds: leased rows not yet recorded, and their finished sends."""
+
+    token: str
+    held: dict[int, Claimed] = field(default_factory=dict)
+    tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    done: list[tuple[Claimed, DeliveryResult]] = field(default_factory=list)
+    # Monotonic time until which the lease is certainly ours (set at claim and at renewal).
+    valid_until: float = 0.0
+    attempted: int = 0
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # results wait to be written
+    changed: asyncio.Event = field(default_factory=asyncio.Event)  # a row was let go
+
+    async def wait(self) -> None:
+        self.changed.clear()
+        await self.changed.wait()
+
+
 class DeliveryWorker:
-    """Sends due deliveries. ``run_once()`` handles one batch and returns how many it sent."""
+    """Sends due deliveries. ``run_once()`` sends until nothing is due and returns how many
+    sends it started.
 
-    # 16 requests in flight: httpcore's pool does work proportional to its open connections on
-    # every request event, so 64 was measured slower (224/s) than 16 (346/s) on one worker.
-    def __init__(self, inst: Instance, *, batch: int = 500, concurrency: int = 16) -> None:
+    At most ``concurrency`` sends are in flight; rows are claimed in small groups as slots free
+    up (a slow inbox holds one slot, not a batch), under a short lease renewed every
+    ``renew_every`` seconds while they are in flight, and each result is written as soon as it
+    is known, matching the lease token: a worker that lost a lease (it stalled, another took
+    the row) writes nothing and drops its unsent rows. A killed worker's rows are due again
+    when their lease (``LEASE``) runs out.
+    """
+
+    def __init__(
+        self,
+        inst: Instance,
+        *,
+        batch: int | None = None,
+        concurrency: int = 32,
+        lease: timedelta = LEASE,
+        renew_every: float | None = None,
+        send_timeout: float = SEND_TIMEOUT,
+    ) -> None:
         self.inst = inst
-        self.batch = batch
         self.concurrency = concurrency
+        self.claim_size = batch or concurrency
+        self.lease = lease
+        self.renew_every = renew_every if renew_every is not None else lease.total_seconds() / 3
+        self.send_timeout = send_timeout
         self._bodies: dict[int, bytes] = {}
+        self._schemes: dict[str, str | None] = {}
+        self.lost_leases = 0  # rows another worker took while this one held them (for logs, tests)
 
-    async def _claim(self, now: datetime) -> list[Claimed]:
+    async def _claim(self, now: datetime, limit: int, token: str) -> list[Claimed]:
         backed_off = select(hosts.c.host).where(hosts.c.backoff_until > now)
         due = (
             select(deliveries.c.id)
@@ -141,10 +188,12 @@ class DeliveryWorker:
                 deliveries.c.host.not_in(backed_off),
             )
             .order_by(deliveries.c.next_try_at, deliveries.c.id)
-            .limit(self.batch)
+            .limit(limit)
         )
         async with self.inst.engine.begin() as conn:
-            ids = await lease_due(conn, deliveries, due, pending=DeliveryState.PENDING.value, now=now, lease=LEASE)
+            ids = await lease_due(
+                conn, deliveries, due, pending=DeliveryState.PENDING.value, now=now, lease=self.lease, token=token
+            )
             if not ids:
                 return []
             rows = await conn.execute(
@@ -177,64 +226,136 @@ class DeliveryWorker:
                 claimed.append(
                     Claimed(r.id, r.inbox, r.host, r.attempts, r.created_at, body, r.key_id, r.private_key_pem)
                 )
+            if len(self._schemes) > 10000:
+                self._schemes.clear()
+            unknown = {c.host for c in claimed} - set(self._schemes)
+            if unknown:
+                found = await conn.execute(
+                    select(hosts.c.host, hosts.c.signature_scheme).where(hosts.c.host.in_(unknown))
+                )
+                self._schemes.update({h: None for h in unknown})
+                self._schemes.update({r.host: r.signature_scheme for r in found})
             return claimed
 
     async def run_once(self) -> int:
-        now = self.inst.clock()
-        claimed = await self._claim(now)
-        if not claimed:
-            return 0
-        sem = asyncio.Semaphore(self.concurrency)
-        schemes = await self._schemes({c.host for c in claimed})
+        batch = _Batch(new_lease_token())
+        self._schemes.clear()  # what other processes learned since comes in with the claims
+        slots = asyncio.Semaphore(self.concurrency)
+        recorder = asyncio.create_task(self._recorder(batch), name="delivery-recorder")
+        renewer = asyncio.create_task(self._renewer(batch), name="delivery-renewer")
+        try:
+            while True:
+                # Keep about one claim's worth waiting behind the sends in flight; claim more
+                # only when that runs low, so that another worker finds the rest.
+                while len(batch.held) >= self.concurrency + self.claim_size:
+                    await batch.wait()
+                wanted = self.concurrency + self.claim_size - len(batch.held)
+                claimed = await self._claim(self.inst.clock(), wanted, batch.token)
+                if not claimed:
+                    if not batch.held:
+                        break
+                    await batch.wait()
+                    continue
+                batch.valid_until = time.monotonic() + self.lease.total_seconds()
+                for item in claimed:
+                    batch.held[item.id] = item
+                    batch.tasks[item.id] = asyncio.create_task(self._send(item, batch, slots))
+        finally:
+            renewer.cancel()
+            recorder.cancel()
+            for task in batch.tasks.values():
+                task.cancel()
+            await asyncio.gather(renewer, recorder, *batch.tasks.values(), return_exceptions=True)
+        return batch.attempted
 
-        async def send(item: Claimed) -> DeliveryResult:
-            async with sem:
+    async def _send(self, item: Claimed, batch: _Batch, slots: asyncio.Semaphore) -> None:
+        result: DeliveryResult | None = None
+        try:
+            async with slots:
+                if time.monotonic() >= batch.valid_until:
+                    # The lease may have run out while this row waited (the process stalled):
+                    # another worker may have it now. Send nothing; the lease's expiry frees it.
+                    return
+                batch.attempted += 1
                 # Draft-cavage first to hosts we know nothing of (what Mastodon accepts
                 # everywhere); a 400/401 knocks again with RFC 9421, and what worked is
                 # remembered per host.
-                return await deliver(
+                result = await deliver(
                     self.inst.client,
                     item.inbox,
                     item.body,
                     self.inst.auth_for(item.key_id, item.private_key_pem),
-                    now=now,
+                    clock=self.inst.clock,
+                    timeout=self.send_timeout,
                     allow_private=self.inst.settings.allow_private,
                     resolver=self.inst.resolver,
-                    signature_scheme=schemes.get(item.host) or "cavage",  # type: ignore[arg-type]
+                    signature_scheme=self._schemes.get(item.host) or "cavage",  # type: ignore[arg-type]
                     double_knock=True,
                 )
+        finally:
+            batch.tasks.pop(item.id, None)
+            if result is None:
+                batch.held.pop(item.id, None)  # skipped or cancelled: nothing to record
+            else:
+                batch.done.append((item, result))
+                batch.ready.set()
+            batch.changed.set()
 
-        results = await asyncio.gather(*(send(c) for c in claimed))
-        learned = {
-            c.host: r.signature_scheme
-            for c, r in zip(claimed, results, strict=True)
-            if r.outcome is Outcome.DELIVERED and r.signature_scheme and r.signature_scheme != schemes.get(c.host)
-        }
-        await self._record(claimed, results, self.inst.clock(), learned)
-        return len(claimed)
+    async def _recorder(self, batch: _Batch) -> None:
+        """Writes results as they come: each transaction takes whatever finished meanwhile."""
+        while True:
+            await batch.ready.wait()
+            batch.ready.clear()
+            done, batch.done = batch.done, []
+            try:
+                await self._record(batch.token, [c for c, _ in done], [r for _, r in done], self.inst.clock())
+            except Exception:  # the rows' leases run out and they are sent again: logged, not fatal
+                log.exception("recording %d delivery results failed", len(done))
+            finally:
+                for item, _ in done:
+                    batch.held.pop(item.id, None)
+                batch.changed.set()
 
-    async def _schemes(self, host_names: set[str]) -> dict[str, str | None]:
-        async with self.inst.engine.connect() as conn:
-            rows = await conn.execute(
-                select(hosts.c.host, hosts.c.signature_scheme).where(hosts.c.host.in_(host_names))
-            )
-            return {r.host: r.signature_scheme for r in rows}
+    async def _renewer(self, batch: _Batch) -> None:
+        while True:
+            await asyncio.sleep(self.renew_every)
+            ids = set(batch.held)
+            if not ids:
+                continue
+            started = time.monotonic()
+            try:
+                async with self.inst.engine.begin() as conn:
+                    kept = await renew(conn, deliveries, ids, token=batch.token, until=self.inst.clock() + self.lease)
+            except Exception:  # no renewal: sends stop starting when the lease runs out
+                log.exception("renewing delivery leases failed")
+                continue
+            batch.valid_until = started + self.lease.total_seconds()
+            for lost in ids - kept:
+                if lost not in batch.held:
+                    continue  # recorded meanwhile
+                self.lost_leases += 1
+                task = batch.tasks.get(lost)
+                if task is not None:  # another worker has the row now: drop it, record nothing
+                    log.warning("lost the lease of delivery %s; dropping it", lost)
+                    task.cancel()
 
     async def _record(
-        self, claimed: Sequence[Claimed], results: Sequence[DeliveryResult], now: datetime,
-        learned: dict[str, str] | None = None,
+        self, token: str, claimed: Sequence[Claimed], results: Sequence[DeliveryResult], now: datetime,
     ) -> None:
         sent: list[dict[str, Any]] = []
         retry: list[dict[str, Any]] = []
         dead: list[dict[str, Any]] = []
         host_ok: set[str] = set()
         host_fail: dict[str, int] = {}
+        learned: dict[str, str] = {}
         for item, res in zip(claimed, results, strict=True):
             attempts = item.attempts + 1
             common = {"b_id": item.id, "b_attempts": attempts, "b_status": res.status, "b_error": res.error}
             if res.outcome is Outcome.DELIVERED:
                 sent.append(common)
                 host_ok.add(item.host)
+                if res.signature_scheme and res.signature_scheme != self._schemes.get(item.host):
+                    learned[item.host] = res.signature_scheme
                 continue
             created = item.created_at
             next_try = now + retry_delay(attempts)
@@ -248,13 +369,15 @@ class DeliveryWorker:
                 host_fail[item.host] = host_fail.get(item.host, 0) + 1
             else:
                 host_ok.add(item.host)  # the host answered; the request itself was bad
-        base = update(deliveries).where(deliveries.c.id == bindparam("b_id"))
+        # The fence: a row another worker has leased since (its token differs) is not touched.
+        base = update(deliveries).where(deliveries.c.id == bindparam("b_id"), deliveries.c.lease_token == token)
+        released = {"lease_until": None, "lease_token": None}
         async with self.inst.engine.begin() as conn:
             if sent:
                 await conn.execute(
                     base.values(
                         state=DeliveryState.SENT.value, attempts=bindparam("b_attempts"),
-                        last_status=bindparam("b_status"), last_error=None, lease_until=None, done_at=now,
+                        last_status=bindparam("b_status"), last_error=None, done_at=now, **released,
                     ),
                     [{k: v for k, v in d.items() if k != "b_error"} for d in sent],
                 )
@@ -263,7 +386,7 @@ class DeliveryWorker:
                     base.values(
                         state=DeliveryState.DEAD.value, attempts=bindparam("b_attempts"),
                         last_status=bindparam("b_status"), last_error=bindparam("b_error"),
-                        lease_until=None, done_at=now,
+                        done_at=now, **released,
                     ),
                     dead,
                 )
@@ -271,18 +394,20 @@ class DeliveryWorker:
                 await conn.execute(
                     base.values(
                         attempts=bindparam("b_attempts"), last_status=bindparam("b_status"),
-                        last_error=bindparam("b_error"), lease_until=None, next_try_at=bindparam("b_next"),
+                        last_error=bindparam("b_error"), next_try_at=bindparam("b_next"), **released,
                     ),
                     retry,
                 )
             await self._record_hosts(conn, host_ok - set(host_fail), host_fail, now)
-            for host, scheme in (learned or {}).items():
+            for host, scheme in learned.items():
                 insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
                 await conn.execute(
                     insert_(hosts)
                     .values(host=host, consecutive_failures=0, signature_scheme=scheme, last_success_at=now)
                     .on_conflict_do_update(index_elements=["host"], set_={"signature_scheme": scheme})
                 )
+        for host, scheme in learned.items():
+            self._schemes[host] = scheme
 
     async def _record_hosts(
         self, conn: AsyncConnection, ok: set[str], failed: dict[str, int], now: datetime

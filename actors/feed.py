@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import orjson
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,8 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from actors import search
 from actors.models import actors, objects
 from actors.text import html_to_text
+from actors.visibility import publicly_visible
+from fedi import vocab
 
-__all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "haversine_km", "parse_near", "query_feed"]
+__all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "handle", "haversine_km", "parse_near", "profile_url", "query_feed",
+           "suggest_query"]
 
 KINDS = ("event", "listing", "venue", "note")
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")  # "today" and "this weekend" as residents mean them
@@ -191,6 +195,9 @@ class FeedItem:
     community_name: str
     community_handle: str
     community_uri: str
+    author_name: str = ""
+    author_handle: str = ""
+    author_url: str = ""
     distance_km: float | None = None
     title_html: str = ""
     snippet_html: str = ""
@@ -222,7 +229,8 @@ def _community_cond(value: str) -> ColumnElement[bool]:
 
 def conditions(f: FeedFilter, now: datetime) -> list[ColumnElement[bool]]:
     o = objects.c
-    conds: list[ColumnElement[bool]] = [o.deleted_at.is_(None), o.kind.is_not(None)]
+    # publicly_visible: the one rule for every public door (actors.visibility).
+    conds: list[ColumnElement[bool]] = [publicly_visible(), o.kind.is_not(None)]
     if f.kind:
         conds.append(o.kind == f.kind)
     if f.category:
@@ -231,7 +239,7 @@ def conditions(f: FeedFilter, now: datetime) -> list[ColumnElement[bool]]:
         # Tags are stored space-separated; pad both sides so a tag matches only whole.
         conds.append((" " + func.coalesce(o.tags, "") + " ").contains(f" {f.tag} "))
     if f.community:
-        conds.append(_community_cond(f.community))
+        conds.append(o.community_id.in_(select(actors.c.id).where(_community_cond(f.community))))
     if f.date_from or f.date_to or (f.kind == "event" and not f.include_past):
         start = _day_start(f.date_from) if f.date_from else (None if f.include_past else now)
         end = _day_start(f.date_to + timedelta(days=1)) if f.date_to else None
@@ -269,11 +277,27 @@ def conditions(f: FeedFilter, now: datetime) -> list[ColumnElement[bool]]:
         dlon = f.radius_km / max(111.0 * math.cos(math.radians(lat)), 1e-6)
         conds.append(o.latitude.between(lat - dlat, lat + dlat))
         conds.append(o.longitude.between(lon - dlon, lon + dlon))
+        # The circle itself, in SQL, so that offset paging counts only what is shown.
+        conds.append(_distance_sq(f.near) <= f.radius_km * f.radius_km)
     return conds
+
+
+def _distance_sq(near: tuple[float, float]) -> ColumnElement[Any]:
+    """Squared distance in km² from ``near`` (a flat-earth approximation, well within 0.1% of
+    haversine at district distances): what the radius filter and the near= order use."""
+    lat, lon = near
+    ky = 111.195
+    kx = 111.195 * math.cos(math.radians(lat))
+    dy = (objects.c.latitude - lat) * ky
+    dx = (objects.c.longitude - lon) * kx
+    return dy * dy + dx * dx
 
 
 def _order(f: FeedFilter) -> list[Any]:
     o = objects.c
+    if f.near:
+        # The whole radius ranked once in SQL: pages follow each other without repeats or gaps.
+        return [_distance_sq(f.near).asc(), o.id.asc()]
     if f.kind == "event":
         return [o.start_time.asc(), o.id.asc()]
     return [o.published.desc(), o.id.desc()]
@@ -282,45 +306,81 @@ def _order(f: FeedFilter) -> list[Any]:
 async def query_feed(conn: AsyncConnection, f: FeedFilter, now: datetime, *, limit: int = 20, offset: int = 0) -> FeedPage:
     limit = max(1, min(limit, MAX_LIMIT))
     conds = conditions(f, now)
-    cols = [objects, actors.c.name.label("community_name"), actors.c.username.label("community_username"),
-            actors.c.domain.label("community_domain"), actors.c.uri.label("community_uri")]
-    base = select(*cols).select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
+    community, author = actors.alias("community"), actors.alias("author")
+    cols = [objects, community.c.name.label("community_name"), community.c.username.label("community_username"),
+            community.c.domain.label("community_domain"), community.c.uri.label("community_uri"),
+            author.c.name.label("author_name"), author.c.username.label("author_username"),
+            author.c.domain.label("author_domain"), author.c.uri.label("author_uri"),
+            author.c.local.label("author_local"), author.c.raw.label("author_raw")]
+    base = select(*cols).select_from(
+        objects.join(community, community.c.id == objects.c.community_id).join(author, author.c.id == objects.c.actor_id)
+    )
     hits: dict[int, search.Hit] = {}
     if f.q:
-        found = await search.search(conn, f.q, limit=limit + 1 + (200 if f.near else 0), offset=offset,
-                                    filters=and_(*conds, objects.c.actor_id.in_(select(actors.c.id).where(
-                                        _community_cond(f.community)))) if f.community else and_(*conds))
+        found = await search.search(conn, f.q, limit=limit + 1, offset=offset, filters=and_(*conds))
         hits = {h.id: h for h in found}
         if not hits:
             return FeedPage([], None)
         rows = {r.id: r for r in (await conn.execute(base.where(objects.c.id.in_(list(hits))))).all()}
         ordered = [rows[h.id] for h in found if h.id in rows]
     else:
-        stmt = base.where(*conds).order_by(*_order(f)).limit(limit + 1 + (200 if f.near else 0)).offset(offset)
+        stmt = base.where(*conds).order_by(*_order(f)).limit(limit + 1).offset(offset)
         ordered = list((await conn.execute(stmt)).all())
     items = []
     for r in ordered:
         distance = None
         if f.near and r.latitude is not None and r.longitude is not None:
             distance = haversine_km(f.near[0], f.near[1], r.latitude, r.longitude)
-            if distance > f.radius_km:
-                continue
         hit = hits.get(r.id)
         items.append(
             FeedItem(
                 row=r,
                 community_name=r.community_name,
-                community_handle=f"@{r.community_username}@{r.community_domain}",
+                community_handle=handle(r.community_username, r.community_domain, r.community_uri),
                 community_uri=r.community_uri,
+                author_name=r.author_name or r.author_username,
+                author_handle=handle(r.author_username, r.author_domain, r.author_uri),
+                author_url=profile_url(r.author_uri, r.author_raw, r.author_local, r.author_username),
                 distance_km=distance,
                 title_html=str(hit.highlight(r.name or "", width=None)) if hit else "",
                 snippet_html=str(hit.highlight(_text(r.content))) if hit else "",
             )
         )
-    if f.near and not f.q:
-        items.sort(key=lambda i: i.distance_km if i.distance_km is not None else 1e9)
     more = len(items) > limit
     return FeedPage(items[:limit], offset + limit if more else None)
+
+
+def handle(username: str | None, domain: str | None, uri: str) -> str:
+    """``@name@host`` on the actor's own host (``uri`` when there is no usable name)."""
+    if username and domain and not username.startswith(("http://", "https://")):
+        return f"@{username}@{domain}"
+    return uri
+
+
+def profile_url(uri: str, raw: str | None, local: bool, username: str | None = None) -> str:
+    """Where a person's profile is read: ours for local actors, else the ``url`` their server
+    publishes (http(s) only), else their id."""
+    if local:
+        return f"/@{username}" if username else uri
+    if raw:
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            doc = None
+        if isinstance(doc, dict):
+            url = vocab.first_str(doc.get("url"))
+            if isinstance(url, str) and url.startswith(("https://", "http://")):
+                return url
+    return uri
+
+
+async def suggest_query(conn: AsyncConnection, f: FeedFilter, now: datetime) -> str | None:
+    """For a search that found nothing: the nearest query that finds something with the same
+    filters (a known word one character away, or the query without one of its words)."""
+    if not f.q:
+        return None
+    found = await search.suggest(conn, f.q, filters=and_(*conditions(f, now)))
+    return found[0] if found else None
 
 
 def _text(content_html: str | None) -> str:

@@ -6,7 +6,13 @@ anything that is not pixels, so what we serve is only ever an image we made ours
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,13 +22,15 @@ from sqlalchemy import insert, select
 from actors.instance import Instance, new_token
 from actors.models import media
 
-__all__ = ["ALLOWED", "MAX_BYTES", "MAX_PIXELS", "MediaError", "StoredMedia", "get_media", "store_image"]
+__all__ = ["ALLOWED", "MAX_BYTES", "MAX_PIXELS", "MediaError", "StoredMedia", "get_media", "pool", "process_image", "store_image"]
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 8000
 MAX_PIXELS = 40_000_000  # decompression-bomb guard: a small file can claim a huge canvas
 ALLOWED = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp"), "GIF": ("image/gif", "gif")}
 MAX_ALT = 1500
+MAX_ANIMATION_PIXELS = 200_000_000  # all frames of an animated GIF together
+POOL_SIZE = 2  # image processes per web process: the CPU work of uploads never runs on the event loop
 
 
 class MediaError(Exception):
@@ -65,30 +73,84 @@ def _check(data: bytes) -> Image.Image:
 
 
 def _reencode(image: Image.Image, fmt: str) -> bytes:
-    image = ImageOps.exif_transpose(image) or image  # honour the camera's rotation before EXIF goes
     out = io.BytesIO()
+    if fmt == "GIF":
+        # Every frame, with its timing and the loop count; GIFs carry no EXIF orientation.
+        animated = getattr(image, "n_frames", 1) > 1
+        options: dict[str, object] = {"save_all": animated}
+        if animated:
+            options["loop"] = image.info.get("loop", 0)
+            options["disposal"] = 2
+        image.save(out, "GIF", **options)
+        return out.getvalue()
+    image = ImageOps.exif_transpose(image) or image  # honour the camera's rotation before EXIF goes
     if fmt == "JPEG":
         image.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
-    elif fmt == "GIF":
-        image.save(out, "GIF", save_all=getattr(image, "is_animated", False))
     else:
         image.save(out, fmt)
     return out.getvalue()
 
 
+def process_image(data: bytes) -> tuple[bytes, str, int, int]:
+    """Check and re-encode ``data``: (new bytes, format, width, height), or ``MediaError``.
+
+    Pure CPU work with no shared state: it runs in the worker pool (``store_image``).
+    """
+    image = _check(data)
+    fmt = image.format or "PNG"
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1 and frames * image.size[0] * image.size[1] > MAX_ANIMATION_PIXELS:
+        raise MediaError(
+            f"animation too large: {frames} frames of {image.size[0]}×{image.size[1]}; at most "
+            f"{MAX_ANIMATION_PIXELS // 1_000_000} megapixels over all frames"
+        )
+    width, height = image.size
+    return _reencode(image, fmt), fmt, width, height
+
+
+def _background() -> None:
+    """Image processes yield the CPU to the web process: requests first, re-encoding after."""
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_pid = 0
+
+
+def pool() -> ProcessPoolExecutor:
+    """The process's image pool: ``POOL_SIZE`` processes, made on first use.
+
+    Processes, not threads: decoding and encoding hold the GIL for long stretches, and a
+    40-megapixel PNG held it (and every request) for seconds. ``spawn``: the web process has
+    threads (database drivers) that ``fork`` would copy mid-state.
+    """
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid():
+        _pool = ProcessPoolExecutor(
+            max_workers=POOL_SIZE, mp_context=multiprocessing.get_context("spawn"), initializer=_background
+        )
+        _pool_pid = os.getpid()
+    return _pool
+
+
 async def store_image(inst: Instance, actor_id: int, data: bytes, alt: str = "") -> StoredMedia:
     if len(alt) > MAX_ALT:
         raise MediaError(f"alt text too long: at most {MAX_ALT} characters")
-    image = _check(data)
-    fmt = image.format or "PNG"
+    if len(data) > MAX_BYTES:  # refused before it costs a trip to the pool
+        raise MediaError(f"image too large: {len(data) / 1048576:.1f} MB, at most {MAX_BYTES // 1048576} MB")
+    try:
+        payload, fmt, width, height = await asyncio.get_running_loop().run_in_executor(pool(), process_image, data)
+    except BrokenProcessPool as exc:  # a worker died (out of memory?): a fresh pool next time
+        global _pool
+        _pool = None
+        raise MediaError("the image could not be processed; try a smaller one") from exc
     media_type, ext = ALLOWED[fmt]
-    payload = _reencode(image, fmt)
     token = new_token()
     rel = Path("media") / token[-2:] / f"{token}.{ext}"
     path = inst.settings.data_dir / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(payload)
-    width, height = image.size
     async with inst.engine.begin() as conn:
         await conn.execute(
             insert(media).values(

@@ -43,6 +43,7 @@ __all__ = [
     "follows",
     "hosts",
     "inbox_items",
+    "login_failures",
     "media",
     "memberships",
     "metadata",
@@ -186,6 +187,14 @@ objects = Table(
     Column("amenities", Text, nullable=True),  # space-separated amenity keys
     ts("expires_at", nullable=True),
     Column("url", String(2048), nullable=True),  # the human page (may differ from uri remotely)
+    # Who may see it, from its addressing (actors.visibility): public | unlisted | followers |
+    # direct; null (rows from before 0007 that could not be read) counts as not public.
+    Column("visibility", String(16), nullable=True),
+    # The community it belongs to (audience, a community in attributedTo, the followed group
+    # that announced it, the followed sender or outbox owner); actor_id is its byline. No
+    # foreign key (SQLite cannot add one in place): an id that names no community here is
+    # simply not shown.
+    Column("community_id", Id, nullable=True),
 )
 Index("ix_objects_actor_published", objects.c.actor_id, objects.c.published)
 # The feed's queries walk these in order and stop at the page size: time windows of events,
@@ -203,6 +212,7 @@ Index("ix_objects_live_category", objects.c.category, objects.c.published, objec
       postgresql_where=LIVE, sqlite_where=LIVE)
 Index("ix_objects_live", objects.c.published, objects.c.id, postgresql_where=LIVE, sqlite_where=LIVE)
 Index("ix_objects_geo", objects.c.latitude, objects.c.longitude)
+Index("ix_objects_community_id", objects.c.community_id)
 
 activities = Table(
     "activities",
@@ -248,8 +258,15 @@ inbox_items = Table(
     ts("received_at", nullable=False),
     ts("lease_until", nullable=True),
     ts("processed_at", nullable=True),
+    # Every update by a worker must match the token it leased with (a lost lease writes nothing).
+    Column("lease_token", String(32), nullable=True),
+    Column("origin", String(255), nullable=True),  # the sender's host: its share of the worker
+    # The object the activity is about: items with one key are processed in arrival order.
+    Column("object_key", String(2048), nullable=True),
 )
 Index("ix_inbox_items_state", inbox_items.c.state, inbox_items.c.id)
+Index("ix_inbox_items_object_key", inbox_items.c.object_key, inbox_items.c.id)
+Index("ix_inbox_items_processed", inbox_items.c.processed_at)
 Index("ix_inbox_items_activity_uri", inbox_items.c.activity_uri, unique=True)
 
 deliveries = Table(
@@ -264,6 +281,7 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     ts("next_try_at", nullable=False),
     ts("lease_until", nullable=True),
+    Column("lease_token", String(32), nullable=True),  # every update must match it (fencing)
     Column("last_status", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
     ts("created_at", nullable=False),
@@ -281,6 +299,10 @@ accounts = Table(
     Column("is_admin", Boolean, nullable=False, default=False),
     ts("created_at", nullable=False),
     ts("last_login_at", nullable=True),
+    ts("disabled_at", nullable=True),  # set: no login, no API token, no session
+    # Bumped by logout, a password change and disabling: every session cookie carries the
+    # version it was made under and stops working when it differs.
+    Column("session_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 memberships = Table(
@@ -305,6 +327,19 @@ tokens = Table(
     ts("last_used_at", nullable=True),
     ts("revoked_at", nullable=True),
 )
+
+# Failed logins, shared by every process on the database (web.sessions.LoginLimiter). One row
+# per key (account name + client address, or client address alone); rows older than a day are
+# pruned, so the table holds at most one day's distinct keys.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(64), primary_key=True),  # SHA-256 hex of the key, so its length is fixed
+    Column("failures", Integer, nullable=False),
+    ts("last_failure_at", nullable=False),
+    ts("blocked_until", nullable=True),
+)
+Index("ix_login_failures_last", login_failures.c.last_failure_at)
 
 media = Table(
     "media",

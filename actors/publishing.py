@@ -30,6 +30,7 @@ from actors.models import ParticipantState, actors, media, objects, participants
 from actors.sending import emit, new_activity
 from actors.text import HASHTAG_RE, extract_hashtags, render_markdown
 from actors.validation import ContentError, ImageRef, Place, Price, validate
+from actors.visibility import PUBLIC
 from fedi import content as wire
 from fedi import vocab
 
@@ -204,7 +205,9 @@ def _build(
             **common, "name": data["title"], "listing_kind": data["kind"], "purpose": data["purpose"],
             "price_amount": price.amount if price else None, "currency": price.currency if price else None,
             "price_mode": mode, "condition": data["condition"], "status": data["status"],
-            "expires_at": data["expires"], "tags": " ".join(tags) or None,
+            # The automatic tags (二手, 闲置 …) too, as every receiver indexes them: tag=二手
+            # finds a listing here as on any instance that receives it.
+            "expires_at": data["expires"], "tags": " ".join(t.lower() for t in wire.listing_hashtags(listing)) or None,
             "place_name": area.name if area else None, "address": area.address if area else None,
             "latitude": area.latitude if area else None, "longitude": area.longitude if area else None,
         }
@@ -257,7 +260,8 @@ async def publish(inst: Instance, slug: str, body: Any) -> Published:
         await conn.execute(
             insert(objects).values(
                 uri=uri, actor_id=community.id, local=True, type=built.obj["type"], source=data.get("content"),
-                raw=orjson.dumps(built.obj).decode(), published=now, **built.columns,
+                raw=orjson.dumps(built.obj).decode(), published=now, visibility=PUBLIC, community_id=community.id,
+                **built.columns,
             )
         )
         await search.reindex(conn, uri=uri)

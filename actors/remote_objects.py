@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from actors import search
 from actors.db import joined
 from actors.instance import Instance
 from actors.models import objects
+from actors.visibility import community_for, visibility_of
 from fedi import content as wire
 from fedi import vocab
 
@@ -67,8 +69,11 @@ def _place_columns(place: wire.PlaceData | str | None) -> dict[str, Any]:
     }
 
 
-def _tags(tags: list[str]) -> str | None:
-    return " ".join(t.lower() for t in tags) or None
+def _tags(tags: list[str], doc: dict[str, Any] | None = None) -> str | None:
+    """Space-separated lowercase tags: every Hashtag of ``doc`` in its order (the author's own
+    are always kept, also where they coincide with automatic ones), then any other parsed."""
+    extra = wire.hashtags_from_ap(doc) if doc is not None else []
+    return " ".join(dict.fromkeys(t.lower() for t in [*extra, *tags])) or None
 
 
 def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -83,7 +88,7 @@ def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
             e = wire.event_from_ap(obj)
             return obj, {
                 "kind": "event", "name": e.name, "start_time": e.start, "end_time": e.end, "timezone": e.timezone,
-                **_place_columns(e.place), "category": e.category, "tags": _tags(e.tags), "capacity": e.capacity,
+                **_place_columns(e.place), "category": e.category, "tags": _tags(e.tags, obj), "capacity": e.capacity,
                 "join_mode": e.join_mode, "status": e.status, "url": e.url,
             }
         if type_ == "Place" or (type_ == "Page" and isinstance(obj.get("location"), dict)
@@ -105,24 +110,28 @@ def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
                     "price_amount": listing.price.amount if listing.price else None,
                     "currency": listing.price.currency if listing.price else None, "price_mode": listing.price_mode,
                     "condition": listing.condition, "status": listing.status, "expires_at": listing.expires,
-                    "tags": _tags(listing.tags), **_place_columns(listing.area), "url": listing.url,
+                    "tags": _tags(listing.tags, obj), **_place_columns(listing.area), "url": listing.url,
                 }
     except wire.ContentParseError:
         pass
     name = obj.get("name") if isinstance(obj.get("name"), str) else None
-    return obj, {"kind": "note", "name": name, "url": wire.object_url(obj)}
+    return obj, {"kind": "note", "name": name, "url": wire.object_url(obj), "tags": _tags([], obj)}
 
 
 async def store_remote_object(
     inst: Instance, author: Row[Any], obj: dict[str, Any], *, update_only: bool = False,
-    conn: AsyncConnection | None = None,
+    conn: AsyncConnection | None = None, route: Sequence[str | None] = (), activity: dict[str, Any] | None = None,
 ) -> str:
     """Create or update a remote object. Only its author, on its own origin, may do either;
     an update applies only when it is newer than what we hold. Returns what happened.
 
-    In the caller's transaction when ``conn`` is given (the inbox stores and boosts in one),
+    Its visibility comes from its addressing (the ``activity``'s when the object has none) and
+    its community from ``actors.visibility.community_for`` (``route``: the announcer, sender or
+    outbox owner that brought it, in that order); an update that finds no community keeps the
+    one stored. In the caller's transaction when ``conn`` is given (the inbox stores and boosts in one),
     else in its own. Two deliveries of one new object at once never both insert: the loser's
     insert does nothing and it carries on as an update of the winner's row."""
+    sent = obj  # a venue's Page: its addressing, audience and attribution are the Page's
     obj, columns = columns_from_ap(obj)
     uri = obj.get("id")
     if not isinstance(uri, str):
@@ -147,7 +156,9 @@ async def store_remote_object(
         "updated": updated,
         **columns,
     }
+    values["visibility"] = visibility_of(sent, activity)
     async with joined(inst.engine, conn, write=True) as c:
+        values["community_id"] = await community_for(c, sent, route)
         return await _store(c, author, uri, values, published, updated)
 
 
@@ -177,6 +188,8 @@ async def _store(
         return "ignored: deleted before"
     if row.updated is not None and (updated is None or updated <= row.updated):
         return "ignored: not newer than the stored version"
+    if values.get("community_id") is None:
+        values = {k: v for k, v in values.items() if k != "community_id"}
     await conn.execute(update(objects).where(objects.c.id == row.id).values(**values))
     await search.reindex(conn, object_id=row.id)
     return "updated"

@@ -34,6 +34,14 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     max_body_bytes: int = 1_000_000
     open_registrations: bool = False
+    # Queue leases (deliveries, inbox items): renewed while work is in flight, so this is how
+    # long a killed worker's rows wait before another worker takes them.
+    queue_lease_seconds: int = 30
+    # Processed inbox rows (kept for deduplication, bodies already dropped) are deleted after this.
+    inbox_retention_days: int = 14
+    # Inbox requests accepted per minute from one signer and from one host; more get 429.
+    inbox_rate_per_actor: int = 300
+    inbox_rate_per_host: int = 1200
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "url", normalise_url(self.url, dev=self.dev))

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.feed import FilterError, haversine_km, parse_near
 from actors.models import actors, objects
+from actors.visibility import publicly_visible
 from fedi import content as wire
 
 __all__ = ["WEIGHTS", "VenueMatch", "VenueNeeds", "find_venues", "open_during", "parse_hours_text"]
@@ -344,11 +345,13 @@ def _km(d: float) -> str:
 async def find_venues(conn: AsyncConnection, needs: VenueNeeds, now: datetime, *, limit: int = 50) -> list[VenueMatch]:
     """Every venue that passes the hard filters, best first (see the module docstring)."""
     t = TEXT[needs.lang if needs.lang in TEXT else "zh-CN"]
-    cols = [objects, actors.c.id.label("community_id"), actors.c.name.label("community_name"),
-            actors.c.username.label("community_username"), actors.c.domain.label("community_domain"),
-            actors.c.uri.label("community_uri"), actors.c.local.label("community_local")]
-    stmt = (select(*cols).select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
-            .where(objects.c.kind == "venue", objects.c.deleted_at.is_(None), actors.c.deleted_at.is_(None)))
+    cols = [*(c for c in objects.c if c.key != "community_id"), actors.c.id.label("community_id"),
+            actors.c.name.label("community_name"), actors.c.username.label("community_username"),
+            actors.c.domain.label("community_domain"), actors.c.uri.label("community_uri"),
+            actors.c.local.label("community_local")]
+    # Public venues of communities here only (actors.visibility), shown under their community.
+    stmt = (select(*cols).select_from(objects.join(actors, actors.c.id == objects.c.community_id))
+            .where(objects.c.kind == "venue", publicly_visible(), actors.c.deleted_at.is_(None)))
     if needs.people is not None:
         stmt = stmt.where((objects.c.capacity.is_(None)) | (objects.c.capacity >= needs.people))
     matches: list[VenueMatch] = []

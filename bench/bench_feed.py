@@ -252,7 +252,8 @@ async def populate(data: Path, n: int, n_followers: int, public_pem: str, port: 
             for i in range(start, min(start + batch, n)):
                 aid, auri, local = authors[rng.randrange(len(authors))]
                 uri = f"http://127.0.0.1:{port}/o/b{i}" if local else f"{auri}/o/{i}"
-                values.append(dict(actor_id=aid, local=local, **make_object(rng, i, uri, auri, now)))
+                values.append(dict(actor_id=aid, local=local, visibility="public", community_id=aid,
+                                   **make_object(rng, i, uri, auri, now)))
             gen += time.perf_counter() - g0
             async with inst.engine.begin() as conn:
                 await conn.execute(insert(objects), values)
@@ -385,10 +386,10 @@ async def run_worker(data: Path, b: Backend, profile: Path | None = None) -> Non
         per_item: list[float] = []
         orig = worker._process
 
-        async def timed(item: Any) -> Any:
+        async def timed(item: Any, *args: Any) -> Any:
             t0 = time.perf_counter()
             try:
-                return await orig(item)
+                return await orig(item, *args)
             finally:
                 per_item.append((time.perf_counter() - t0) * 1000)
 

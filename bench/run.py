@@ -56,7 +56,7 @@ LOAD_CPU = "1"
 UVICORN_KW = dict(log_level="warning", access_log=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
 GET_CONNS = 50
 POST_CONNS = 32
-DELIVERY_CONCURRENCY = 16  # DeliveryWorker's default
+DELIVERY_CONCURRENCY = 32  # DeliveryWorker's default
 PROFILE_FORMAT = os.environ.get("BENCH_PROFILE_FORMAT", "svg")  # svg (flame graph), json (speedscope) or txt (collapsed stacks)
 REMOTE_ACTOR = "http://remote.bench/users/alice"
 REMOTE_KEY_ID = REMOTE_ACTOR + "#main-key"

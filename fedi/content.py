@@ -73,11 +73,13 @@ __all__ = [
     "TagHref",
     "VenueData",
     "address_text",
+    "automatic_hashtags",
     "clean_html",
     "currency_uri",
     "event_from_ap",
     "event_summary_line",
     "event_to_ap",
+    "hashtags_from_ap",
     "listing_content_html",
     "listing_from_ap",
     "listing_hashtags",
@@ -770,6 +772,11 @@ _AUTO_TAGS: dict[tuple[str, str], tuple[str, ...]] = {
 _LISTING_STATUS_LABEL = {"reserved": ("已预订", "Reserved"), "closed": ("已结束", "Closed")}
 
 
+def automatic_hashtags(kind: str | None, purpose: str | None) -> tuple[str, ...]:
+    """The zh hashtags every listing of this kind and purpose carries (for Mastodon readers)."""
+    return _AUTO_TAGS.get((kind or "", purpose or ""), ())
+
+
 def listing_hashtags(listing: ListingData) -> list[str]:
     """The automatic zh hashtags for the kind and purpose, then the user's own, deduplicated."""
     auto = _AUTO_TAGS.get((listing.kind, listing.purpose), ())
@@ -1261,6 +1268,12 @@ def _images(values: Any) -> list[ImageData]:
             if img is not None:
                 out.append(img)
     return out
+
+
+def hashtags_from_ap(doc: Any) -> list[str]:
+    """Every ``Hashtag`` a document carries, as its author named them (without ``#``), the
+    ones that coincide with automatic tags included: what a receiver indexes for any kind."""
+    return _tags_from_ap(doc.get("tag")) if isinstance(doc, Mapping) else []
 
 
 def _tags_from_ap(values: Any) -> list[str]:

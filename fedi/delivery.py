@@ -225,6 +225,7 @@ async def deliver(
     host_cache: HostCheckCache | None = None,
     signature_scheme: SignatureScheme = "cavage",
     double_knock: bool = False,
+    clock: Callable[[], datetime] | None = None,
 ) -> DeliveryResult:
     """POST ``body`` (exact bytes, already serialized) to ``inbox``, signed by ``auth``.
 
@@ -232,11 +233,13 @@ async def deliver(
     bounds each network operation and the whole call. ``host_cache`` defaults to a
     process-wide ``HostCheckCache``. ``signature_scheme`` picks the signature (``auth``, an
     ``HTTPSignatureAuth``, is converted for "rfc9421"); ``double_knock`` retries a 400/401
-    once with the other scheme (each attempt has its own ``timeout``).
+    once with the other scheme (each attempt has its own ``timeout``). With ``clock``, a
+    ``Retry-After`` delay counts from the moment the answer arrived (``clock()`` then), not
+    from ``now``: a slow answer's delay must not be shortened by the time it took.
     """
     first = auth_for_scheme(auth, signature_scheme)
     result = await _deliver_once(
-        client, inbox, body, first, now, timeout, allow_private, resolver, host_cache
+        client, inbox, body, first, now, timeout, allow_private, resolver, host_cache, clock
     )
     result = replace(result, signature_scheme=signature_scheme)
     if not double_knock or result.status not in _KNOCK_AGAIN:
@@ -244,7 +247,7 @@ async def deliver(
     other: SignatureScheme = "rfc9421" if signature_scheme == "cavage" else "cavage"
     second = await _deliver_once(
         client, inbox, body, auth_for_scheme(auth, other), now, timeout, allow_private,
-        resolver, host_cache,
+        resolver, host_cache, clock,
     )
     return replace(second, signature_scheme=other)
 
@@ -259,8 +262,8 @@ async def _deliver_once(
     allow_private: bool,
     resolver: Resolver,
     host_cache: HostCheckCache | None,
+    clock: Callable[[], datetime] | None = None,
 ) -> DeliveryResult:
-    moment = _aware(now) if now is not None else datetime.now(UTC)
     try:
         httpx.URL(inbox)
     except httpx.InvalidURL as exc:
@@ -281,6 +284,10 @@ async def _deliver_once(
         return DeliveryResult(Outcome.RETRY, None, None, f"{type(exc).__name__}: {exc}")
     except httpx.InvalidURL as exc:  # a URL httpx parsed but cannot send will never work
         return DeliveryResult(Outcome.GIVE_UP, None, None, f"invalid inbox URL: {exc}")
+    if clock is not None:
+        moment = _aware(clock())
+    else:
+        moment = _aware(now) if now is not None else datetime.now(UTC)
     result = classify(status, headers, moment)
     if result.outcome is not Outcome.DELIVERED and peek:
         excerpt = peek.decode("utf-8", "replace").strip()

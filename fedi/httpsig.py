@@ -392,9 +392,9 @@ async def verify_request(
     try:
         params = _parse_request_signature(lower)
         key_id = params.key_id
-        covered, algorithm = _check_params(params, method)
+        covered, algorithm = _check_params(params, method, has_body=bool(body))
         _check_time(params, covered, lower, now or datetime.now(UTC), skew)
-        if "digest" in covered or method.upper() == "POST":
+        if "digest" in covered or method.upper() in _BODY_METHODS or body:
             _check_digest(lower, body)
         candidates = _candidate_strings(params, covered, method.lower(), target, lower)
         owner = await _verify_with_lookup(params, algorithm, candidates, key_lookup)
@@ -410,7 +410,9 @@ def _parse_request_signature(lower: Mapping[str, str]) -> SignatureParams:
     return parse_signature_header(value)
 
 
-def _check_params(params: SignatureParams, method: str) -> tuple[tuple[str, ...], str]:
+def _check_params(
+    params: SignatureParams, method: str, *, has_body: bool = False
+) -> tuple[tuple[str, ...], str]:
     """Return (covered headers, algorithm) once both are acceptable."""
     algorithm = (params.algorithm or "hs2019").lower()
     if algorithm not in SUPPORTED_ALGORITHMS:
@@ -428,21 +430,23 @@ def _check_params(params: SignatureParams, method: str) -> tuple[tuple[str, ...]
                 raise SignatureError(VerifyFailure.MALFORMED, f"{name} without its parameter")
         elif name.startswith("("):
             raise SignatureError(VerifyFailure.MALFORMED, f"unknown pseudo-header {name}")
-    _check_coverage(covered, method.upper())
+    _check_coverage(covered, method.upper(), has_body)
     return covered, algorithm
 
 
-def _check_coverage(covered: tuple[str, ...], method: str) -> None:
+def _check_coverage(covered: tuple[str, ...], method: str, has_body: bool = False) -> None:
+    """What a signature must cover so that it cannot be replayed elsewhere: the method and path
+    ((request-target)), the receiving host, a time (date, or (created) with hs2019) and, with a
+    body, its digest. A signature over only ``date digest`` could be sent again to any path
+    on any instance within the hour."""
+    if "(request-target)" not in covered:
+        raise SignatureError(VerifyFailure.WEAK_COVERAGE, "(request-target) must be signed")
+    if "host" not in covered:
+        raise SignatureError(VerifyFailure.WEAK_COVERAGE, "host must be signed")
     if "date" not in covered and "(created)" not in covered:
-        raise SignatureError(VerifyFailure.WEAK_COVERAGE, "date or (created) must be signed")
-    if "(request-target)" not in covered and "digest" not in covered:
-        raise SignatureError(
-            VerifyFailure.WEAK_COVERAGE, "(request-target) or digest must be signed"
-        )
-    if method == "GET" and "host" not in covered:
-        raise SignatureError(VerifyFailure.WEAK_COVERAGE, "host must be signed on GET")
-    if method == "POST" and "digest" not in covered:
-        raise SignatureError(VerifyFailure.WEAK_COVERAGE, "digest must be signed on POST")
+        raise SignatureError(VerifyFailure.WEAK_COVERAGE, "date (or (created)) must be signed")
+    if (method in _BODY_METHODS or has_body) and "digest" not in covered:
+        raise SignatureError(VerifyFailure.WEAK_COVERAGE, "digest must be signed with a body")
 
 
 def _check_time(

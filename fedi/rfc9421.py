@@ -342,7 +342,7 @@ async def verify_rfc9421(
     try:
         sig = _parse_one(fields)
         key_id = sig.key_id
-        _check_policy(sig, method.upper(), target, now or datetime.now(UTC), skew)
+        _check_policy(sig, method.upper(), target, now or datetime.now(UTC), skew, has_body=bool(body))
         if "content-digest" in sig.components:
             check_content_digest(fields.get("content-digest"), body)
         base = signature_base(
@@ -373,7 +373,7 @@ def _parse_one(fields: Mapping[str, str]) -> SignatureInput:
 
 
 def _check_policy(
-    sig: SignatureInput, method: str, target: str, now: datetime, skew: timedelta
+    sig: SignatureInput, method: str, target: str, now: datetime, skew: timedelta, *, has_body: bool = False
 ) -> None:
     if sig.alg is not None and sig.alg not in SUPPORTED_ALGORITHMS:
         raise SignatureError(VerifyFailure.UNSUPPORTED_ALGORITHM, f"unsupported alg {sig.alg}")
@@ -392,8 +392,8 @@ def _check_policy(
     )
     if not uri_covered:
         raise SignatureError(VerifyFailure.WEAK_COVERAGE, "@target-uri must be covered")
-    if method in _BODY_METHODS and "content-digest" not in covered:
-        raise SignatureError(VerifyFailure.WEAK_COVERAGE, f"content-digest must be covered on {method}")
+    if (method in _BODY_METHODS or has_body) and "content-digest" not in covered:
+        raise SignatureError(VerifyFailure.WEAK_COVERAGE, f"content-digest must be covered on {method} with a body")
     now_ts = _utc_timestamp(now)
     window = skew.total_seconds()
     if abs(now_ts - sig.created) > window:

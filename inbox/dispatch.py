@@ -7,7 +7,9 @@ caught here, at the job boundary, and written to the row; transient ones are ret
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +19,7 @@ import orjson
 
 from actors import inbox_queue
 from actors.instance import Instance
+from actors.leases import new_lease_token
 from actors.models import InboxState
 from actors.remote import ActorError
 from fedi import vocab
@@ -25,6 +28,9 @@ from fedi.errors import FetchError
 __all__ = ["REGISTRY", "Context", "Handler", "InboxWorker", "Outcome", "handler_for", "register"]
 
 log = logging.getLogger("yinhu.inbox")
+
+CONCURRENCY = 16  # items handled at once by one worker
+POLL_SECONDS = 1.0  # how often a busy worker looks for items another process stored
 
 
 @dataclass(frozen=True)
@@ -82,25 +88,135 @@ def handler_for(activity: dict[str, Any]) -> Handler | None:
     return REGISTRY.get((type_, object_type(activity))) or REGISTRY.get((type_, "*"))
 
 
+def _pool_slots(inst: Instance) -> int:
+    """Items that may run at once without starving the connection pool: an item holds one
+    connection and may need a second (an actor fetched meanwhile is stored on its own)."""
+    pool = inst.engine.pool
+    size = getattr(pool, "size", None)
+    if not callable(size):
+        return CONCURRENCY
+    return max(1, (size() + int(getattr(pool, "_max_overflow", 0))) // 2)
+
+
 class InboxWorker:
-    def __init__(self, inst: Instance, *, batch: int = 100) -> None:
+    """Runs handlers for stored items. ``run_once()`` works until nothing is due and returns
+    how many items it took.
+
+    Up to ``concurrency`` items run at once (fewer when the connection pool is small: 4 on
+    SQLite, 10 on PostgreSQL with the default pools), each recorded as it finishes; one origin
+    (the host an item's processing talks to, ``inbox_queue.origin_of``) gets at most ``share``
+    of those slots (a fifth, at least one), so a dead or slow host delays only its own items. Items about one object run in
+    arrival order (``inbox_queue.claim``). Leases are short and renewed while items run.
+    """
+
+    def __init__(
+        self, inst: Instance, *, batch: int | None = None, concurrency: int = CONCURRENCY,
+        share: int | None = None, lease: timedelta = inbox_queue.LEASE,
+    ) -> None:
         from inbox import handlers  # noqa: F401  (importing registers every handler)
 
         self.inst = inst
-        self.batch = batch
+        self.concurrency = min(batch or concurrency, _pool_slots(inst))
+        self.share = share if share is not None else max(1, self.concurrency // 5)
+        self.lease = lease
 
     async def run_once(self) -> int:
-        items = await inbox_queue.claim(self.inst, self.batch, self.inst.clock())
-        outcomes: list[tuple[int, InboxState, str]] = []
-        for item in items:
-            result = await self._process(item)
-            if result is not None:
-                outcomes.append((item.id, result.state, result.detail))
-        await inbox_queue.finish(self.inst, outcomes, self.inst.clock())
-        return len(items)
+        token = new_lease_token()
+        running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]] = {}
+        changed = asyncio.Event()
+        taken = 0
+        claims_short = False  # set when new items were announced: claim even for one slot
 
-    async def _process(self, item: inbox_queue.InboxItem) -> Outcome | None:
-        activity = orjson.loads(item.body)
+        # Results wait here for the recorder, which writes whatever finished meanwhile in one
+        # transaction (group commit); an item leaves ``running`` once its result is written.
+        results: list[tuple[int, InboxState, str]] = []
+        ready = asyncio.Event()
+
+        async def run(item: inbox_queue.InboxItem) -> None:
+            result = None
+            try:
+                result = await self._process(item, token)
+            finally:
+                if result is None:
+                    running.pop(item.id, None)
+                    changed.set()
+                else:
+                    results.append((item.id, result.state, result.detail))
+                    ready.set()
+
+        async def recorder() -> None:
+            while True:
+                await ready.wait()
+                ready.clear()
+                batch = results[:]
+                del results[: len(batch)]
+                try:
+                    await inbox_queue.finish(self.inst, batch, self.inst.clock(), token=token)
+                except Exception:  # the database failed: the leases run out and the items come back
+                    log.exception("recording %d inbox items failed", len(batch))
+                for item_id, _, _ in batch:
+                    running.pop(item_id, None)
+                changed.set()
+
+        renewer = asyncio.create_task(self._renew(running, token))
+        writer = asyncio.create_task(recorder())
+        try:
+            while True:
+                free = self.concurrency - len(running)
+                claimed: list[inbox_queue.InboxItem] = []
+                busy: Counter[str] = Counter()
+                # Claim when a quarter of the slots are free (or all are): one claim per few
+                # items, not one per item.
+                if free > 0 and (free >= max(1, self.concurrency // 4) or len(running) == 0 or claims_short):
+                    busy = Counter(item.origin for item, _ in running.values())
+                    claimed = await inbox_queue.claim(
+                        self.inst, free, self.inst.clock(), token=token, lease=self.lease,
+                        busy=dict(busy), share=self.share,
+                    )
+                for item in claimed:
+                    running[item.id] = (item, asyncio.create_task(run(item)))
+                taken += len(claimed)
+                claims_short = False
+                if claimed and len(running) < self.concurrency:
+                    continue  # more may be due (the claim stopped at an origin's share)
+                if not running:
+                    if claimed or busy:
+                        continue  # what ran meanwhile ended: its origin may have more due
+                    return taken
+                # Wait for a slot, or for new items (this process's wake-up; others' at the poll).
+                changed.clear()
+                self.inst.inbox_wakeup.clear()
+                waits = [asyncio.ensure_future(changed.wait()), asyncio.ensure_future(self.inst.inbox_wakeup.wait())]
+                await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                claims_short = not changed.is_set()  # new items, or the poll: look now
+                for w in waits:
+                    w.cancel()
+        finally:
+            renewer.cancel()
+            writer.cancel()
+            for _, task in list(running.values()):
+                task.cancel()
+            await asyncio.gather(renewer, writer, *(t for _, t in running.values()), return_exceptions=True)
+
+    async def _renew(self, running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]], token: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            ids = set(running)
+            if not ids:
+                continue
+            try:
+                kept = await inbox_queue.renew(self.inst, ids, token=token, until=self.inst.clock() + self.lease)
+            except Exception:
+                log.exception("renewing inbox leases failed")
+                continue
+            for lost in ids - kept:
+                entry = running.get(lost)
+                if entry is not None:
+                    log.warning("lost the lease of inbox item %s; dropping it", lost)
+                    entry[1].cancel()
+
+    async def _process(self, item: inbox_queue.InboxItem, token: str) -> Outcome | None:
+        activity = orjson.loads(item.body) if item.body else {}
         handler = handler_for(activity)
         if handler is None:
             return Outcome.ignored(f"no handler for {activity.get('type')}/{object_type(activity)}")
@@ -109,7 +225,9 @@ class InboxWorker:
         except (FetchError, ActorError) as exc:
             if item.attempts + 1 < inbox_queue.MAX_ATTEMPTS:
                 delay = timedelta(minutes=2 ** item.attempts)
-                await inbox_queue.retry_later(self.inst, item.id, f"retrying: {exc}", self.inst.clock() + delay)
+                await inbox_queue.retry_later(
+                    self.inst, item.id, f"retrying: {exc}", self.inst.clock() + delay, token=token
+                )
                 return None
             return Outcome(InboxState.FAILED, f"gave up: {exc}")
         except Exception as exc:  # the job boundary: record, never crash the worker

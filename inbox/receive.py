@@ -6,7 +6,9 @@ The result carries an HTTP-like status and a reason; only ``web/`` turns it into
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,16 +20,51 @@ from actors.instance import Instance
 from actors.remote import KeyLookup
 from fedi import vocab
 from fedi.httpsig import verify_request
+from inbox.dispatch import handler_for
 
-__all__ = ["Receipt", "Receiver"]
+__all__ = ["RateLimiter", "Receipt", "Receiver"]
 
 MAX_DEPTH = 32  # JSON nesting a legitimate activity never reaches; deeper is an attack
 
 
 @dataclass(frozen=True)
 class Receipt:
-    status: int  # 202 stored, 200 duplicate, 400 bad JSON, 401 signature, 413 too large
+    status: int  # 202 stored or duplicate, 400 bad JSON, 401 signature, 413 too large, 429 too many
     reason: str
+    retry_after: int | None = None  # seconds, with 429
+
+
+class RateLimiter:
+    """Token buckets per key: ``per_minute`` requests a minute, as a burst or spread out.
+
+    Memory is bounded: past ``max_keys`` the least recently used bucket is dropped (a dropped
+    key starts again with a full bucket, the same as a key idle for a minute). One process's
+    view: each web process limits on its own.
+    """
+
+    def __init__(self, per_minute: int, *, max_keys: int = 50_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.max_keys = max_keys
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key: (tokens, at)
+
+    def take(self, key: str) -> float:
+        """Take one token for ``key``: 0 when allowed, else the seconds until one is free."""
+        if self.per_minute <= 0:
+            return 0.0
+        now = self.clock()
+        rate = self.per_minute / 60.0
+        tokens, at = self._buckets.pop(key, (float(self.per_minute), now))
+        tokens = min(float(self.per_minute), tokens + (now - at) * rate)
+        wait = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait = (1.0 - tokens) / rate
+        self._buckets[key] = (tokens, now)
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+        return wait
 
 
 def _depth(value: Any, limit: int) -> bool:
@@ -49,6 +86,9 @@ class Receiver:
         self.inst = inst
         self.key_lookup = KeyLookup(inst)
         self.writer = inbox_queue.InboxWriter(inst)
+        self.per_actor = RateLimiter(inst.settings.inbox_rate_per_actor)
+        self.per_host = RateLimiter(inst.settings.inbox_rate_per_host)
+        from inbox import handlers  # noqa: F401  (registers the handlers: what has none is not kept)
 
     async def close(self) -> None:
         await self.writer.close()
@@ -89,7 +129,13 @@ class Receiver:
             return Receipt(401, f"signed by {result.owner}, but the activity's actor is {actor}")
         if self.inst.is_local_uri(actor):
             return Receipt(401, "activities from this instance's own actors are not accepted from outside")
+        # Counted once the signer is known, so that nobody can spend another's quota.
+        # A request the sender's own quota refuses does not count against its host's.
+        wait = self.per_actor.take(actor) or self.per_host.take(urlsplit(actor).netloc.lower())
+        if wait > 0:
+            return Receipt(429, "too many activities from this sender; retry later", retry_after=max(1, round(wait + 0.5)))
         stored = await self.writer.store(
-            activity_uri=activity_id, activity_type=type_, signer=result.owner, body=body.decode()
+            activity_uri=activity_id, activity_type=type_, signer=result.owner, body=body.decode(), doc=doc,
+            ignored=handler_for(doc) is None,
         )
         return Receipt(202, "accepted") if stored else Receipt(202, "already received")

@@ -58,21 +58,31 @@ async def _json_body(request: Request) -> Any:
         raise ContentError({"body": f"not valid JSON: {exc}"}) from exc
 
 
-async def _owner_slug(inst: Instance, uri: str) -> str | None:
+async def _owner(inst: Instance, uri: str) -> Any:
+    """(username, deleted_at) of the community that published a local object, or None."""
     async with inst.engine.connect() as conn:
-        row = (
+        return (
             await conn.execute(
-                select(actors.c.username)
+                select(actors.c.username, objects.c.deleted_at)
                 .select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
                 .where(objects.c.uri == uri, objects.c.local.is_(True))
             )
         ).first()
-    return row.username if row else None
+
+
+async def _community_id(inst: Instance, slug: str) -> int | None:
+    async with inst.engine.connect() as conn:
+        return (
+            await conn.execute(
+                select(actors.c.id).where(actors.c.username == slug, actors.c.local.is_(True), actors.c.type == "Group")
+            )
+        ).scalar_one_or_none()
 
 
 def _published(result: Any, status: int = 200) -> Response:
     return json_response(
-        {"id": result.uri, "url": result.uri, "activity": result.activity_uri, "recipients": result.recipients},
+        {"id": result.uri, "token": result.uri.rsplit("/", 1)[-1], "url": result.uri, "activity": result.activity_uri,
+         "recipients": result.recipients},
         status=status,
         headers={"Location": result.uri},
     )
@@ -92,6 +102,8 @@ async def create(request: Request) -> Response:
     if isinstance(account, Response):
         return account
     slug = request.path_params["slug"]
+    if await _community_id(_inst(request), slug) is None:
+        return _error(404, f"no community {slug!r} on this instance")
     if not account.can_publish(slug):
         return _error(403, f"{account.name} may not publish for {slug}")
     try:
@@ -107,11 +119,13 @@ async def _object_access(request: Request) -> tuple[Account, str] | Response:
         return account
     inst = _inst(request)
     uri = inst.object_uri(request.path_params["token"])
-    slug = await _owner_slug(inst, uri)
-    if slug is None:
+    owner = await _owner(inst, uri)
+    if owner is None:
         return _error(404, f"no object {uri} on this instance")
-    if not account.can_publish(slug):
-        return _error(403, f"{account.name} may not change what {slug} published")
+    if not account.can_publish(owner.username):
+        return _error(403, f"{account.name} may not change what {owner.username} published")
+    if owner.deleted_at is not None:
+        return _error(410, f"{uri} was deleted on {owner.deleted_at:%Y-%m-%d %H:%M} UTC")
     return account, uri
 
 
@@ -132,6 +146,10 @@ async def upload(request: Request) -> Response:
     if isinstance(account, Response):
         return account
     slug = request.path_params["slug"]
+    inst = _inst(request)
+    actor_id = await _community_id(inst, slug)
+    if actor_id is None:
+        return _error(404, f"no community {slug!r} on this instance")
     if not account.can_publish(slug):
         return _error(403, f"{account.name} may not upload for {slug}")
     try:
@@ -148,9 +166,6 @@ async def upload(request: Request) -> Response:
         data = await file.read()
     finally:
         await form.close()
-    inst = _inst(request)
-    async with inst.engine.connect() as conn:
-        actor_id = (await conn.execute(select(actors.c.id).where(actors.c.username == slug, actors.c.local.is_(True)))).scalar_one()
     try:
         stored = await store_image(inst, actor_id, data, str(alt))
     except MediaError as exc:
@@ -163,7 +178,15 @@ async def upload(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return json_response(openapi_document(_inst(request).base))
+    inst = _inst(request)
+    async with inst.engine.connect() as conn:
+        slugs = tuple(
+            (await conn.execute(
+                select(actors.c.username).where(actors.c.local.is_(True), actors.c.type == "Group")
+                .order_by(actors.c.id).limit(20)
+            )).scalars()
+        )
+    return json_response(openapi_document(inst.base, slugs))
 
 
 routes = [

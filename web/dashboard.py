@@ -23,11 +23,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from actors.accounts import Account, authenticate
+from actors.accounts import (
+    MIN_PASSWORD,
+    Account,
+    AccountError,
+    add_membership,
+    authenticate,
+    change_password,
+    remove_membership,
+)
 from actors.instance import Instance
 from actors.local import get_local_actor, list_communities
 from actors.media import MediaError, store_image
-from actors.models import objects
+from actors.models import Role, accounts, actors, memberships, objects
 from actors.publishing import delete_object, publish, update_object
 from actors.validation import (
     CONDITIONS,
@@ -383,13 +391,18 @@ async def login(request: Request) -> Response:
         return render(request, "dashboard/login.html", status=status, csrf=csrf_token(request), next=nxt,
                       name=name, error=error)
 
-    if limits.blocked(name, address):
-        return again(429, _("login.rate_limited"))
-    account = await authenticate(_inst(request), name, str(form.get("password", "")))
+    inst = _inst(request)
+    wait = await limits.wait(inst, name, address)
+    if wait > 0:
+        seconds = max(1, round(wait))
+        response = again(429, _("login.rate_limited", seconds=seconds))
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    account = await authenticate(inst, name, str(form.get("password", "")))
     if account is None:
-        limits.failed(name, address)
+        await limits.failed(inst, name, address)
         return again(401, _("login.failed"))
-    limits.succeeded(name)
+    await limits.succeeded(inst, name, address)
     await log_in(request, account)
     return RedirectResponse(nxt, status_code=303)
 
@@ -398,8 +411,79 @@ async def logout(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=10)
     if not csrf_ok(request, form.get("csrf")):
         return _csrf_failed(request)
-    log_out(request)
+    await log_out(request)
     return RedirectResponse("/", status_code=303)
+
+
+async def password(request: Request) -> Response:
+    """Change one's own password; every session of the account ends, this one starts afresh."""
+    account = await current_account(request)
+    if account is None:
+        return _to_login(request)
+    _ = _t(request)
+
+    def page(status: int = 200, error: str | None = None) -> Response:
+        return render(request, "dashboard/password.html", status=status, account=account, c=None,
+                      csrf=csrf_token(request), error=error, min=MIN_PASSWORD)
+
+    if request.method == "GET":
+        return page()
+    form = await request.form(max_files=0, max_fields=10)
+    if not csrf_ok(request, form.get("csrf")):
+        return _csrf_failed(request)
+    new, again = str(form.get("new", "")), str(form.get("again", ""))
+    if new != again:
+        return page(422, _("password.differ"))
+    if len(new) < MIN_PASSWORD:
+        return page(422, _("password.short", min=MIN_PASSWORD))
+    try:
+        await change_password(_inst(request), account.id, str(form.get("current", "")), new)
+    except AccountError:
+        return page(422, _("password.wrong"))
+    await log_in(request, account)  # this browser stays signed in under the new session version
+    return RedirectResponse("/dashboard?ok=password", status_code=303)
+
+
+async def members(request: Request) -> Response:
+    """A community's accounts: owners (and administrators) see them, add moderators, remove roles."""
+    slug = request.path_params["slug"]
+    gate = await _gate(request, slug)
+    if isinstance(gate, Response):
+        return gate
+    account, c = gate
+    _ = _t(request)
+    if not account.can_manage(slug):
+        return render_error(request, 403, _("members.owner_only", slug=slug))
+    inst = _inst(request)
+    error = None
+    if request.method == "POST":
+        form = await request.form(max_files=0, max_fields=10)
+        if not csrf_ok(request, form.get("csrf")):
+            return _csrf_failed(request)
+        name, action = str(form.get("name", "")).strip(), form.get("action")
+        try:
+            if action == "add":
+                role = Role(str(form.get("role", "moderator")))
+                await add_membership(inst, name, slug, role)
+            elif action == "remove":
+                await remove_membership(inst, name, slug)
+            else:
+                return render_error(request, 400, _("members.bad_action"))
+            return RedirectResponse(f"/dashboard/{slug}/members", status_code=303)
+        except (AccountError, ValueError) as exc:
+            error = str(exc)
+    async with inst.engine.connect() as conn:
+        rows = list(
+            await conn.execute(
+                select(accounts.c.name, memberships.c.role, accounts.c.disabled_at)
+                .select_from(memberships.join(accounts, accounts.c.id == memberships.c.account_id)
+                             .join(actors, actors.c.id == memberships.c.actor_id))
+                .where(actors.c.id == c.id)
+                .order_by(accounts.c.name)
+            )
+        )
+    return render(request, "dashboard/members.html", status=422 if error else 200, account=account, c=c,
+                  rows=rows, error=error, csrf=csrf_token(request))
 
 
 # --- dashboard pages ------------------------------------------------------------------------
@@ -411,7 +495,7 @@ async def index(request: Request) -> Response:
         return _to_login(request)
     communities = [c for c in await list_communities(_inst(request)) if account.can_publish(c.username)]
     return render(request, "dashboard/index.html", account=account, communities=communities,
-                  csrf=csrf_token(request))
+                  csrf=csrf_token(request), ok=request.query_params.get("ok") == "password")
 
 
 def _when(row: Row[Any]) -> str:
@@ -621,7 +705,9 @@ routes = [
     Route("/login", login, methods=["GET", "POST"]),
     Route("/logout", logout, methods=["POST"]),
     Route("/dashboard", index),
+    Route("/dashboard/password", password, methods=["GET", "POST"]),
     Route("/dashboard/{slug}", community),
+    Route("/dashboard/{slug}/members", members, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/new/{kind}", new, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/edit/{token}", edit, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/delete/{token}", delete, methods=["GET", "POST"]),

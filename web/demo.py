@@ -562,7 +562,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         "and an aggregator whose feed actor @yinhu follows all six. Prints the URLs and the dashboard "
         "login, then streams the servers' logs; Ctrl-C stops everything."
     )
-    p.add_argument("--data", metavar="DIR",
+    p.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS,  # `yinhu --data DIR demo` works too
                    help="put the three instances under DIR (kept on exit; run again with the same DIR "
                         "to reuse it). Default: a fresh temporary directory, removed on exit unless --keep")
     p.add_argument("--base-port", type=int, metavar="PORT",
@@ -584,16 +584,22 @@ def run(args: argparse.Namespace) -> int:
     for key in [k for k in os.environ if k.startswith("YINHU_") and k != "YINHU_DEMO_TIMEOUT_SCALE"]:
         say(f"note: ignoring ${key} (each demo instance has its own data directory)")
         del os.environ[key]
+    # SIGINT handled whatever we inherited: a process started with SIGINT ignored (`yinhu demo &`
+    # from a script, or a test runner that ignores it) inherits SIG_IGN, Python then installs no
+    # KeyboardInterrupt handler, and Ctrl-C / kill -INT would do nothing. Python's own handler
+    # (which asyncio.run also recognises and turns into a clean cancellation).
     previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return _run(args)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _run(args: argparse.Namespace) -> int:
     began = time.monotonic()
-    temporary = args.data is None
+    temporary = getattr(args, "data", None) is None
     root = Path(tempfile.mkdtemp(prefix="yinhu-demo-")) if temporary else Path(args.data).resolve()
     state_path = root / STATE_FILE
     state: dict[str, Any] | None = None

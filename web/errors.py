@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,7 +31,10 @@ def error_response(request: Request, status: int, message: str, **extra: object)
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(request, exc.status_code, str(exc.detail))
+    response = error_response(request, exc.status_code, str(exc.detail))
+    for name, value in (exc.headers or {}).items():  # e.g. Allow on 405
+        response.headers[name] = value
+    return response
 
 
 async def _content(request: Request, exc: Exception) -> Response:
@@ -46,6 +50,14 @@ async def _conflict(request: Request, exc: Exception) -> Response:
     return error_response(request, 409, str(exc))
 
 
+async def _database(request: Request, exc: Exception) -> Response:
+    """PostgreSQL refuses U+0000 in text, wherever it came from (a path, a query, a JSON body):
+    that is the client's input, answered 400. Any other database error is ours: 500."""
+    if "0x00" in str(exc):
+        return error_response(request, 400, "text must not contain NUL characters (U+0000)")
+    return await _server(request, exc)
+
+
 async def _server(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500, "internal error; it has been logged")
@@ -56,5 +68,6 @@ exception_handlers = {
     ContentError: _content,
     CommunityError: _not_found,
     FollowError: _conflict,
+    DBAPIError: _database,
     Exception: _server,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import Exists, func, select
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -15,6 +15,7 @@ from actors.local import actor_doc_bytes, get_local_actor
 from actors.media import get_media
 from actors.models import FollowState, activities, actors, follows, objects
 from actors.publishing import announce_page_to_ap, object_to_ap
+from actors.visibility import publicly_visible
 from fedi import vocab
 from web.errors import error_response
 from web.negotiation import ap_response, json_response, wants_activity_json
@@ -86,13 +87,20 @@ def _object_deleted() -> Any:
     )
 
 
+def _object_not_public() -> Exists:
+    """The activity's object is a stored object that may not be shown publicly (a boost of
+    something private, or of what no community here vouches for: actors.visibility)."""
+    return select(objects.c.id).where(objects.c.uri == activities.c.object_uri, ~publicly_visible(live=False)).exists()
+
+
 async def outbox(request: Request) -> Response:
     inst = _inst(request)
     actor = await _local_or_404(request)
     if actor is None:
         return error_response(request, 404, "no such actor")
     coll_id = f"{actor.uri}/outbox"
-    where = (activities.c.actor_uri == actor.uri, activities.c.public.is_(True), ~_object_deleted())
+    where = (activities.c.actor_uri == actor.uri, activities.c.public.is_(True), ~_object_deleted(),
+             ~_object_not_public())
     async with inst.engine.connect() as conn:
         if "page" not in request.query_params and "max_id" not in request.query_params:
             total = (await conn.execute(select(func.count()).select_from(activities).where(*where))).scalar_one()
@@ -247,7 +255,8 @@ async def inbox_post(request: Request) -> Response:
         target += "?" + query.decode("latin-1")
     receipt = await request.app.state.receiver.receive("POST", target, request.headers, body)
     if receipt.status >= 400:
-        return json_response({"error": receipt.reason}, status=receipt.status)
+        headers = {"Retry-After": str(receipt.retry_after)} if receipt.retry_after is not None else None
+        return json_response({"error": receipt.reason}, status=receipt.status, headers=headers)
     return Response(status_code=202)
 
 

@@ -58,6 +58,7 @@ def item_json(item: FeedItem) -> dict[str, Any]:
         "name": r.name,
         "url": r.url or r.uri,
         "community": {"name": item.community_name, "handle": item.community_handle, "uri": item.community_uri},
+        "author": {"name": item.author_name, "handle": item.author_handle, "url": item.author_url},
         "published": _iso(r.published),
         "updated": _iso(r.updated),
         "language": r.language,

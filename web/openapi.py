@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from actors.models import Role
 from actors.validation import (
     CONDITIONS,
     EVENT_STATUSES,
@@ -48,12 +49,14 @@ def _schemas() -> dict[str, Any]:
     return {
         "Note": {
             "type": "object",
+            "additionalProperties": False,  # the validator refuses unknown fields
             "required": ["type", "content"],
             "properties": {"type": {"const": "note"}, "content": {"type": "string", "description": "Markdown"},
                            "language": _LANG, "images": {"type": "array", "items": _IMAGE, "maxItems": 4}},
         },
         "Event": {
             "type": "object",
+            "additionalProperties": False,  # the validator refuses unknown fields
             "required": ["type", "title", "start"],
             "properties": {
                 "type": {"const": "event"},
@@ -76,6 +79,7 @@ def _schemas() -> dict[str, Any]:
         },
         "Listing": {
             "type": "object",
+            "additionalProperties": False,  # the validator refuses unknown fields
             "required": ["type", "kind", "title"],
             "properties": {
                 "type": {"const": "listing"},
@@ -95,6 +99,7 @@ def _schemas() -> dict[str, Any]:
         },
         "Venue": {
             "type": "object",
+            "additionalProperties": False,  # the validator refuses unknown fields
             "required": ["type", "name", "address"],
             "properties": {
                 "type": {"const": "venue"},
@@ -118,8 +123,23 @@ def _schemas() -> dict[str, Any]:
         },
         "Published": {
             "type": "object",
+            "required": ["id", "token", "url", "activity", "recipients"],
             "properties": {"id": {"type": "string"}, "url": {"type": "string"}, "activity": {"type": "string"},
+                           "token": {"type": "string", "description": "the last part of the URL, for PUT/DELETE"},
                            "recipients": {"type": "integer"}},
+        },
+        "Account": {
+            "type": "object",
+            "required": ["name", "admin", "communities"],
+            "properties": {"name": {"type": "string"}, "admin": {"type": "boolean"},
+                           "communities": {"type": "object",
+                                           "additionalProperties": {"type": "string", "enum": [r.value for r in Role]}}},
+        },
+        "Media": {
+            "type": "object",
+            "required": ["media", "url", "media_type", "width", "height", "alt"],
+            "properties": {"media": {"type": "string"}, "url": {"type": "string"}, "media_type": {"type": "string"},
+                           "width": {"type": "integer"}, "height": {"type": "integer"}, "alt": {"type": "string"}},
         },
         "Error": {
             "type": "object",
@@ -133,16 +153,29 @@ def _err(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-def openapi_document(base: str) -> dict[str, Any]:
+def openapi_document(base: str, communities: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The document; ``communities`` (this instance's slugs) become the slug parameter's examples."""
     body = {
         "required": True,
         "content": {"application/json": {"schema": {"oneOf": [{"$ref": f"#/components/schemas/{n}"} for n in ("Note", "Event", "Listing", "Venue")]}}},
     }
-    published = {"description": "published", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Published"}}}}
-    auth_errors = {"401": _err("missing, unknown or revoked token"), "403": _err("the account may not act for this community")}
+    # After a publish, its `token` is what PUT and DELETE take (OpenAPI links, so clients and
+    # test generators can follow them).
+    links = {
+        "UpdateObject": {"operationId": "updateObject", "parameters": {"token": "$response.body#/token"}},
+        "DeleteObject": {"operationId": "deleteObject", "parameters": {"token": "$response.body#/token"}},
+    }
+    published = {"description": "published", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Published"}}},
+                 "headers": {"Location": {"description": "the object's URL", "schema": {"type": "string"}}}}
+    auth_errors = {"401": _err("missing, unknown or revoked token, or the account is disabled"),
+                   "403": _err("the account may not act for this community")}
     token_param = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
                    "description": "the last part of the object's URL (/o/TOKEN)"}
-    slug_param = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+    slug_param: dict[str, Any] = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"},
+                                  "description": "the community's name (`yinhu community list`)"}
+    if communities:
+        slug_param["examples"] = {c: {"value": c} for c in communities}
+    no_community = _err("no community with this name on this instance")
     return {
         "openapi": "3.1.0",
         "info": {"title": "Yinhu API", "version": "1", "description": "Publish events, listings, venues and notes for a Yinhu community."},
@@ -153,27 +186,35 @@ def openapi_document(base: str) -> dict[str, Any]:
         },
         "security": [{"bearer": []}],
         "paths": {
-            "/api/v1/me": {"get": {"summary": "The account behind the token and its communities", "responses": {"200": {"description": "account"}, **auth_errors}}},
+            "/api/v1/me": {"get": {"operationId": "me", "summary": "The account behind the token and its communities",
+                                   "responses": {"200": {"description": "account", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Account"}}}},
+                                                 "401": auth_errors["401"]}}},
             "/api/v1/communities/{slug}/objects": {
-                "post": {"summary": "Publish an event, listing, venue or note", "parameters": [slug_param], "requestBody": body,
-                         "responses": {"201": published, "422": _err("invalid content: `fields` says what is wrong with each field"), **auth_errors}},
+                "post": {"operationId": "publish", "summary": "Publish an event, listing, venue or note", "parameters": [slug_param], "requestBody": body,
+                         "responses": {"201": {**published, "links": links}, "404": no_community,
+                                       "422": _err("invalid content (or body not JSON, or over 1 MB): `fields` says what is wrong with each field"),
+                                       **auth_errors}},
             },
             "/api/v1/communities/{slug}/media": {
                 "post": {
+                    "operationId": "uploadMedia",
                     "summary": "Upload an image (JPEG, PNG, WebP, GIF; at most 10 MB and 40 megapixels)",
                     "parameters": [slug_param],
                     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                         "type": "object", "required": ["file"],
                         "properties": {"file": {"type": "string", "format": "binary"}, "alt": {"type": "string"}}}}}},
-                    "responses": {"201": {"description": "stored; use `media` in an image field"}, "413": _err("too large"),
-                                  "422": _err("not an acceptable image"), **auth_errors},
+                    "responses": {"201": {"description": "stored; use `media` in an image field",
+                                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Media"}}}},
+                                  "400": _err("not a readable multipart/form-data body"), "404": no_community,
+                                  "413": _err("too large"), "422": _err("not an acceptable image"), **auth_errors},
                 },
             },
             "/api/v1/objects/{token}": {
-                "put": {"summary": "Replace an object's content (sends Update to followers)", "parameters": [token_param],
-                        "requestBody": body, "responses": {"200": published, "404": _err("no such object"), "422": _err("invalid content"), **auth_errors}},
-                "delete": {"summary": "Delete an object (sends Delete; its URL then answers 410)", "parameters": [token_param],
-                           "responses": {"200": published, "404": _err("no such object"), **auth_errors}},
+                "put": {"operationId": "updateObject", "summary": "Replace an object's content (sends Update to followers)", "parameters": [token_param],
+                        "requestBody": body, "responses": {"200": published, "404": _err("no such object"), "410": _err("the object was deleted"),
+                                                           "422": _err("invalid content"), **auth_errors}},
+                "delete": {"operationId": "deleteObject", "summary": "Delete an object (sends Delete; its URL then answers 410)", "parameters": [token_param],
+                           "responses": {"200": published, "404": _err("no such object"), "410": _err("already deleted"), **auth_errors}},
             },
         },
     }

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from actors.feed import handle, profile_url
 from actors.instance import Instance
 from actors.local import get_local_actor
 from actors.models import FollowState, actors, follows, objects
@@ -146,6 +147,9 @@ async def object_page(
     lang = pick_language(request)
     async with inst.engine.connect() as conn:
         author = (await conn.execute(select(actors).where(actors.c.id == row.actor_id))).one()
+        # The byline as the person's own server names them, linking to their own profile.
+        extra = {**extra, "author_handle": handle(author.username, author.domain, author.uri),
+                 "author_url": profile_url(author.uri, author.raw, author.local, author.username)}
         doc = await object_to_ap(inst, conn, row) if row.local else orjson.loads(row.raw)
         counts = await event_counts(conn, row.id, row.capacity) if row.kind == "event" else (0, None)
     try:

@@ -16,19 +16,28 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Row
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors.feed import DISTRICT_TZ, FeedFilter, FeedItem, FilterError, query_feed
+from actors.feed import (
+    DISTRICT_TZ,
+    FeedFilter,
+    FeedItem,
+    FilterError,
+    handle,
+    query_feed,
+    suggest_query,
+)
 from actors.instance import Instance
 from actors.local import FEED_ACTOR_USERNAME
-from actors.models import FollowState, actors, follows, objects
+from actors.models import actors, objects
 from actors.publishing import object_to_ap
 from actors.text import html_to_text
 from actors.venues import VenueNeeds, find_venues
+from actors.visibility import communities_here, publicly_visible
 from fedi import content as wire
 from web import feed
 from web.i18n import pick_language, translator
@@ -111,6 +120,9 @@ class Card:
     community_uri: str
     community_id: int | None
     local: bool
+    author_name: str = ""
+    author_handle: str = ""
+    author_url: str = ""
 
 
 def card(item: FeedItem, lang: str, _: Any, community_ids: dict[str, int]) -> Card:
@@ -127,7 +139,8 @@ def card(item: FeedItem, lang: str, _: Any, community_ids: dict[str, int]) -> Ca
         status=r.status, category=r.category, listing_kind=r.listing_kind, purpose=r.purpose,
         distance_km=item.distance_km, origin=r.url or r.uri, community_name=item.community_name or item.community_handle,
         community_handle=item.community_handle, community_uri=item.community_uri,
-        community_id=community_ids.get(item.community_uri) or r.actor_id, local=bool(r.local),
+        community_id=community_ids.get(item.community_uri) or r.community_id, local=bool(r.local),
+        author_name=item.author_name, author_handle=item.author_handle, author_url=item.author_url,
     )
 
 
@@ -181,8 +194,9 @@ DIRECTORY_TTL = 60.0  # seconds: the counts may lag a minute; the pages must not
 
 
 async def directory(inst: Instance, conn: Any, now: datetime) -> list[CommunityEntry]:
-    """Local Groups and remote actors that have items here or that the feed actor follows,
-    each with its counts of upcoming events, active listings and venues.
+    """The communities here (``actors.visibility.communities_here``: local Groups and actors
+    a local actor follows with an accepted follow; never the people who reply, mention or
+    write to them), each with its counts of upcoming public events, active listings and venues.
 
     Counting walks every object, so the result is computed once a minute (one GROUP BY for
     all communities, not three subqueries each) and shared by every page that shows it."""
@@ -191,34 +205,29 @@ async def directory(inst: Instance, conn: Any, now: datetime) -> list[CommunityE
         return hit[0]  # type: ignore[no-any-return]
     o = objects.c
     feed_id = await _feed_actor_id(conn)
-    followed = exists().where(follows.c.follower_id == feed_id, follows.c.followed_id == actors.c.id,
-                              follows.c.state == FollowState.ACCEPTED.value)
-    has_items = exists().where(o.actor_id == actors.c.id, o.deleted_at.is_(None), o.kind.is_not(None))
-    people = (
+    rows_q = (
         select(actors.c.id, actors.c.uri, actors.c.local, actors.c.type, actors.c.username, actors.c.domain,
                actors.c.name, actors.c.summary, actors.c.kind, actors.c.raw)
-        .where(actors.c.deleted_at.is_(None),
-               or_(and_(actors.c.local.is_(True), actors.c.type == "Group"),
-                   and_(actors.c.local.is_(False), or_(has_items, followed))))
+        .where(actors.c.deleted_at.is_(None), actors.c.id.in_(communities_here()), actors.c.id != feed_id)
         .order_by(actors.c.local.desc(), actors.c.name, actors.c.id)
     )
-    rows = list((await conn.execute(people)).all())
+    rows = list((await conn.execute(rows_q)).all())
 
     def tally(*conds: Any) -> Any:
         return func.sum(case((and_(*conds), 1), else_=0))
 
     counts_q = (
         select(
-            o.actor_id,
+            o.community_id,
             tally(o.kind == "event", func.coalesce(o.end_time, o.start_time) >= now).label("events"),
             tally(o.kind == "listing", func.coalesce(o.status, "available") != "closed",
                   or_(o.expires_at.is_(None), o.expires_at > now)).label("listings"),
             tally(o.kind == "venue").label("venues"),
         )
-        .where(o.deleted_at.is_(None), o.kind.in_(("event", "listing", "venue")))
-        .group_by(o.actor_id)
+        .where(publicly_visible(), o.kind.in_(("event", "listing", "venue")))
+        .group_by(o.community_id)
     )
-    counts = {r.actor_id: r for r in await conn.execute(counts_q)}
+    counts = {r.community_id: r for r in await conn.execute(counts_q)}
     entries = []
     for r in rows:
         c = counts.get(r.id)
@@ -249,7 +258,7 @@ def form_context(f: FeedFilter, communities: list[Row[Any]]) -> dict[str, Any]:
     return {
         "f": f, "categories": wire.CATEGORIES, "listing_kinds": wire.LISTING_KINDS,
         "purposes": wire.LISTING_PURPOSES, "kinds": ("event", "listing", "venue", "note"),
-        "communities_choice": [(c.uri, c.name or c.username, f"@{c.username}@{c.domain}") for c in communities],
+        "communities_choice": [(c.uri, c.name or c.username, handle(c.username, c.domain, c.uri)) for c in communities],
         "near_text": f"{f.near[0]:g},{f.near[1]:g}" if f.near else "",
     }
 
@@ -339,6 +348,7 @@ async def _list(request: Request, path: str, *, heading: str | None = None) -> R
                           next_url=None, prev_url=None, exports=None, searching=path == "/search",
                           heading=heading, **form_context(f, communities))
         page = await query_feed(conn, f, now, limit=PAGE_SIZE, offset=offset)
+        suggestion = await suggest_query(conn, f, now) if f.q and not page.items and not offset else None
     qs = f.query_string()
     next_url = f"{path}?{qs + '&' if qs else ''}offset={page.next_offset}" if page.next_offset is not None else None
     prev_url = None
@@ -348,6 +358,7 @@ async def _list(request: Request, path: str, *, heading: str | None = None) -> R
     return render(
         request, "feed/list.html", errors=[], cards=_cards(page.items, lang), path=path, next_url=next_url,
         prev_url=prev_url, exports=_exports(f), searching=path == "/search", offset=offset, heading=heading,
+        suggestion=suggestion, suggestion_url=f"/search?{f.query_string(q=suggestion)}" if suggestion else None,
         **form_context(f, communities),
     )
 
@@ -375,8 +386,12 @@ async def tag_atom(request: Request) -> Response:
 
 
 async def _object_row(inst: Instance, object_id: int) -> Row[Any] | None:
+    """The object behind ``/items/N`` when it may be shown publicly (``actors.visibility``;
+    a deleted one too, for a 410); anything else is as unknown as a missing id."""
     async with inst.engine.connect() as conn:
-        return (await conn.execute(select(objects).where(objects.c.id == object_id))).first()
+        return (await conn.execute(
+            select(objects).where(objects.c.id == object_id, publicly_visible(live=False))
+        )).first()
 
 
 async def item_page(request: Request) -> Response:
@@ -387,10 +402,11 @@ async def item_page(request: Request) -> Response:
     if row.deleted_at is not None:
         return render_error(request, 410, translator(pick_language(request))("feed.deleted"))
     async with inst.engine.connect() as conn:
-        author = (await conn.execute(select(actors).where(actors.c.id == row.actor_id))).one()
+        community = (await conn.execute(select(actors).where(actors.c.id == row.community_id))).one()
     extra = {
-        "origin_url": row.url or row.uri, "item_community": author,
-        "item_handle": f"@{author.username}@{author.domain}", "item_local_ics": f"/items/{row.id}.ics",
+        "origin_url": row.url or row.uri, "item_community": community,
+        "item_handle": handle(community.username, community.domain, community.uri),
+        "item_local_ics": f"/items/{row.id}.ics",
     }
     return await object_page(request, row, ics_url=f"/items/{row.id}.ics", extend=extra)
 
@@ -427,6 +443,7 @@ async def community_detail(request: Request) -> Response:
     now = inst.clock()
     async with inst.engine.connect() as conn:
         c = (await conn.execute(select(actors).where(actors.c.id == request.path_params["id"],
+                                                      actors.c.id.in_(communities_here()),
                                                       actors.c.deleted_at.is_(None)))).first()
         if c is None:
             return render_error(request, 404, translator(lang)("feed.no_community"))
@@ -434,7 +451,7 @@ async def community_detail(request: Request) -> Response:
         for kind in ("event", "listing", "venue"):
             f = FeedFilter(kind=kind, community=c.uri)
             lists[kind] = (_cards((await query_feed(conn, f, now, limit=50)).items, lang), f"/feed?{f.query_string()}")
-    return render(request, "feed/community.html", c=c, handle=f"@{c.username}@{c.domain}", origin=_origin_of(c),
+    return render(request, "feed/community.html", c=c, handle=handle(c.username, c.domain, c.uri), origin=_origin_of(c),
                   summary_text=html_to_text(c.summary or ""), lists=lists)
 
 

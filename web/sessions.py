@@ -2,35 +2,42 @@
 
 The session is Starlette's ``SessionMiddleware`` (a cookie signed with ``settings.secret_key``
 by itsdangerous): HttpOnly, SameSite=Lax, Secure when the instance URL is https, valid for 14
-days. It holds the account id, a fingerprint of the password hash (so changing a password
-ends every other session) and the CSRF token. Logging in starts a fresh session (new CSRF
-token: no session fixation); logging out clears it.
+days. It holds the account id, the account's session version and the CSRF token. Logging out,
+changing the password and disabling the account bump the version in the database
+(``accounts.session_version``), so every session of the account ends at once, including a
+cookie copied before. Logging in starts a fresh session (new CSRF token: no session fixation).
 
 Every form POST carries the session's CSRF token in a hidden ``csrf`` field; it is compared
 with ``hmac.compare_digest``. The JSON API authenticates with bearer tokens and needs none.
 
-Failed logins are limited in memory, per process: 5 failures per account name and 20 per
-client address within 15 minutes; after that, logins for that name or from that address are
-refused until the oldest failure is older than the window. A restart forgets the counts.
+Failed logins are counted in the database (table ``login_failures``), so every process serving
+the instance shares them and a restart forgets nothing; nothing is kept in memory. They are
+counted per account name *and* client address (IPv6 by /64): after 3 failures each further
+attempt from that address for that name must wait 2 s, then 4, 8, … up to 15 minutes. The same
+name from another address is not slowed, so an attacker cannot lock the real organiser out.
+One address is also slowed across names after 20 failures (a spray of names). Counts are
+forgotten a day after the last failure (and those rows pruned).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
-import time
-from collections import defaultdict, deque
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 
-from actors.accounts import Account, load_account
+from actors.accounts import Account, end_sessions, load_account
 from actors.instance import Instance
-from actors.models import accounts
+from actors.models import accounts, login_failures
 from actors.settings import Settings
 
 __all__ = [
@@ -77,22 +84,20 @@ def csrf_ok(request: Request, submitted: Any) -> bool:
     return hmac.compare_digest(submitted.encode(), expected.encode())
 
 
-def _fingerprint(settings: Settings, password_hash: str | None) -> str:
-    key = settings.secret_key.encode()
-    return hmac.new(key, (password_hash or "").encode(), hashlib.sha256).hexdigest()[:32]
-
-
 async def current_account(request: Request) -> Account | None:
-    """The logged-in account, or None (also when the account is gone or its password changed)."""
+    """The logged-in account, or None (also when the account is gone or disabled, or its sessions
+    were ended by a logout, a password change or disabling)."""
     account_id = request.session.get("account")
     if not isinstance(account_id, int):
         return None
     inst: Instance = request.app.state.instance
     async with inst.engine.connect() as conn:
-        row = (await conn.execute(select(accounts.c.password_hash).where(accounts.c.id == account_id))).first()
-        if row is None or not hmac.compare_digest(
-            str(request.session.get("pw", "")), _fingerprint(inst.settings, row.password_hash)
-        ):
+        row = (
+            await conn.execute(
+                select(accounts.c.session_version, accounts.c.disabled_at).where(accounts.c.id == account_id)
+            )
+        ).first()
+        if row is None or row.disabled_at is not None or request.session.get("sv") != row.session_version:
             request.session.clear()
             return None
         return await load_account(inst, conn, account_id)
@@ -101,53 +106,95 @@ async def current_account(request: Request) -> Account | None:
 async def log_in(request: Request, account: Account) -> None:
     inst: Instance = request.app.state.instance
     async with inst.engine.connect() as conn:
-        pw_hash = (await conn.execute(select(accounts.c.password_hash).where(accounts.c.id == account.id))).scalar_one()
+        version = (
+            await conn.execute(select(accounts.c.session_version).where(accounts.c.id == account.id))
+        ).scalar_one()
     request.session.clear()
-    request.session.update(
-        {"account": account.id, "pw": _fingerprint(inst.settings, pw_hash), "csrf": secrets.token_urlsafe(32)}
-    )
+    request.session.update({"account": account.id, "sv": version, "csrf": secrets.token_urlsafe(32)})
 
 
-def log_out(request: Request) -> None:
+async def log_out(request: Request) -> None:
+    """End this session and every other session of the same account."""
+    account = await current_account(request)
+    if account is not None:
+        await end_sessions(request.app.state.instance, account.id)
     request.session.clear()
+
+
+def _address_key(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))  # one host usually holds a /64
+    return str(ip)
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 class LoginLimiter:
-    """Failed logins per account name and per client address, in a sliding window."""
+    """Exponential delays after failed logins, per (name, address) and per address, in the database."""
 
-    def __init__(self, per_account: int = 5, per_address: int = 20, window: float = 15 * 60,
-                 clock: Any = time.monotonic) -> None:
-        self.per_account = per_account
-        self.per_address = per_address
-        self.window = window
-        self.clock = clock
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, free_per_pair: int = 3, free_per_address: int = 20, base: float = 2.0,
+                 longest: float = 15 * 60, forget_after: timedelta = timedelta(days=1)) -> None:
+        self.free_per_pair = free_per_pair
+        self.free_per_address = free_per_address
+        self.base = base
+        self.longest = longest
+        self.forget_after = forget_after
 
-    def _recent(self, key: str) -> deque[float]:
-        now = self.clock()
-        q = self._failures[key]
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        if not q:
-            self._failures.pop(key, None)
-            return deque()
-        return q
+    def _keys(self, name: str, address: str) -> list[tuple[str, int]]:
+        addr = _address_key(address)
+        return [(_key("n", name.strip().lower(), "a", addr), self.free_per_pair),
+                (_key("a", addr), self.free_per_address)]
 
-    def blocked(self, name: str, address: str) -> bool:
-        return (
-            len(self._recent(f"n:{name.strip().lower()}")) >= self.per_account
-            or len(self._recent(f"a:{address}")) >= self.per_address
-        )
+    async def wait(self, inst: Instance, name: str, address: str) -> float:
+        """Seconds before this name may try again from this address (0: it may try now)."""
+        now = inst.clock()
+        keys = [k for k, _free in self._keys(name, address)]
+        async with inst.engine.connect() as conn:
+            until = [
+                r.blocked_until
+                for r in await conn.execute(
+                    select(login_failures.c.blocked_until).where(login_failures.c.key.in_(keys))
+                )
+                if r.blocked_until is not None
+            ]
+        latest = max(until, default=now)
+        return max(0.0, (latest - now).total_seconds())
 
-    def failed(self, name: str, address: str) -> None:
-        now = self.clock()
-        self._failures[f"n:{name.strip().lower()}"].append(now)
-        self._failures[f"a:{address}"].append(now)
-        if len(self._failures) > 100_000:  # bound memory under a spray of names
-            self._failures.clear()
+    def _delay(self, failures: int, free: int) -> float:
+        if failures < free:
+            return 0.0
+        return float(min(self.longest, self.base * 2 ** min(failures - free, 30)))
 
-    def succeeded(self, name: str) -> None:
-        self._failures.pop(f"n:{name.strip().lower()}", None)
+    async def failed(self, inst: Instance, name: str, address: str) -> None:
+        now = inst.clock()
+        async with inst.engine.begin() as conn:
+            await conn.execute(delete(login_failures).where(login_failures.c.last_failure_at < now - self.forget_after))
+            for key, free in self._keys(name, address):
+                await self._count(conn, key, free, now)
+
+    async def _count(self, conn: Any, key: str, free: int, now: datetime) -> None:
+        insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert_(login_failures).values(key=key, failures=1, last_failure_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"], set_={"failures": login_failures.c.failures + 1, "last_failure_at": now}
+        ).returning(login_failures.c.failures)
+        failures = (await conn.execute(stmt)).scalar_one()  # atomic: two processes both count
+        if failures >= free:
+            until = now + timedelta(seconds=self._delay(failures, free))
+            await conn.execute(update(login_failures).where(login_failures.c.key == key).values(blocked_until=until))
+
+    async def succeeded(self, inst: Instance, name: str, address: str) -> None:
+        """A correct password clears its (name, address) count; the address count stays."""
+        async with inst.engine.begin() as conn:
+            await conn.execute(delete(login_failures).where(login_failures.c.key == self._keys(name, address)[0][0]))
 
 
 def limiter(request: Request) -> LoginLimiter:

@@ -11,16 +11,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
+from actors import inbox_queue
 from actors.db import checkpoint_wal
 from actors.delivery import DeliveryWorker
 from actors.instance import Instance
 from inbox.dispatch import InboxWorker
 
-__all__ = ["POLL_SECONDS", "run_workers"]
+__all__ = ["POLL_SECONDS", "prune_inbox", "run_workers"]
 
 log = logging.getLogger("yinhu.workers")
 POLL_SECONDS = 1.0
+PRUNE_SECONDS = 3600.0
 
 
 async def _loop(name: str, run_once: Callable[[], Awaitable[int]], wakeup: asyncio.Event, stop: asyncio.Event) -> None:
@@ -43,11 +46,26 @@ async def _loop(name: str, run_once: Callable[[], Awaitable[int]], wakeup: async
                 await fut
 
 
+async def prune_inbox(inst: Instance, stop: asyncio.Event, every: float = PRUNE_SECONDS) -> None:
+    """Deletes processed inbox rows older than ``inbox_retention_days``, at start and hourly."""
+    while not stop.is_set():
+        try:
+            gone = await inbox_queue.prune(inst, inst.clock(), inst.settings.inbox_retention_days)
+            if gone:
+                log.info("pruned %d processed inbox items", gone)
+        except Exception:
+            log.exception("pruning the inbox failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
 async def run_workers(inst: Instance, stop: asyncio.Event) -> None:
+    lease = timedelta(seconds=inst.settings.queue_lease_seconds)
     inbox_worker = InboxWorker(inst)
-    delivery_worker = DeliveryWorker(inst)
+    delivery_worker = DeliveryWorker(inst, lease=lease)
     await asyncio.gather(
         _loop("inbox", inbox_worker.run_once, inst.inbox_wakeup, stop),
         _loop("delivery", delivery_worker.run_once, inst.delivery_wakeup, stop),
         checkpoint_wal(inst.settings.database_url, stop),
+        prune_inbox(inst, stop),
     )

@@ -48,7 +48,8 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
             return Outcome.ignored(NOT_FOLLOWED)
         author = await get_actor(ctx.inst, ctx.signer, conn=conn)
         try:
-            result = await store_once(ctx.inst, author, obj, update_only=update_only, conn=conn)
+            result = await store_once(ctx.inst, author, obj, update_only=update_only, conn=conn,
+                                      route=[ctx.signer], activity=ctx.activity)
         except OriginError as exc:
             return Outcome.ignored(str(exc))
         detail = f"{obj.get('type')} {obj.get('id')}: {result}"
@@ -56,7 +57,8 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
         # shows). The kind comes from the object itself (the same parse that filled its
         # columns), not from another query.
         kind = columns_from_ap(obj)[1]["kind"]
-        if result == "stored" and not update_only and await boost(ctx.inst, str(obj["id"]), kind, conn=conn):
+        if result == "stored" and not update_only and await boost(ctx.inst, str(obj["id"]), kind, conn=conn,
+                                                                          stored_uri=str(stored_id)):
             detail += "; boosted by the feed actor"
     return Outcome.done(detail)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from actors import validation
+from actors.models import Role
 from fedi import content
 from tests.content.helpers import Pair
 
 # Every enum the document has, by where it sits, and the constants it must equal.
 EXPECTED_ENUMS = {
+    "Account.communities": [r.value for r in Role],
     "Event.category": list(content.CATEGORIES),
     "Event.join_mode": list(validation.JOIN_MODES),
     "Event.status": list(validation.EVENT_STATUSES),
@@ -59,12 +61,13 @@ async def test_openapi_is_valid_3_1(pair: Pair) -> None:
                                                               "type": "http", "scheme": "bearer"}
     paths = doc["paths"]
     for path, method in (("/api/v1/communities/{slug}/objects", "post"), ("/api/v1/communities/{slug}/media", "post"),
-                         ("/api/v1/objects/{token}", "put"), ("/api/v1/objects/{token}", "delete"),
-                         ("/api/v1/me", "get")):
+                         ("/api/v1/objects/{token}", "put"), ("/api/v1/objects/{token}", "delete")):
         op = paths[path][method]
-        assert {"401", "403"} <= set(op["responses"]), (path, method)
+        assert {"401", "403", "404"} <= set(op["responses"]), (path, method)
         for param in op.get("parameters", []):
             assert param["in"] == "path" and f"{{{param['name']}}}" in path and param["required"] is True
+    assert set(paths["/api/v1/me"]["get"]["responses"]) == {"200", "401"}  # no community: never 403
+    assert "410" in paths["/api/v1/objects/{token}"]["delete"]["responses"]
     assert "422" in paths["/api/v1/communities/{slug}/objects"]["post"]["responses"]
     assert {"413", "422"} <= set(paths["/api/v1/communities/{slug}/media"]["post"]["responses"])
     # Every $ref resolves.

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import REPO
+
 pytestmark = pytest.mark.e2e
 
 # The commands of issue 2; every other command the parser knows is added below, so a new
@@ -212,3 +214,42 @@ def test_missing_data_dir(cli: Any, tmp_path: Path, command: list[str]) -> None:
     proc = cli(*command, "--data", str(missing), check=False, stdin="{}")
     assert_one_line_error(proc, code=1, needle="no Yinhu instance")
     assert not missing.exists()
+
+
+def test_data_before_or_after_the_command(cli: Any, tmp_path: Path) -> None:
+    before, after = tmp_path / "before", tmp_path / "after"
+    cli("--data", str(before), "init", "--url", "http://127.0.0.1:8998", "--dev")
+    cli("init", "--url", "http://127.0.0.1:8997", "--dev", "--data", str(after))
+    assert (before / "yinhu.toml").exists() and (after / "yinhu.toml").exists()
+    assert not (REPO / "yinhu-data").exists()
+    cli("--data", str(before), "community", "create", "garden", "--name", "花园")
+    assert "@garden@127.0.0.1:8998" in cli("community", "list", "--data", str(before)).stdout
+    assert "@garden@" not in cli("--data", str(after), "community", "list").stdout
+
+
+def test_accounts_and_tokens_can_be_cut_off(cli: Any, instance: Path) -> None:
+    data = ("--data", str(instance))
+    cli("account", "create", "wen", "--community", "reading-club", "--password-stdin", *data,
+        stdin="first password\n")
+    token = cli("token", "create", "wen", "--label", "laptop", *data).stdout.strip()
+    listed = cli("token", "list", "wen", *data).stdout
+    assert "laptop" in listed and "active" in listed and token not in listed
+    token_id = listed.splitlines()[1].split()[0]
+    out = cli("token", "revoke", token_id, *data).stdout
+    assert f"token {token_id} of wen revoked" in out
+    assert "revoked" in cli("token", "list", *data).stdout
+    assert_one_line_error(cli("token", "revoke", "99999", *data, check=False), code=1, needle="no token with id 99999")
+    assert_one_line_error(cli("token", "list", "nobody", *data, check=False), code=1, needle="no account")
+    assert_one_line_error(cli("token", "revoke", "x", *data, check=False), code=2, needle="invalid int")
+
+    assert "is now disabled" in cli("account", "disable", "wen", *data).stdout
+    assert "was already disabled" in cli("account", "disable", "wen", *data).stdout
+    assert "is now enabled" in cli("account", "enable", "wen", *data).stdout
+    out = cli("account", "password", "wen", "--password-stdin", *data, stdin="second password\n").stdout
+    assert "every session of it has ended" in out
+    short = cli("account", "password", "wen", "--password-stdin", *data, stdin="short\n", check=False)
+    assert_one_line_error(short, code=1, needle="at least 10")
+    assert "no longer has a role in reading-club" in cli("account", "revoke", "wen", "--community", "reading-club", *data).stdout
+    again = cli("account", "revoke", "wen", "--community", "reading-club", *data, check=False)
+    assert_one_line_error(again, code=1, needle="has no role")
+    assert_one_line_error(cli("account", "disable", "nobody", *data, check=False), code=1, needle="no account")

@@ -70,11 +70,16 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as `yinhu demo &` from a script inherits it
+
+
 class Demo:
-    def __init__(self, data: Path, base: int) -> None:
+    def __init__(self, data: Path, base: int, *, sigint_ignored: bool = False) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "web.cli", "demo", "--data", str(data), "--base-port", str(base)],
             cwd=REPO, env=clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            preexec_fn=_ignore_sigint if sigint_ignored else None,  # noqa: PLW1509 - no threads touch it here
         )
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -153,6 +158,23 @@ def _feed(url: str, **params: Any) -> list[dict[str, Any]]:
 
 def _handles(items: list[dict[str, Any]]) -> set[str]:
     return {i["community"]["handle"] for i in items}
+
+
+def test_demo_started_with_sigint_ignored_still_stops_on_sigint(tmp_path: Path) -> None:
+    d = Demo(tmp_path / "demo", _free_block(), sigint_ignored=True)
+    try:
+        d.wait_for("Setting up three Yinhu instances", UP_TIMEOUT)
+        d.proc.send_signal(signal.SIGINT)
+        code = d.proc.wait(timeout=STOP_TIMEOUT)
+    finally:
+        if d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+        d.reader.join(timeout=5)
+        if d.proc.stdout is not None:
+            d.proc.stdout.close()
+        print(d.output)
+    assert code == 130 and "Ctrl-C before the demo was up; stopping" in d.output, d.output
 
 
 def test_demo_help() -> None:

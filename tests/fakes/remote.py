@@ -9,7 +9,7 @@ its users, rotate their keys, and switch an inbox between healthy, failing and u
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -120,6 +120,8 @@ class FakeRemote:
     # as a server that verifies only RFC 9421 answers draft-cavage.
     accept_schemes: frozenset[str] = frozenset({"cavage", "rfc9421"})
     schemes_seen: list[str] = field(default_factory=list)
+    # Awaited by the inbox before it answers: a test holds a send in flight with it.
+    before_answer: Callable[[], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         self.app = Starlette(
@@ -212,6 +214,8 @@ class FakeRemote:
         if vocab.get_id(activity.get("actor")) != result.owner:
             self.rejected.append((request.url.path, "actor is not the key owner"))
             return JSONResponse({"error": "actor is not the key owner"}, status_code=401)
+        if self.before_answer is not None:
+            await self.before_answer()
         if self.inbox_answer is not None:
             status, headers = self.inbox_answer
             return Response(b"unavailable", status_code=status, headers=headers)

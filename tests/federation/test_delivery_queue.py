@@ -156,3 +156,56 @@ async def test_an_expired_lease_is_claimed_again(fed: Fediverse) -> None:
     assert len(remote.of_type("Create")) == 1
     row = await _row(a.inst, INBOX)
     assert row.state == "sent"
+
+
+async def test_retry_after_counts_from_the_answer_not_the_claim(fed: Fediverse) -> None:
+    a, [remote] = await _followed(fed)
+
+    async def slow() -> None:  # the inbox takes ten minutes (of the injected clock) to answer
+        a.clock.advance(timedelta(minutes=10))
+
+    remote.before_answer = slow
+    remote.fail_with(429, {"Retry-After": "600"})
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    row = await _row(a.inst, INBOX)
+    answered = a.clock()
+    assert row.next_try_at >= answered + timedelta(seconds=600)
+
+
+async def test_a_worker_whose_lease_was_taken_records_nothing(fed: Fediverse) -> None:
+    a, remotes = await _followed(fed, n_remotes=2)
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        arrived.set()
+        await release.wait()
+
+    for remote in remotes:  # whichever is sent first is held in flight
+        remote.before_answer = hold
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    # One send at a time, so the second row waits behind the first, which the inbox holds.
+    worker = DeliveryWorker(a.inst, concurrency=1, batch=1, renew_every=0.05)
+    run = asyncio.create_task(worker.run_once())
+    await asyncio.wait_for(arrived.wait(), 10)
+    # Meanwhile the lease ran out (say the worker stalled) and another worker took both rows.
+    async with a.inst.engine.begin() as conn:
+        await conn.execute(
+            update(deliveries).values(lease_token="another", lease_until=a.clock() + timedelta(seconds=30))
+        )
+    # The renewer notices within a renewal or two and drops the row not yet sent.
+    for _ in range(500):
+        if worker.lost_leases:
+            break
+        await asyncio.sleep(0.01)
+    assert worker.lost_leases == 2
+    release.set()
+    await asyncio.wait_for(run, 10)
+    async with a.inst.engine.connect() as conn:
+        rows = list(await conn.execute(select(deliveries).join(activities).where(activities.c.type == "Create")))
+    assert len(rows) == 2
+    for row in rows:  # nothing written by the worker that lost them
+        assert (row.state, row.attempts, row.lease_token, row.last_status) == ("pending", 0, "another", None)
+    # The send in flight was cancelled (or arrived); the row waiting behind it was never sent.
+    assert sum(len(r.of_type("Create")) for r in remotes) <= 1
+

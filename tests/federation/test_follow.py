@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
 from sqlalchemy import func, select
 
 from actors.follows import decide_follower, list_followers
@@ -135,4 +134,5 @@ async def test_unknown_activity_types_are_ignored_not_failed(fed: Fediverse) -> 
     assert sorted((r.activity_type, r.state) for r in rows) == [
         ("EmojiReact", InboxState.IGNORED.value), ("Flag", InboxState.IGNORED.value), ("Like", InboxState.IGNORED.value),
     ]
-    assert all(orjson.loads(r.body)["actor"] == alice.uri for r in rows)
+    # Kept for deduplication only: the id, not the body (990 KB Likes must not fill the disk).
+    assert [r.body for r in rows] == ["", "", ""]

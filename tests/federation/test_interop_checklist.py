@@ -398,10 +398,11 @@ async def test_inbox_accepts_every_activitypub_content_type(
     fed: Fediverse, content_type: str
 ) -> None:
     """C11: the inbox accepts both ActivityPub media types, with or without charset, on the
-    shared inbox and the personal inbox, and keeps the raw bytes it was sent."""
+    shared inbox and the personal inbox, and keeps the raw bytes it was sent (of an activity
+    it handles: a type without a handler keeps only its id)."""
     a, club, _remote, alice = await _setup(fed)
     for inbox in ("/inbox", "/c/club/inbox"):
-        like = _like(alice, club)
+        like = alice.follow(club)
         body = orjson.dumps(like, option=orjson.OPT_INDENT_2)  # odd bytes on purpose
         resp = await fed.client.post(
             a.url(inbox),
@@ -748,3 +749,17 @@ async def test_inbox_body_limit_is_one_megabyte(fed: Fediverse) -> None:
     assert resp.status_code == 202, resp.text
     over = {**_like(alice, club), "pad": "x" * limit}
     assert (await remote.send(alice, over, a.url("/inbox"))).status_code == 413
+
+
+async def test_a_date_digest_only_signature_is_refused_at_the_inbox(fed: Fediverse) -> None:
+    """C4 (issue 12): a valid signature over only ``date digest`` could be replayed at another
+    path or instance within the hour: the inbox answers 401 and stores nothing."""
+    a, club, _remote, alice = await _setup(fed)
+    body = orjson.dumps(_like(alice, club))
+    date = sign_headers("GET", "http://a.test/", {}, None, alice.key_id, alice.private_key_pem, now=fed.clock())["Date"]
+    headers = {"Host": "a.test", "Date": date, "Digest": body_digest(body), "Content-Type": "application/activity+json"}
+    for covered in (["date", "digest"], ["host", "date", "digest"], ["(request-target)", "date", "digest"]):
+        signed = _custom_signed(alice, "POST", a.url("/inbox"), headers, covered, algorithm="rsa-sha256")
+        resp = await fed.client.post(a.url("/inbox"), content=body, headers=signed)
+        assert resp.status_code == 401 and "must be signed" in resp.text, (covered, resp.text)
+    assert await _stored(a) == 0

@@ -386,7 +386,8 @@ async def test_mastodon_rejected_vectors(
         "Signature": signature,
     }
     lookup = FakeLookup(info_for(MASTO_SPEC_PUBLIC_PEM, MASTO_SPEC_KEY_ID))
-    result = await verify_request(method, target, headers, b"Hello world", lookup, now=MASTO_SPEC_NOW)
+    body = b"Hello world" if method == "POST" else b""  # a GET carries no body
+    result = await verify_request(method, target, headers, body, lookup, now=MASTO_SPEC_NOW)
     assert (result.ok, result.reason, result.owner) == (False, expected, None)
 
 
@@ -537,16 +538,43 @@ async def test_digest_without_sha256(alice: tuple[str, str]) -> None:
         ("POST", ["(request-target)", "host", "date"]),  # digest not covered on POST
         ("GET", ["(request-target)", "date"]),  # host not covered on GET
         ("GET", ["(request-target)", "host"]),  # neither date nor (created)
-        ("GET", ["host", "date"]),  # neither (request-target) nor digest
+        ("GET", ["host", "date"]),  # no (request-target)
+        ("POST", ["date", "digest"]),  # issue 12: replayable to any path on any instance
+        ("POST", ["host", "date", "digest"]),  # no (request-target): replayable to another path
+        ("POST", ["(request-target)", "date", "digest"]),  # no host: replayable to another instance
+        ("POST", ["(request-target)", "digest"]),  # no time at all
+        ("GET", ["date", "digest"]),  # digest does not stand in for (request-target) any more
     ],
 )
 async def test_weak_coverage(alice: tuple[str, str], method: str, covered: list[str]) -> None:
-    headers = {"Host": "h", "Date": "Mon, 23 Nov 2026 12:00:00 GMT"}
+    headers = {"Host": "h", "Date": "Mon, 23 Nov 2026 12:00:00 GMT", "Digest": body_digest(b"")}
     headers["Signature"] = custom_signature(alice[0], covered, method, "/inbox", headers)
     result = await verify_request(
         method, "/inbox", headers, b"", FakeLookup(info_for(alice[1])), now=NOW
     )
     assert result.reason is VerifyFailure.WEAK_COVERAGE
+
+
+async def test_date_digest_only_post_is_refused_though_correctly_signed(alice: tuple[str, str]) -> None:
+    # The measured failure of issue 12: a valid signature over `date digest` of a real body.
+    headers = {"Host": "yinhu.example", "Date": "Mon, 23 Nov 2026 12:00:00 GMT",
+               "Digest": body_digest(FOLLOW_BODY)}
+    headers["Signature"] = custom_signature(alice[0], ["date", "digest"], "POST", "/inbox", headers)
+    result = await verify_request("POST", "/inbox", headers, FOLLOW_BODY, FakeLookup(info_for(alice[1])), now=NOW)
+    assert (result.ok, result.reason, result.detail) == (
+        False, VerifyFailure.WEAK_COVERAGE, "(request-target) must be signed")
+    # The same request signed with the full set is accepted, so the refusal is the coverage.
+    full = ["(request-target)", "host", "date", "digest"]
+    headers["Signature"] = custom_signature(alice[0], full, "POST", "/inbox", headers)
+    ok = await verify_request("POST", "/inbox", headers, FOLLOW_BODY, FakeLookup(info_for(alice[1])), now=NOW)
+    assert ok.ok, ok.detail
+
+
+async def test_a_body_needs_its_digest_signed_whatever_the_method(alice: tuple[str, str]) -> None:
+    headers = {"Host": "h", "Date": "Mon, 23 Nov 2026 12:00:00 GMT", "Digest": body_digest(b"x")}
+    headers["Signature"] = custom_signature(alice[0], ["(request-target)", "host", "date"], "GET", "/inbox", headers)
+    result = await verify_request("GET", "/inbox", headers, b"x", FakeLookup(info_for(alice[1])), now=NOW)
+    assert (result.reason, result.detail) == (VerifyFailure.WEAK_COVERAGE, "digest must be signed with a body")
 
 
 async def test_absent_headers_param_defaults_to_date_for_rsa(alice: tuple[str, str]) -> None:
@@ -556,7 +584,7 @@ async def test_absent_headers_param_defaults_to_date_for_rsa(alice: tuple[str, s
     result = await verify_request("GET", "/", headers, b"", FakeLookup(None), now=NOW)
     assert (result.reason, result.detail) == (
         VerifyFailure.WEAK_COVERAGE,
-        "(request-target) or digest must be signed",
+        "(request-target) must be signed",
     )
 
 

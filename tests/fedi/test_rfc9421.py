@@ -387,6 +387,9 @@ def _hand_signed(private_pem: str, params: str, components: tuple[str, ...] = (
         (("@method", "@authority", "content-digest"), VerifyFailure.WEAK_COVERAGE),
         (("@method", "@target-uri"), VerifyFailure.WEAK_COVERAGE),  # POST without digest
         (("@method", "@authority", "@path", "content-digest"), None),  # same information
+        (("@method", "@path", "content-digest"), VerifyFailure.WEAK_COVERAGE),  # no authority: any instance
+        (("@method", "@authority", "@query", "content-digest"), VerifyFailure.WEAK_COVERAGE),  # no path
+        (("content-digest", "host", "date"), VerifyFailure.WEAK_COVERAGE),  # the cavage `date digest` shape
         (("@method", "@target-uri", "@method", "content-digest"), VerifyFailure.MALFORMED),
         (("@method", "@target-uri", "@status", "content-digest"), VerifyFailure.MALFORMED),
         (("@method", "@target-uri", "@bogus", "content-digest"), VerifyFailure.MALFORMED),

@@ -47,9 +47,11 @@ async def load_items(conn: Any, items: list[dict[str, Any]], actor_id: int, *, b
         result = await conn.execute(
             insert(objects).values(
                 uri=f"{base}/o/{item['id']}", actor_id=actor_id, local=True, type=AP_TYPES[item["kind"]],
+                visibility="public", community_id=actor_id,  # as actors.publishing.publish stores them
                 content=item["content"], raw="{}", published=start + timedelta(minutes=n), kind=item["kind"],
                 name=item.get("title"), place_name=item.get("place_name"), address=item.get("address"),
                 tags=item.get("tags"), category=item.get("category"), listing_kind=item.get("listing_kind"),
+                purpose=item.get("purpose"),
                 language="zh-CN",
             )
         )

@@ -245,3 +245,104 @@ async def test_reindex_all_rebuilds_from_the_objects(fed: Fediverse) -> None:
     assert await _ids(node.inst.engine, "共读") == []
     assert await search.reindex_all(node.inst, batch=1) == 1
     assert await _ids(node.inst.engine, "共读") == [await _object_id(node.inst.engine, kept.uri)]
+
+
+# --- words, variants, synonyms (issue 16) ---------------------------------------------------
+
+
+def test_queries_are_cut_into_words() -> None:
+    words = lambda q: [w.text for w in search.query_words(q)]
+    assert words("周末亲子活动") == ["周末", "亲子", "活动"]  # 亲子活动 is tiled by its parts
+    assert words("周末的亲子活动") == ["周末", "亲子", "活动"]  # 的 is not needed
+    assert words("湖滨公园瑜伽") == ["湖滨", "公园", "瑜伽"]
+    assert words("二手书") == ["二手书"]  # 二手 + 书 is not a tiling by its parts: kept whole
+    assert words("Python编程") == ["python", "编程"]
+    assert words("的") == ["的"]  # a stopword alone is still a query
+    assert words("我想买二手单车") == ["二手", "单车"]
+    assert words("二手 书") == ["二手", "书"]  # a one-character word that is not a stopword counts
+    assert words("，。") == [] and words("") == []
+    synonyms = search.Synonyms.of(search.shipped_synonyms())
+    mat = search.query_words("瑜珈垫", synonyms)  # a known variant is kept whole inside a run
+    assert [w.text for w in mat] == ["瑜珈", "垫"] and "瑜伽" in mat[0].forms
+    assert set(search.query_words("单车", synonyms)[0].forms) == {"单车", "自行车", "脚踏车"}
+    assert set(search.query_words("自行车", synonyms)[0].forms) == {"单车", "自行车", "脚踏车"}
+
+
+async def test_the_query_as_typed_comes_first(loaded: Loaded) -> None:
+    async with loaded.engine.connect() as conn:
+        hits = await search.search(conn, "周末亲子活动", limit=100)
+    titles = [loaded.items[k].get("title") for k in loaded.keys([h.id for h in hits])]
+    assert titles[:2] == ["周末亲子活动：湖滨公园寻宝", "十二月社区活动预告"]  # phrase in title, then in text
+    assert sorted(titles[2:]) == sorted(["亲子烘焙课", "绘本共读：亲子场"])  # the words apart
+    assert [h.phrase for h in hits] == [True, True, False, False]
+    assert "周末篮球友谊赛" not in titles  # no 亲子
+
+
+async def test_automatic_hashtags_are_not_an_items_words(loaded: Loaded) -> None:
+    second_hand = {loaded.items[k].get("title") for k in await keys(loaded, "二手")}
+    assert "求购全新婴儿床" not in second_hand and "全新空气炸锅" not in second_hand
+    assert "旧书一箱" in second_hand  # its author tagged it 二手 too
+    assert await keys(loaded, "闲置 炸锅") == []
+    assert {loaded.items[k].get("title") for k in await keys(loaded, "炸锅")} == {"全新空气炸锅"}
+
+
+async def test_admins_extend_the_synonyms(loaded: Loaded) -> None:
+    async with loaded.engine.begin() as conn:
+        assert ("瑜珈", "瑜伽", True) in await search.list_synonyms(conn)
+        assert await keys(loaded, "绿植") == []
+        assert await search.add_synonym(conn, " 绿植 ", "绿萝") == ("绿植", "绿萝")
+        # a canonical that is itself a variant is followed: no chains
+        assert await search.add_synonym(conn, "脚车", "单车") == ("脚车", "自行车")
+        for bad in [("", "x"), ("a b", "c"), ("<b>", "x"), ("绿萝", "绿萝"), ("x" * 40, "y"), ("自行车", "车子")]:
+            with pytest.raises(search.SynonymError):
+                await search.add_synonym(conn, *bad)
+    found = {loaded.items[k].get("title") for k in await keys(loaded, "绿植")}
+    assert found and all("绿萝" in t for t in found)
+    assert set(await keys(loaded, "脚车")) == set(await keys(loaded, "单车"))
+    async with loaded.engine.begin() as conn:
+        assert await search.remove_synonym(conn, "绿植") is True
+        assert await search.remove_synonym(conn, "绿植") is False
+        assert await search.remove_synonym(conn, "瑜珈") is True  # shipped ones too
+    assert await keys(loaded, "绿植") == []
+    assert {loaded.items[k].get("title") for k in await keys(loaded, "瑜珈")} == {"瑜珈垫低价转让"}
+
+
+async def test_zero_results_suggest_the_nearest_query(loaded: Loaded) -> None:
+    async with loaded.engine.connect() as conn:
+        assert await search.search(conn, "周六篮球") == []
+        assert await search.suggest(conn, "周六篮球") == ("篮球", 19)  # a word dropped; the one finding more kept
+        assert await search.suggest(conn, "篮秋") == ("篮球", 19)  # one character from a known word
+        assert await search.suggest(conn, "量子力学") is None
+        assert await search.suggest(conn, "") is None
+        # the filters count: one basketball listing
+        assert await search.suggest(conn, "周六篮球", filters=objects.c.kind == "listing") == ("篮球", 1)
+
+
+async def test_a_received_listing_is_found_by_its_own_words_not_its_automatic_hashtags(fed: Fediverse) -> None:
+    from fedi.content import ListingData, listing_to_ap
+
+    node = await fed.yinhu("a.test")
+    engine = node.inst.engine
+    now = node.inst.clock()
+    async with engine.begin() as conn:
+        await conn.execute(actors.insert().values(
+            uri="http://far.test/c/hood", local=False, type="Group", username="hood", domain="far.test",
+            name="远方邻里", summary="", created_at=now, updated_at=now,
+        ))
+        author = (await conn.execute(select(actors).where(actors.c.uri == "http://far.test/c/hood"))).one()
+    docs = {
+        "request": ListingData(id="http://far.test/o/1", url="http://far.test/o/1", actor_id=author.uri, kind="goods",
+                               purpose="request", title="求购全新婴儿床", content_html="<p>要全新未拆封的</p>", language="zh-CN"),
+        "offer": ListingData(id="http://far.test/o/2", url="http://far.test/o/2", actor_id=author.uri, kind="goods",
+                             purpose="offer", title="旧书转让", content_html="<p>一箱小说</p>", tags=["二手"], language="zh-CN"),
+    }
+    ids = {}
+    for key, listing in docs.items():
+        doc = listing_to_ap(listing, followers=author.uri + "/followers", tag_href=None)
+        assert "#二手" in doc["content"]  # Mastodon readers still see the hashtags
+        assert await store_remote_object(node.inst, author, doc) == "stored"
+        ids[key] = await _object_id(engine, listing.id)
+    assert await _ids(engine, "婴儿床") == [ids["request"]]
+    assert await _ids(engine, "求购") == [ids["request"]]  # in its title
+    # listing_from_ap cannot tell the author's 二手 from the automatic one: neither counts
+    assert await _ids(engine, "二手") == []

@@ -1,0 +1,118 @@
+"""Who may see a received object, and which community it belongs to: one rule for every door.
+
+* ``visibility_of``: the audience from the addressing. ``public`` when the Public collection
+  (any spelling) is in ``to``; ``unlisted`` when it is only in ``cc``; ``followers`` when a
+  followers collection is addressed; else ``direct``. The object's own ``to``/``cc`` decide;
+  the activity's are used only when the object carries none.
+* ``communities_here``: the actors that are communities on this instance: local Groups, and
+  actors a local actor follows with an accepted follow. Anyone else is a person (an author).
+* ``publicly_visible``: the one predicate every public output applies (pages, ``/items/N``,
+  search, ``/api/feed``, Atom, ICS, the feed actor's boosts): live, ``public``, and belonging
+  to a community here. Non-public objects stay stored, never served.
+* ``community_for``: attribution by meaning, not by route: the community named by ``audience``
+  (FEP-1b12), else one named by ``attributedTo``, else the route's candidates in order (the
+  followed group that announced it, the followed sender, the outbox owner). ``byline_of``: the
+  person shown as its author (Mobilizon's ``actor`` member, else the first ``attributedTo``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, CompoundSelect, and_, select, union
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from actors.models import FollowState, actors, follows, objects
+from fedi import vocab
+
+__all__ = [
+    "DIRECT",
+    "FOLLOWERS",
+    "PUBLIC",
+    "UNLISTED",
+    "byline_of",
+    "communities_here",
+    "community_for",
+    "is_community_here",
+    "publicly_visible",
+    "visibility_of",
+]
+
+PUBLIC = "public"
+UNLISTED = "unlisted"
+FOLLOWERS = "followers"
+DIRECT = "direct"
+
+
+def _ids(value: Any) -> list[str]:
+    return [i for i in (vocab.get_id(v) for v in vocab.as_list(value)) if i]
+
+
+def visibility_of(obj: Mapping[str, Any], activity: Mapping[str, Any] | None = None) -> str:
+    doc: Mapping[str, Any] = obj
+    if not (obj.get("to") or obj.get("cc")) and activity is not None:
+        doc = activity
+    to, cc = _ids(doc.get("to")), _ids(doc.get("cc"))
+    if any(a in vocab.PUBLIC_ALIASES for a in to):
+        return PUBLIC
+    if any(a in vocab.PUBLIC_ALIASES for a in cc):
+        return UNLISTED
+    if any(a.rstrip("/").endswith("/followers") or "/followers/" in a for a in to + cc):
+        return FOLLOWERS
+    return DIRECT
+
+
+def communities_here() -> CompoundSelect:
+    """Ids of the actors that are communities here (a subquery for ``IN``)."""
+    local_ids = select(actors.c.id).where(actors.c.local.is_(True))
+    return union(
+        select(actors.c.id).where(actors.c.local.is_(True), actors.c.type == "Group", actors.c.deleted_at.is_(None)),
+        select(follows.c.followed_id).where(
+            follows.c.state == FollowState.ACCEPTED.value, follows.c.follower_id.in_(local_ids)
+        ),
+    )
+
+
+def publicly_visible(*, live: bool = True) -> ColumnElement[bool]:
+    """The object may be shown publicly. Never NULL (so that ``~publicly_visible()`` holds for
+    rows without a visibility or community). ``live=False`` also matches deleted ones (to
+    answer 410 rather than 404 for what was public)."""
+    o = objects.c
+    conds = [o.visibility.is_not(None), o.visibility == PUBLIC, o.community_id.is_not(None),
+             o.community_id.in_(communities_here())]
+    return and_(o.deleted_at.is_(None), *conds) if live else and_(*conds)
+
+
+async def _community_rows(conn: AsyncConnection, uris: Iterable[str]) -> dict[str, int]:
+    uris = [u for u in dict.fromkeys(uris) if u]
+    if not uris:
+        return {}
+    rows = await conn.execute(
+        select(actors.c.uri, actors.c.id).where(actors.c.uri.in_(uris), actors.c.id.in_(communities_here()))
+    )
+    return {r.uri: r.id for r in rows}
+
+
+async def is_community_here(conn: AsyncConnection, uri: str) -> bool:
+    return bool(await _community_rows(conn, [uri]))
+
+
+async def community_for(conn: AsyncConnection, obj: Mapping[str, Any], route: Iterable[str | None] = ()) -> int | None:
+    """The id of the community ``obj`` belongs to, or None when it belongs to none here."""
+    audience, attributed, routed = _ids(obj.get("audience")), _ids(obj.get("attributedTo")), [r for r in route if r]
+    found = await _community_rows(conn, audience + attributed + routed)
+    for uri in audience + attributed + routed:
+        if uri in found:
+            return found[uri]
+    return None
+
+
+def byline_of(obj: Mapping[str, Any], fallback: str) -> str:
+    """The person shown as the author: Mobilizon names the member in ``actor`` while
+    ``attributedTo`` is the group; others put the person first in ``attributedTo``."""
+    actor = vocab.get_id(obj.get("actor"))
+    if actor:
+        return actor
+    attributed = _ids(obj.get("attributedTo"))
+    return attributed[0] if attributed else fallback

@@ -1,0 +1,378 @@
+"""The queues with real ``yinhu worker`` processes: fan-out deliveries and aggregator ingest.
+
+Run: .venv/bin/python bench/bench_queues.py [--scale 0.1] [--only delivery,ingest]
+     [--pg postgresql+asyncpg://postgres@127.0.0.1:5432/postgres] [--backends pg,sqlite]
+
+1. Deliveries (PostgreSQL): one ``Create`` (``yinhu publish``) to 20,000 followers behind 2,000
+   shared inboxes (× ``--scale``); 5 % of the inboxes answer after 5 s, 2 % refuse connections
+   (a port nothing listens on); the rest answer 202 at once (``tests/fakes/receiver.py``, one
+   process). Then 1, and in a fresh database 2, ``yinhu worker`` processes. Reported: the time
+   from the first POST answered to every answering inbox (slow ones included) having the
+   activity, deliveries/s over that time, and duplicates (POSTs of one activity to one inbox
+   beyond the first, counted by the receiver after the workers are stopped).
+2. Aggregator ingest: 2,000 signed ``Create{Event}`` (× ``--scale``) from 50 origins followed
+   by the feed actor, POSTed to ``yinhu serve --no-workers`` (all 202), then handled by 1 or 2
+   ``yinhu worker`` processes. One origin is dead: its actor row is stale, so handling its items
+   refetches the actor from a port that accepts connections and never answers. Reported: live
+   items/s (over the span of their ``processed_at``), and the delay the dead origin adds: the
+   live items' span minus that of a control run without the dead origin's items (1 worker).
+
+The machine is shared (2 cores): figures move with its load, which is printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+PY = sys.executable
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("YINHU_")}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(data: Path, *args: str) -> str:
+    proc = subprocess.run([PY, "-m", "web.cli", *args, "--data", str(data)], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode:
+        raise RuntimeError(f"yinhu {' '.join(args)}: {proc.stdout}{proc.stderr}")
+    return proc.stdout
+
+
+def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen([PY, *args], cwd=ROOT, env=ENV, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+class Databases:
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.made: list[str] = []
+
+    def _admin(self, sql: str) -> None:
+        import asyncpg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.server)
+
+        async def run() -> None:
+            conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                         password=url.password, database=url.database or "postgres")
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        asyncio.run(run())
+
+    def new(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        name = f"bench_queues_{secrets.token_hex(4)}"
+        self._admin(f'CREATE DATABASE "{name}"')
+        self.made.append(name)
+        return make_url(self.server).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        for name in self.made:
+            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def blackhole() -> tuple[socket.socket, int]:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4096)
+    return sock, int(sock.getsockname()[1])
+
+
+# ----------------------------------------------------------------------------------------
+# 1. deliveries
+
+
+def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_shared: int) -> dict[str, Any]:
+    from tests.fakes.followers import add_followers
+
+    run = tmp / f"delivery-{n_workers}"
+    run.mkdir()
+    rport, refused_port = free_port(), free_port()
+    receiver = start(["-m", "tests.fakes.receiver", "--port", str(rport), "--slow", "^/slow", "--delay", "5"],
+                     run / "receiver.log")
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        wait_http(f"http://127.0.0.1:{rport}/_stats")
+        data = run / "data"
+        cli(data, "init", "--url", f"http://127.0.0.1:{free_port()}", "--dev", "--db", dbs.new())
+        cli(data, "community", "create", "bench", "--name", "Bench")
+        inboxes: list[tuple[str, str | None]] = []
+        answering = 0
+        for j in range(n_shared):
+            if j % 50 == 1:  # 2 %: nothing listens
+                base = f"http://127.0.0.1:{refused_port}/h{j}"
+            elif j % 20 == 0:  # 5 %: answers after 5 s
+                base, answering = f"http://127.0.0.1:{rport}/slow{j}", answering + 1
+            else:
+                base, answering = f"http://127.0.0.1:{rport}/h{j}", answering + 1
+            inboxes += [(f"{base}/users/u{k}/inbox", f"{base}/inbox") for k in range(per_shared)]
+        add_followers(data, "bench", inboxes)
+        note = run / "note.json"
+        note.write_text('{"type": "note", "content": "hello, all of you"}', encoding="utf-8")
+        out = cli(data, "publish", "bench", str(note))
+        t_start = time.time()
+        workers = [start(["-m", "web.cli", "worker", "--data", str(data)], run / f"worker{i}.log")
+                   for i in range(n_workers)]
+        deadline = time.monotonic() + 600
+        while True:
+            stats = httpx.get(f"http://127.0.0.1:{rport}/_stats", timeout=10).json()
+            if stats["paths"] >= answering:
+                t_all = time.time()
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not every inbox got it: {stats}")
+            time.sleep(0.05)
+        time.sleep(2)  # a duplicate (a row sent again by another worker) would arrive by now
+    finally:
+        for w in workers:
+            stop(w)
+    stats = httpx.get(f"http://127.0.0.1:{rport}/_stats", timeout=10).json()
+    stop(receiver)
+    span = t_all - stats["first"]
+    return {
+        "workers": n_workers, "inboxes": n_shared, "answering": answering, "followers": n_shared * per_shared,
+        "queued": out.split("queued for ")[1].split()[0], "span": span, "from_start": t_all - t_start,
+        "rate": answering / span, "duplicates": stats["duplicates"], "load": load(),
+    }
+
+
+# ----------------------------------------------------------------------------------------
+# 2. ingest
+
+
+async def seed_origins(data: Path, origins: list[tuple[str, bool]], public_pem: str) -> None:
+    """The feed actor follows one Group per origin; the dead one's row is days old."""
+    from sqlalchemy import insert, select
+
+    from actors.instance import Instance, utcnow
+    from actors.local import FEED_ACTOR_USERNAME
+    from actors.models import FollowState, actors, follows
+    from actors.settings import load_settings
+
+    inst = await Instance.open(load_settings(data))
+    now = utcnow()
+    try:
+        async with inst.engine.begin() as conn:
+            feed = (await conn.execute(select(actors.c.id).where(actors.c.username == FEED_ACTOR_USERNAME,
+                                                                 actors.c.local.is_(True)))).scalar_one()
+            rows = [{
+                "uri": uri, "local": False, "type": "Group", "username": f"g{i}", "domain": uri.split("/")[2],
+                "name": f"Group {i}", "summary": "", "inbox": uri + "/inbox", "shared_inbox": None,
+                "key_id": uri + "#main-key", "public_key_pem": public_pem, "manually_approves": False,
+                "fetched_at": now - timedelta(days=3) if dead else now, "created_at": now, "updated_at": now,
+            } for i, (uri, dead) in enumerate(origins)]
+            ids = [r[0] for r in await conn.execute(insert(actors).returning(actors.c.id, sort_by_parameter_order=True), rows)]
+            await conn.execute(insert(follows), [{
+                "follower_id": feed, "followed_id": gid, "follow_uri": f"{uri}/followers/{gid}",
+                "state": FollowState.ACCEPTED.value, "created_at": now, "updated_at": now,
+            } for gid, (uri, _) in zip(ids, origins, strict=True)])
+    finally:
+        await inst.close()
+
+
+def presign(port: int, origins: list[tuple[str, bool]], count: int, private_pem: str, skip_dead: bool) -> list[tuple[bytes, dict[str, str], bool]]:
+    from bench_feed import PUBLIC, make_event
+
+    from fedi.httpsig import sign_headers
+
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    host = f"127.0.0.1:{port}"
+    out = []
+    for i in range(count):
+        actor, dead = origins[i % len(origins)]
+        if dead and skip_dead:
+            continue
+        uri = f"{actor}/events/{secrets.token_hex(6)}-{i}"
+        start_at = now + timedelta(days=rng.randint(0, 30), hours=rng.randint(0, 23))
+        doc, _ = make_event(rng, uri, actor, now, now, start=start_at)
+        activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": uri + "/create", "type": "Create",
+                    "actor": actor, "to": [PUBLIC], "cc": [actor + "/followers"], "object": doc}
+        body = orjson.dumps(activity)
+        base = {"Content-Type": "application/activity+json", "Host": host}
+        signed = sign_headers("POST", f"http://{host}/inbox", base, body, actor + "#main-key", private_pem, now=now)
+        out.append((body, {**base, **signed}, dead))
+    return out
+
+
+async def item_times(data: Path) -> list[tuple[str, str, datetime | None]]:
+    from sqlalchemy import select
+
+    from actors.instance import Instance
+    from actors.models import inbox_items
+    from actors.settings import load_settings
+
+    inst = await Instance.open(load_settings(data))
+    try:
+        async with inst.engine.connect() as conn:
+            rows = await conn.execute(select(inbox_items.c.origin, inbox_items.c.state, inbox_items.c.processed_at))
+            return [(r.origin or "", r.state, r.processed_at) for r in rows]
+    finally:
+        await inst.close()
+
+
+def ingest_run(tmp: Path, backend: str, db_url: str | None, n_workers: int, count: int, with_dead: bool,
+               keys: tuple[str, str]) -> dict[str, Any]:
+    label = f"ingest-{backend}-{n_workers}-{'dead' if with_dead else 'control'}"
+    run = tmp / label
+    run.mkdir()
+    port = free_port()
+    hole, hole_port = blackhole()
+    data = run / "data"
+    try:
+        init = ["init", "--url", f"http://127.0.0.1:{port}", "--dev"] + (["--db", db_url] if db_url else [])
+        cli(data, *init)
+        origins = [(f"http://o{i}.bench/c/g{i}", False) for i in range(49)]
+        origins.insert(17, (f"http://127.0.0.1:{hole_port}/c/dead", True))
+        asyncio.run(seed_origins(data, origins, keys[1]))
+        reqs = presign(port, origins, count, keys[0], skip_dead=not with_dead)
+        server = start(["-m", "web.cli", "serve", "--no-workers", "--data", str(data), "--port", str(port),
+                        "--log-level", "warning"], run / "serve.log")
+        try:
+            wait_http(f"http://127.0.0.1:{port}/healthz")
+            codes: dict[int, int] = {}
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                for body, headers, _ in reqs:
+                    code = client.post("/inbox", content=body, headers=headers).status_code
+                    codes[code] = codes.get(code, 0) + 1
+        finally:
+            stop(server)
+        if set(codes) != {202}:
+            raise RuntimeError(f"inbox answered {codes}")
+        live = sum(1 for *_, dead in reqs if not dead)
+        workers = [start(["-m", "web.cli", "worker", "--data", str(data)], run / f"worker{i}.log") for i in range(n_workers)]
+        try:
+            deadline = time.monotonic() + 600
+            while True:
+                rows = asyncio.run(item_times(data))
+                done = [r for r in rows if r[0] != f"127.0.0.1:{hole_port}" and r[1] != "pending"]
+                if len(done) >= live:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"live items not all handled: {len(done)}/{live}")
+                time.sleep(0.2)
+        finally:
+            for w in workers:
+                stop(w)
+    finally:
+        hole.close()
+    times = sorted(t for *_, t in done if t is not None)
+    span = (times[-1] - times[0]).total_seconds()
+    states: dict[str, int] = {}
+    for _, state, _ in done:
+        states[state] = states.get(state, 0) + 1
+    return {"label": label, "workers": n_workers, "backend": backend, "live": live, "span": span,
+            "rate": live / span if span else float("inf"), "states": states, "load": load()}
+
+
+# ----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes (20,000 followers, 2,000 items)")
+    p.add_argument("--only", default="delivery,ingest")
+    p.add_argument("--backends", default="pg,sqlite", help="for ingest (deliveries always run on PostgreSQL)")
+    p.add_argument("--pg", default=os.environ.get("YINHU_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"))
+    args = p.parse_args()
+    only = set(args.only.split(","))
+    dbs = Databases(args.pg)
+    results: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-queues-") as tmpdir:
+        tmp = Path(tmpdir)
+        try:
+            if "delivery" in only:
+                n_shared = max(20, int(2000 * args.scale))
+                base = None
+                for n in (1, 2):
+                    r = delivery_run(tmp, dbs, n, n_shared, 10)
+                    base = base or r["rate"]
+                    line = (f"delivery  {r['workers']} worker(s): {r['followers']} followers, {r['inboxes']} shared inboxes "
+                            f"({r['answering']} answering, queued {r['queued']}): every answering inbox in {r['span']:.1f} s "
+                            f"({r['from_start']:.1f} s from worker start), {r['rate']:.0f} deliveries/s "
+                            f"(×{r['rate'] / base:.2f}), duplicates {r['duplicates']}; load {r['load']}")
+                    print(line, flush=True)
+                    results.append(line)
+            if "ingest" in only:
+                from fedi.keys import generate_rsa_keypair
+
+                keys = generate_rsa_keypair()
+                count = max(100, int(2000 * args.scale))
+                for backend in args.backends.split(","):
+                    control = None
+                    for n, dead in ((1, False), (1, True), (2, True)):
+                        db_url = dbs.new() if backend == "pg" else None
+                        r = ingest_run(tmp, backend, db_url, n, count, dead, keys)
+                        control = control or r
+                        extra = ""
+                        if dead:
+                            added = r["span"] - r["live"] / control["rate"]
+                            extra = f"; the dead origin adds {added:+.2f} s against the control's rate"
+                        line = (f"ingest    {backend:6} {n} worker(s) {'with' if dead else 'without'} the dead origin: "
+                                f"{r['live']} live items in {r['span']:.1f} s = {r['rate']:.0f} items/s {r['states']}{extra}; "
+                                f"load {r['load']}")
+                        print(line, flush=True)
+                        results.append(line)
+        finally:
+            dbs.drop_all()
+    print("\n".join(["", "summary:", *results]))
+
+
+if __name__ == "__main__":
+    main()
