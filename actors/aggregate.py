@@ -576,7 +576,9 @@ async def boost(
         )
         if (await c.execute(shown)).first() is None:
             return False
-        doc = new_activity(inst, "Announce", feed, obj_uri, to=[vocab.PUBLIC], cc=[feed.followers_url or f"{feed.uri}/followers"])
+        # ``published``: GoToSocial and Misskey date a boost by it (and fall back to "now").
+        doc = new_activity(inst, "Announce", feed, obj_uri, to=[vocab.PUBLIC], cc=[feed.followers_url or f"{feed.uri}/followers"],
+                           published=inst.clock())
         await emit(inst, c, feed, doc, inboxes, public=True)
         return True
 

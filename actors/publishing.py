@@ -62,11 +62,11 @@ class Published:
 
 
 def _tag_href(inst: Instance) -> Any:
-    return lambda tag: f"{inst.base}/tags/{tag}"
+    return lambda tag: f"{inst.base}{wire.tag_path(tag)}"  # /tags/NAME answers on every instance
 
 
 def _tag_html(base: str, tag: str) -> str:
-    href = f"{base}/tags/{html.escape(tag)}"
+    href = html.escape(f"{base}{wire.tag_path(tag)}", quote=True)
     return f'<a href="{href}" class="mention hashtag" rel="tag">#<span>{html.escape(tag)}</span></a>'
 
 

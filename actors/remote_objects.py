@@ -18,7 +18,6 @@ from actors import search
 from actors.db import joined
 from actors.instance import Instance
 from actors.models import objects
-from actors.text import sanitize_html
 from actors.visibility import community_for, visibility_of
 from fedi import content as wire
 from fedi import vocab
@@ -54,7 +53,7 @@ def _content(obj: dict[str, Any]) -> tuple[str, str | None]:
         language, mapped = next(iter(content_map.items()))
         if not isinstance(content, str):
             content = mapped
-    return sanitize_html(content if isinstance(content, str) else ""), language
+    return wire.clean_html(content if isinstance(content, str) else "", obj.get("tag")), language
 
 
 def _place_columns(place: wire.PlaceData | str | None) -> dict[str, Any]:
@@ -116,8 +115,7 @@ def columns_from_ap(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     except wire.ContentParseError:
         pass
     name = obj.get("name") if isinstance(obj.get("name"), str) else None
-    url = vocab.first_str(obj.get("url"))
-    return obj, {"kind": "note", "name": name, "url": url, "tags": _tags([], obj)}
+    return obj, {"kind": "note", "name": name, "url": wire.object_url(obj), "tags": _tags([], obj)}
 
 
 async def store_remote_object(
@@ -138,6 +136,8 @@ async def store_remote_object(
     uri = obj.get("id")
     if not isinstance(uri, str):
         raise OriginError("object without an id")
+    if wire.safe_url(uri) is None:  # javascript://origin/… passes a host comparison
+        raise OriginError(f"object id {uri[:80]!r} is not an http(s) URL")
     if _host(uri) != _host(author.uri):
         raise OriginError(f"{author.uri} cannot publish {uri}: another origin")
     # Same origin, not the same actor: Mobilizon attributes a group's event to the group while

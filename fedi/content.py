@@ -9,18 +9,27 @@ Wire choices (see ../shared/docs/anchors.md §4 and mastodon-interop.md G4–G9)
 
 * **Event** is an AS ``Event`` with FEP-8a8e names (``timezone``, ``category``, ``joinMode``,
   ``eventStatus`` …) which are also Mobilizon's names, plus Mobilizon's ``status``/``ical:status``.
-  Mastodon shows only ``name`` + ``summary`` + a link + attachments, so ``summary`` is one human
-  line "date · time · place" in the event's own timezone (Chinese when the language is zh).
-  ``startTime``/``endTime`` carry the event's local UTC offset (FEP-8a8e: offsets are not zones,
-  hence ``timezone`` too).
-* **Listing** is a ``Note`` (Mastodon renders Notes in full): ``content`` repeats title, price,
-  condition, area, status and linked hashtags; the bare description travels in
-  ``description`` (schema.org) so a Yinhu peer recovers it exactly. FEP-0837 ``purpose``,
-  ``publishes`` and ``reciprocal`` carry the structured offer. A Note's ``summary`` is a content
-  warning on Mastodon, so listings never send one. Expiry is AS ``endTime`` (a core Object
-  property every processor already knows; ``expires`` would need a new term and nobody reads it).
+  ``summary`` is one line of text, "title · date and time · place (address) · capacity · link"
+  in the event's own timezone (Chinese when the language is zh): Mastodon shows it under the
+  ``name`` heading, GoToSocial, Misskey, Pleroma and Akkoma as the content-warning line, so
+  every reader sees the facts without opening anything (docs/federation.md, "Readable
+  everywhere"). ``startTime``/``endTime`` carry the event's local UTC offset (FEP-8a8e:
+  offsets are not zones, hence ``timezone`` too).
+* **Listing** is a ``Note`` (every reader shows a Note's ``content`` in full): ``content``
+  repeats title, price, condition, area, status, a link and linked hashtags; the bare
+  description travels in ``description`` (schema.org) so a Yinhu peer recovers it exactly.
+  FEP-0837 ``purpose``, ``publishes`` and ``reciprocal`` carry the structured offer. A
+  listing has neither ``summary`` nor ``name`` (each becomes a content warning somewhere:
+  GoToSocial uses ``name`` when there is no summary); its title travels as ``headline``.
+  Expiry is AS ``endTime`` (a core Object property every processor already knows; ``expires``
+  would need a new term and nobody reads it).
 * **Venue** is a fetchable ``Place`` with schema.org terms; Mastodon drops a bare Place, so
-  followers are told through a ``Page`` whose ``location`` is the embedded Place.
+  followers are told through a ``Page`` whose ``location`` is the embedded Place; both carry
+  the venue line (name, address, hours, capacity, price, how to book, link) as ``summary``.
+
+What comes from a peer is parsed here once and hostile values are dropped, not escaped:
+every URL passes :func:`safe_url` (http(s) only) and every HTML body :func:`clean_html`.
+Text we put in ``summary``/``content`` is HTML-escaped.
 
 Every non-ActivityStreams term emitted here is defined in the inline object of
 :data:`fedi.vocab.CONTEXT`.
@@ -36,7 +45,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import nh3
 
 from .vocab import CONTEXT, PUBLIC, as_list, first_str, get_id, isoformat
 
@@ -62,6 +74,7 @@ __all__ = [
     "VenueData",
     "address_text",
     "automatic_hashtags",
+    "clean_html",
     "currency_uri",
     "event_from_ap",
     "event_summary_line",
@@ -72,8 +85,11 @@ __all__ = [
     "listing_hashtags",
     "listing_own_tags",
     "listing_to_ap",
+    "object_url",
     "place_from_ap",
     "place_to_ap",
+    "safe_url",
+    "tag_path",
     "venue_announcement_page",
     "venue_from_ap",
     "venue_summary_line",
@@ -310,6 +326,91 @@ class VenueData:
 
 
 # ---------------------------------------------------------------------------------------------
+# Hostile values: every URL and every piece of HTML a peer sends passes here at parse time
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x20\x7f\\]")
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S")
+
+
+def safe_url(value: Any) -> str | None:
+    """``value`` when it is an absolute http(s) URL with a host, else None.
+
+    Dropped, not escaped: ``javascript:``, ``data:``, ``vbscript:``, relative and
+    protocol-relative references, and anything with spaces, control characters or backslashes
+    (browsers strip or reinterpret those, which is how ``java\tscript:`` gets through filters).
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or _CONTROL_RE.search(text):
+        return None
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return text
+
+
+# What Mastodon keeps of a post's HTML (mastodon-interop G5), plus headings.
+_HTML_TAGS = {
+    "p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i",
+    "em", "ul", "ol", "li", "ruby", "rt", "rp", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+}  # fmt: skip
+_HTML_ATTRS = {"a": {"href", "class", "title"}, "span": {"class"}, "ol": {"start"}}
+
+
+def _keep_attribute(tag: str, attr: str, value: str) -> str | None:
+    if tag == "a" and attr == "href":
+        return safe_url(value)
+    return value
+
+
+_HASHTAG_LINK_RE = re.compile(r"<a\b([^>]*)>\s*#(?:<span>)?([^<#]+?)(?:</span>)?\s*</a>")
+_HREF_RE = re.compile(r'\shref="[^"]*"')
+
+
+def tag_path(tag: str) -> str:
+    """``/tags/NAME``, where every instance shows its feed filtered by a hashtag."""
+    return "/tags/" + quote(_clean_tag(tag), safe="")
+
+
+def clean_html(value: Any, tags: Any = None) -> str:
+    """A peer's HTML reduced to inert markup: Mastodon's tag set, links only to http(s) URLs
+    (any other ``href`` is removed, the text stays), no scripts, styles or event handlers.
+
+    ``tags`` is the object's AS ``tag`` value: a link reading ``#name`` for one of its
+    Hashtags is pointed at this instance's ``/tags/name`` instead of the sender's tag page,
+    as Mastodon does, so a hashtag read here shows what this instance has under it."""
+    if not isinstance(value, str) or not value:
+        return ""
+    cleaned = nh3.clean(
+        value,
+        tags=_HTML_TAGS,
+        attributes=_HTML_ATTRS,
+        attribute_filter=_keep_attribute,
+        url_schemes={"http", "https"},
+        link_rel="nofollow noopener noreferrer",
+    )
+    names = {t.casefold() for t in _tags_from_ap(tags)}
+    if not names:
+        return cleaned
+
+    def local(match: re.Match[str]) -> str:
+        name = html.unescape(match.group(2)).strip()
+        if name.casefold() not in names:
+            return match.group(0)
+        attrs = _HREF_RE.sub("", match.group(1))
+        href = html.escape(tag_path(name), quote=True)
+        return f'<a href="{href}"{attrs}>#<span>{html.escape(name)}</span></a>'
+
+    return _HASHTAG_LINK_RE.sub(local, cleaned)
+
+
+# ---------------------------------------------------------------------------------------------
 # Small helpers
 
 
@@ -515,7 +616,8 @@ def _fmt_day(local: datetime, zh: bool, with_year: bool) -> str:
     return f"{_WEEKDAYS_EN[local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]}{year}"
 
 
-def _event_line(e: EventData) -> str:
+def _event_when(e: EventData) -> str:
+    """"12月6日（周六）14:00–16:00" in the event's own timezone (named when not the default)."""
     zh = _is_zh(e.language)
     zone = _zone(e.timezone)
     start = e.start.astimezone(zone)
@@ -534,11 +636,32 @@ def _event_line(e: EventData) -> str:
                 when = when.replace("） ", "）")
     if e.timezone != DEFAULT_TIMEZONE:
         when += f"（{e.timezone}）" if zh else f" ({e.timezone})"
-    parts = [when]
-    if e.place is not None and e.place.name:
-        parts.append(e.place.name)
+    return when
+
+
+def _place_text(name: str | None, address: PostalAddressData | str | None, zh: bool) -> str | None:
+    """"银湖图书馆（银湖路 1 号）" / "Yinhu Library, 1 Yinhu Road": a place and its address."""
+    addr = _address_text(address)
+    if name and addr and addr != name:
+        return f"{name}（{addr}）" if zh else f"{name}, {addr}"
+    return name or addr
+
+
+def _event_line(e: EventData) -> str:
+    """What, when, where, how many and where to read more, on one line of plain text."""
+    zh = _is_zh(e.language)
+    parts = [e.name, _event_when(e)]
+    where = _place_text(e.place.name, e.place.address, zh) if e.place is not None else None
+    if where:
+        parts.append(where)
     if e.online_url:
         parts.append("线上" if zh else "Online")
+    if e.capacity is not None:
+        parts.append(f"限 {e.capacity} 人" if zh else f"up to {e.capacity} people")
+    else:
+        parts.append("不限人数" if zh else "no attendance limit")
+    if e.url:
+        parts.append(e.url)
     line = " · ".join(parts)
     label = _STATUS_LABEL.get(e.status)
     if label:
@@ -547,8 +670,12 @@ def _event_line(e: EventData) -> str:
 
 
 def event_summary_line(e: EventData) -> str:
-    """The ``summary`` Mastodon shows under the title: "12月6日（周六）14:00–16:00 · 银湖图书馆".
+    """The event's ``summary`` as plain text (``event_to_ap`` HTML-escapes it):
+    "读书会：三体 · 12月6日（周六）14:00–16:00 · 银湖图书馆（银湖路 1 号）· 限 20 人 · https://…".
 
+    Every reader shows it without opening anything (docs/federation.md, "Readable
+    everywhere"): Mastodon under the ``name`` heading, GoToSocial, Misskey, Pleroma and Akkoma
+    as the content-warning line, which is why it starts with the title and ends with the link.
     In the event's timezone; the year appears only when it differs from the publication year;
     cancelled/postponed/tentative events get a bracketed prefix. An organiser's own
     ``EventData.summary`` follows after " — ".
@@ -557,6 +684,12 @@ def event_summary_line(e: EventData) -> str:
     if e.summary and e.summary != line:
         line = f"{line} — {e.summary}"
     return line
+
+
+def _text_html(text: str) -> str:
+    """Plain text as the HTML that AS2 ``summary``/``content`` hold: ``<``, ``>`` and ``&``
+    escaped (quotes need no escaping outside attributes, and Misskey shows a CW unparsed)."""
+    return html.escape(text, quote=False)
 
 
 def event_to_ap(e: EventData, *, followers: str, tag_href: TagHref | None = None) -> dict[str, Any]:
@@ -569,7 +702,7 @@ def event_to_ap(e: EventData, *, followers: str, tag_href: TagHref | None = None
         "url": e.url,
         "attributedTo": e.actor_id,
         "name": e.name,
-        "summary": event_summary_line(e),
+        "summary": _text_html(event_summary_line(e)),
         "content": e.content_html,
         "mediaType": "text/html",
         "startTime": _local_iso(e.start, e.timezone),
@@ -687,9 +820,10 @@ def _listing_terms(listing: ListingData, zh: bool, timezone: str) -> str:
         parts.append("价格面议" if zh else "Price negotiable")
     if listing.condition:
         parts.append(listing.condition)
-    area = _listing_area_name(listing.area)
-    if area:
-        parts.append(area)
+    area = listing.area
+    where = _place_text(area.name, area.address, zh) if isinstance(area, PlaceData) else area
+    if where:
+        parts.append(where)
     if listing.expires is not None:
         local = listing.expires.astimezone(_zone(timezone))
         parts.append(
@@ -703,7 +837,8 @@ def _listing_terms(listing: ListingData, zh: bool, timezone: str) -> str:
 def listing_content_html(
     listing: ListingData, *, tag_href: TagHref | None, timezone: str = DEFAULT_TIMEZONE
 ) -> str:
-    """The Note body Mastodon shows: bold title, terms line, status, description, hashtags."""
+    """The Note body every reader shows in full: bold title (with its status), the terms line
+    (price, condition, place, expiry), the description, a link to the listing, hashtags."""
     zh = _is_zh(listing.language)
     title = html.escape(listing.title)
     label = _LISTING_STATUS_LABEL.get(listing.status)
@@ -715,6 +850,9 @@ def listing_content_html(
         paragraphs.append(f"<p>{html.escape(terms)}</p>")
     if listing.content_html:
         paragraphs.append(listing.content_html)
+    if listing.url:
+        href = html.escape(listing.url, quote=True)
+        paragraphs.append(f'<p><a href="{href}">{html.escape(listing.url)}</a></p>')
     tags = listing_hashtags(listing)
     if tags:
         paragraphs.append("<p>" + " ".join(_hashtag_html(t, tag_href) for t in tags) + "</p>")
@@ -728,7 +866,12 @@ def listing_to_ap(
     tag_href: TagHref | None,
     timezone: str = DEFAULT_TIMEZONE,
 ) -> dict[str, Any]:
-    """A ``Note`` that reads well on Mastodon, carrying FEP-0837 and Yinhu listing terms."""
+    """A ``Note`` every reader shows in full, carrying FEP-0837 and Yinhu listing terms.
+
+    It has neither ``summary`` nor ``name``: GoToSocial turns either into a content warning
+    (``name`` when there is no summary) and Misskey, Pleroma and Akkoma the summary, which
+    would hide the price behind it. The title travels as schema.org ``headline`` and first
+    line of ``content``."""
     content = listing_content_html(listing, tag_href=tag_href, timezone=timezone)
     doc: dict[str, Any] = {
         "@context": CONTEXT,
@@ -736,7 +879,7 @@ def listing_to_ap(
         "type": "Note",
         "url": listing.url,
         "attributedTo": listing.actor_id,
-        "name": listing.title,
+        "headline": listing.title,
         "content": content,
         "mediaType": "text/html",
         "description": listing.content_html,
@@ -782,7 +925,7 @@ def listing_to_ap(
         doc["attachment"] = [_image_doc(i) for i in listing.images]
     if listing.language:
         doc["inLanguage"] = listing.language
-    _language_maps(doc, listing.language, name=listing.title, content=content)
+    _language_maps(doc, listing.language, name=None, content=content)
     if listing.published is not None:
         doc["published"] = isoformat(listing.published)
     if listing.updated is not None:
@@ -807,29 +950,58 @@ def _part_of_name(part_of: str | None) -> str | None:
     return None
 
 
+def _hours_text(hours: list[OpeningHours] | str, zh: bool) -> str | None:
+    """"周一、周二 09:00–21:00；周六 10:00–18:00" / "Mon, Tue 09:00–21:00; Sat 10:00–18:00"."""
+    if isinstance(hours, str):
+        return hours or None
+    names = _WEEKDAYS_ZH if zh else _WEEKDAYS_EN
+    specs = []
+    for spec in hours:
+        index = sorted({DAYS_OF_WEEK.index(d) for d in spec.days if d in DAYS_OF_WEEK})
+        runs: list[list[int]] = []
+        for i in index:  # consecutive days as one run: 周一至周五 / Mon–Fri
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        days = [
+            names[r[0]] if len(r) == 1 else f"{names[r[0]]}{'至' if zh else '–'}{names[r[-1]]}"
+            for r in runs
+        ]
+        specs.append(f"{('、' if zh else ', ').join(days)} {spec.opens}–{spec.closes}")
+    return ("；" if zh else "; ").join(specs) or None
+
+
 def venue_summary_line(v: VenueData) -> str:
-    """The venue one-liner: "可容纳 40 人 · 投影仪、厨房 · 银湖花园 · 免费 · 可预约"."""
+    """The venue as one line of plain text, shown by every reader without opening anything:
+    "银湖花园活动室 · 银湖花园，银湖路 5 号 · 周一、周二 09:00–21:00 · 可容纳 40 人 · 投影仪、厨房
+    · 免费 · 可预约：物业前台 0571-1234 · https://…" (the venue Page's and Place's ``summary``,
+    HTML-escaped there)."""
     zh = _is_zh(v.language)
-    parts: list[str] = []
+    parts: list[str] = [v.name]
+    where = [p for p in (_part_of_name(v.part_of), _address_text(v.address)) if p]
+    if where:
+        parts.append(("，" if zh else ", ").join(dict.fromkeys(where)))
+    hours = _hours_text(v.opening_hours, zh)
+    if hours:
+        parts.append(hours)
     if v.capacity is not None:
         parts.append(f"可容纳 {v.capacity} 人" if zh else f"Up to {v.capacity} people")
     if v.amenities:
         labels = [_amenity_label(a, zh) for a in v.amenities]
         parts.append(("、" if zh else ", ").join(labels))
-    where = _part_of_name(v.part_of)
-    if where is None and isinstance(v.address, PostalAddressData):
-        where = v.address.locality or v.address.street
-    elif where is None and isinstance(v.address, str):
-        where = v.address or None
-    if where:
-        parts.append(where)
     if v.free:
         parts.append("免费" if zh else "Free")
     elif v.price is not None:
-        parts.append(_price_text(v.price))
+        parts.append(f"{_price_text(v.price)}/小时" if zh else f"{_price_text(v.price)}/hour")
     if v.bookable:
-        parts.append("可预约" if zh else "Bookable")
-    return " · ".join(parts) or v.name
+        book = "可预约" if zh else "Bookable"
+        parts.append(f"{book}：{v.contact}" if zh and v.contact else f"{book}: {v.contact}" if v.contact else book)
+    elif v.contact:
+        parts.append(f"联系：{v.contact}" if zh else f"Contact: {v.contact}")
+    if v.url:
+        parts.append(v.url)
+    return " · ".join(parts)
 
 
 def _opening_hours_doc(spec: OpeningHours) -> dict[str, Any]:
@@ -850,7 +1022,7 @@ def _venue_place(v: VenueData) -> dict[str, Any]:
         "name": v.name,
         "url": v.url,
         "attributedTo": v.actor_id,
-        "summary": venue_summary_line(v),
+        "summary": _text_html(venue_summary_line(v)),
         "content": v.content_html,
         "mediaType": "text/html",
         "to": [PUBLIC],
@@ -920,7 +1092,7 @@ def venue_announcement_page(
         "url": v.url,
         "attributedTo": v.actor_id,
         "name": v.name,
-        "summary": venue_summary_line(v),
+        "summary": _text_html(venue_summary_line(v)),
         "content": v.content_html,
         "mediaType": "text/html",
         "location": _venue_place(v),
@@ -1071,11 +1243,13 @@ def _valid_zone(name: Any) -> str | None:
 
 def _image_from_ap(value: Any) -> ImageData | None:
     if isinstance(value, str):
+        if not safe_url(value):
+            return None
         guessed = mimetypes.guess_type(value)[0]
-        return ImageData(url=value, media_type=guessed or "image/jpeg")
+        return ImageData(url=value.strip(), media_type=guessed or "image/jpeg")
     if not isinstance(value, Mapping):
         return None
-    url = first_str(value.get("url")) or _str(value.get("href"))
+    url = safe_url(first_str(value.get("url")) or _str(value.get("href")))
     if not url:
         return None
     media_type = _str(value.get("mediaType"))
@@ -1128,16 +1302,25 @@ def _tags_from_ap(values: Any) -> list[str]:
 
 
 def _url(doc: Mapping[str, Any]) -> str | None:
+    """The first http(s) ``url`` (an HTML one when it is a list of Links); None without one."""
+    fallback = None
     for item in as_list(doc.get("url")):
         if isinstance(item, str):
-            return item
-        if isinstance(item, Mapping) and (_str(item.get("mediaType")) or "text/html").startswith(
-            "text/html"
-        ):
-            href = _str(item.get("href"))
-            if href:
+            if safe_url(item):
+                return safe_url(item)
+            continue
+        if isinstance(item, Mapping):
+            href = safe_url(_str(item.get("href")) or _str(item.get("url")))
+            if href and (_str(item.get("mediaType")) or "text/html").startswith("text/html"):
                 return href
-    return first_str(doc.get("url"))
+            fallback = fallback or href
+    return fallback
+
+
+def object_url(doc: Mapping[str, Any]) -> str | None:
+    """Where people read an object: its first http(s) ``url``, else its id when that is
+    http(s); None when neither is (a hostile ``javascript:`` or ``data:`` value is dropped)."""
+    return _url(doc) or safe_url(_str(doc.get("id")))
 
 
 def _require(doc: Any, kind: str) -> Mapping[str, Any]:
@@ -1205,8 +1388,8 @@ def place_from_ap(value: Any) -> PlaceData | None:
             address=address,
             latitude=lat,
             longitude=lon,
-            id=_str(item.get("id")),
-            url=first_str(item.get("url")),
+            id=safe_url(_str(item.get("id"))),
+            url=safe_url(first_str(item.get("url"))),
         )
     return None
 
@@ -1214,11 +1397,11 @@ def place_from_ap(value: Any) -> PlaceData | None:
 def _online_url(doc: Mapping[str, Any]) -> str | None:
     for item in as_list(doc.get("location")):
         if _is_virtual(item):
-            url = first_str(item.get("url"))
+            url = safe_url(first_str(item.get("url")))
             if url:
                 return url
         if isinstance(item, Mapping) and isinstance(item.get("address"), Mapping):
-            url = _str(item["address"].get("url"))  # Gancio's own online-place shape
+            url = safe_url(_str(item["address"].get("url")))  # Gancio's own online-place shape
             if url:
                 return url
     links = [
@@ -1226,13 +1409,13 @@ def _online_url(doc: Mapping[str, Any]) -> str | None:
         for att in as_list(doc.get("attachment"))
         if isinstance(att, Mapping)
         and "Link" in _type_names(att)
-        and _str(att.get("href"))
+        and safe_url(_str(att.get("href")))
         and (_str(att.get("mediaType")) or "text/html").startswith("text/html")
     ]
     for att in links:
         if _str(att.get("name")) == "Website":  # Mobilizon's marker
-            return _str(att.get("href"))
-    return _str(links[0].get("href")) if links else None
+            return safe_url(_str(att.get("href")))
+    return safe_url(_str(links[0].get("href"))) if links else None
 
 
 _STATUS_FROM_8A8E = {
@@ -1327,10 +1510,10 @@ def event_from_ap(doc: Any) -> EventData:
 
     event = EventData(
         id=ident,
-        url=_url(doc) or ident,
+        url=_url(doc) or safe_url(ident) or "",
         actor_id=actor,
         name=name.strip(),
-        content_html=_map_first(doc, "content") or "",
+        content_html=clean_html(_map_first(doc, "content"), doc.get("tag")),
         summary=None,
         start=start,
         end=end,
@@ -1342,7 +1525,7 @@ def event_from_ap(doc: Any) -> EventData:
         capacity=capacity,
         participant_count=count or 0,
         join_mode=join_mode,
-        external_participation_url=_str(doc.get("externalParticipationUrl")),
+        external_participation_url=safe_url(_str(doc.get("externalParticipationUrl"))),
         status=_event_status(doc),
         image=_banner(doc),
         language=_language(doc),
@@ -1353,7 +1536,7 @@ def event_from_ap(doc: Any) -> EventData:
     # sender wrote (Gancio's "place, date" line, Mobilizon's) is kept as the summary.
     summary = _map_first(doc, "summary")
     if summary:
-        summary = re.sub(r"<[^>]+>", "", summary).strip()
+        summary = html.unescape(re.sub(r"<[^>]+>", "", summary)).strip()
         line = _event_line(event)
         if summary == line:
             summary = None
@@ -1383,7 +1566,8 @@ def listing_from_ap(doc: Any) -> ListingData | None:
     if not _is_listing(doc):
         return None
     ident = _required_str(_str(doc.get("id")), "Listing", "id", doc)
-    title = _required_str(_map_first(doc, "name"), "Listing", "name", doc)
+    # ``headline`` is ours (no ``name``, see listing_to_ap); FEP-0837 Proposals use ``name``.
+    title = _required_str(_map_first(doc, "name") or _str(doc.get("headline")), "Listing", "name", doc)
     actor = _required_str(_actor(doc), "Listing", "attributedTo", doc)
 
     publishes = doc.get("publishes") if isinstance(doc.get("publishes"), Mapping) else {}
@@ -1423,12 +1607,14 @@ def listing_from_ap(doc: Any) -> ListingData | None:
         area = area.name
 
     description = _str(doc.get("description"))
-    content = description if description is not None else (_map_first(doc, "content") or "")
+    content = clean_html(
+        description if description is not None else _map_first(doc, "content"), doc.get("tag")
+    )
     tags = listing_own_tags(doc, kind, purpose)
 
     return ListingData(
         id=ident,
-        url=_url(doc) or ident,
+        url=_url(doc) or safe_url(ident) or "",
         actor_id=actor,
         kind=kind,
         purpose=purpose,
@@ -1519,9 +1705,11 @@ def venue_from_ap(doc: Any) -> VenueData:
 
     contained = doc.get("containedInPlace")
     if isinstance(contained, Mapping):
-        part_of = _str(contained.get("id")) or _map_first(contained, "name")
+        part_of = safe_url(_str(contained.get("id"))) or _map_first(contained, "name")
     else:
         part_of = _str(contained)
+        if part_of and _SCHEME_RE.match(part_of) and not safe_url(part_of):
+            part_of = None  # a URL, but not one we would link to
 
     images = [img for img in (_image_from_ap(i) for i in as_list(doc.get("image"))) if img]
     if not images:
@@ -1529,10 +1717,12 @@ def venue_from_ap(doc: Any) -> VenueData:
 
     return VenueData(
         id=ident,
-        url=_url(doc) or _url(outer) or ident,
+        url=_url(doc) or _url(outer) or safe_url(ident) or "",
         actor_id=actor,
         name=name.strip(),
-        content_html=_map_first(doc, "content") or _map_first(outer, "content") or "",
+        content_html=clean_html(
+            _map_first(doc, "content") or _map_first(outer, "content"), outer.get("tag")
+        ),
         address=_postal_address_from_ap(doc.get("address")),
         latitude=_number(doc.get("latitude")),
         longitude=_number(doc.get("longitude")),

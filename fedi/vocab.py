@@ -91,6 +91,7 @@ CONTEXT: list[Any] = [
         "inLanguage": "schema:inLanguage",
         "description": "schema:description",
         "keywords": "schema:keywords",
+        "headline": "schema:headline",
         "VirtualLocation": "schema:VirtualLocation",
         "PostalAddress": "schema:PostalAddress",
         "address": "schema:address",

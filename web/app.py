@@ -10,6 +10,7 @@ from datetime import datetime
 
 import httpx
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from actors.db import checkpoint_wal
 from actors.instance import Instance
@@ -18,12 +19,21 @@ from fedi.fetch import Resolver
 from inbox.receive import Receiver
 from web import admin, api, dashboard, federation, feed, pages, resident, wellknown
 from web.errors import exception_handlers
+from web.security import SecurityHeaders
 from web.sessions import session_middleware
 from web.workers import run_workers
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("yinhu.web")
+
+
+class _App(Starlette):
+    """Starlette with the security headers outside even its own error middleware, so a 500
+    page carries them too (``Starlette(middleware=...)`` would sit inside it)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), dev=self.state.settings.dev)
 
 
 def create_app(
@@ -63,7 +73,7 @@ def create_app(
         *dashboard.routes,
         *admin.routes,
     ]
-    app = Starlette(
+    app = _App(
         routes=routes, lifespan=lifespan, exception_handlers=exception_handlers,
         middleware=[session_middleware(settings)],
     )

@@ -39,6 +39,7 @@ from actors.text import html_to_text
 from actors.venues import VenueNeeds, find_venues
 from actors.visibility import communities_here, publicly_visible
 from fedi import content as wire
+from web import feed
 from web.i18n import pick_language, translator
 from web.ics import ICS_TYPE, calendar_bytes
 from web.pages import object_page, render, render_error
@@ -242,12 +243,10 @@ def _origin_of(actor: Any) -> str:
     if actor.raw:
         try:
             doc = orjson.loads(actor.raw)
-            url = doc.get("url")
-            if isinstance(url, str):
+            url = wire.object_url(doc) if isinstance(doc, dict) else None
+            if url:
                 return url
-            if isinstance(url, dict) and isinstance(url.get("href"), str):
-                return url["href"]
-        except (orjson.JSONDecodeError, AttributeError):
+        except orjson.JSONDecodeError:
             pass
     return str(actor.uri)
 
@@ -268,7 +267,20 @@ def _exports(f: FeedFilter) -> dict[str, str]:
     q = f.query_string()
     qs = f"?{q}" if q else ""
     ev = FeedFilter.query_string(replace(f, kind="event"))
+    if f.tag:  # the tag's own addresses, with the other filters (if any) as the query
+        tag = wire.tag_path(f.tag)
+        rest = replace(f, tag=None).query_string()
+        ev_rest = FeedFilter.query_string(replace(f, tag=None, kind="event"))
+        return {"ics": f"{tag}.ics?{ev_rest}", "atom": f"{tag}.atom" + (f"?{rest}" if rest else ""),
+                "json": f"/api/feed{qs}"}
     return {"ics": f"/feed.ics?{ev}", "atom": f"/feed.atom{qs}", "json": f"/api/feed{qs}"}
+
+
+def with_tag(request: Request, tag: str) -> Request:
+    """The request as if ``?tag=NAME`` had been given (the other parameters kept), so a tag's
+    page and exports are the feed's own views, filtered by the feed's own ``tag=`` filter."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "tag"] + [("tag", tag)]
+    return Request({**request.scope, "query_string": urlencode(params).encode()}, request.receive)
 
 
 def _offset(request: Request) -> int | str:
@@ -314,7 +326,7 @@ async def home(request: Request) -> Response:
     )
 
 
-async def _list(request: Request, path: str) -> Response:
+async def _list(request: Request, path: str, *, heading: str | None = None) -> Response:
     inst = _inst(request)
     lang = pick_language(request)
     _ = translator(lang)
@@ -334,7 +346,7 @@ async def _list(request: Request, path: str) -> Response:
         if errors:
             return render(request, "feed/list.html", status=400, errors=errors, cards=[], path=path,
                           next_url=None, prev_url=None, exports=None, searching=path == "/search",
-                          **form_context(f, communities))
+                          heading=heading, **form_context(f, communities))
         page = await query_feed(conn, f, now, limit=PAGE_SIZE, offset=offset)
         suggestion = await suggest_query(conn, f, now) if f.q and not page.items and not offset else None
     qs = f.query_string()
@@ -345,7 +357,7 @@ async def _list(request: Request, path: str) -> Response:
         prev_url = f"{path}?{qs}" + (f"{'&' if qs else ''}offset={prev}" if prev else "")
     return render(
         request, "feed/list.html", errors=[], cards=_cards(page.items, lang), path=path, next_url=next_url,
-        prev_url=prev_url, exports=_exports(f), searching=path == "/search", offset=offset,
+        prev_url=prev_url, exports=_exports(f), searching=path == "/search", offset=offset, heading=heading,
         suggestion=suggestion, suggestion_url=f"/search?{f.query_string(q=suggestion)}" if suggestion else None,
         **form_context(f, communities),
     )
@@ -357,6 +369,20 @@ async def feed_page(request: Request) -> Response:
 
 async def search_page(request: Request) -> Response:
     return await _list(request, "/search")
+
+
+async def tag_page(request: Request) -> Response:
+    """``/tags/NAME``: this instance's feed filtered by the tag (every hashtag link points here)."""
+    tag = request.path_params["tag"].lstrip("#")
+    return await _list(with_tag(request, tag), wire.tag_path(tag), heading=f"#{tag}")
+
+
+async def tag_ics(request: Request) -> Response:
+    return await feed.feed_ics(with_tag(request, request.path_params["tag"].lstrip("#")))
+
+
+async def tag_atom(request: Request) -> Response:
+    return await feed.feed_atom(with_tag(request, request.path_params["tag"].lstrip("#")))
 
 
 async def _object_row(inst: Instance, object_id: int) -> Row[Any] | None:
@@ -459,6 +485,9 @@ routes = [
     Route("/", home),
     Route("/feed", feed_page),
     Route("/search", search_page),
+    Route("/tags/{tag}.ics", tag_ics),  # before /tags/{tag}, which would take "NAME.ics" whole
+    Route("/tags/{tag}.atom", tag_atom),
+    Route("/tags/{tag}", tag_page),
     Route("/items/{id:int}.ics", item_ics),
     Route("/items/{id:int}", item_page),
     Route("/communities", communities_page),

@@ -213,6 +213,7 @@ async def test_feed_actor_boosts_reach_a_mastodon_follower(net: Net) -> None:
     for a in announces:
         assert a["actor"] == FEED_C and a["to"] == [vocab.PUBLIC] and a["cc"] == [f"{FEED_C}/followers"]
         assert vocab.AS_CONTEXT in vocab.as_list(a["@context"])
+        assert a["published"] == vocab.isoformat(net.fed.clock())  # readers date the boost by it
     assert old.uri not in {a["object"] for a in announces} and note.uri not in {a["object"] for a in announces}
     # The Announce is dereferenceable and in the feed actor's outbox.
     got = await net.fed.client.get(announces[0]["id"], headers={"Accept": "application/activity+json"})

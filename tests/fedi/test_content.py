@@ -65,6 +65,8 @@ LIBRARY = PlaceData(
     url=f"{BASE}/venues/library",
 )
 
+ADDRESS = "湖滨路 8 号, 银湖街道, 浙江省, 311400, CN"
+
 COVER = ImageData(
     url=f"{BASE}/media/cover.jpg",
     media_type="image/jpeg",
@@ -125,6 +127,10 @@ def make_listing(**changes: Any) -> ListingData:
         updated=None,
     )
     return replace(listing, **changes)
+
+
+VENUE_LINE = ("银湖花园活动室 · 银湖花园，银湖花园 3 幢, 银湖街道, CN · 周一至周五 09:00–21:00；周六 10:00–18:00 · "
+        f"可容纳 40 人 · 投影仪、厨房 · 免费 · 可预约：物业前台 0571-1234567 · {BASE}/venues/hall")
 
 
 def make_venue(**changes: Any) -> VenueData:
@@ -396,7 +402,10 @@ def test_event_is_mastodon_ready() -> None:
     assert_context_ok(doc)
     assert doc["type"] == "Event"
     assert doc["name"] == "绘本共读会"
-    assert doc["summary"] == "12月6日（周六）14:00–16:00 · 银湖图书馆"
+    # Title, when, where (with the address), how many and the link, on one line of text.
+    assert doc["summary"] == (
+        f"绘本共读会 · 12月6日（周六）14:00–16:00 · 银湖图书馆（{ADDRESS}） · 限 30 人 · {BASE}/events/42"
+    )
     assert "\n" not in doc["summary"] and "<" not in doc["summary"]
     assert doc["url"] == f"{BASE}/events/42"
     assert doc["to"] == [PUBLIC] and doc["cc"] == [FOLLOWERS]
@@ -456,30 +465,38 @@ def test_online_event_has_virtual_location_and_mobilizon_link() -> None:
         "mediaType": "text/html",
         "name": "Website",
     } in doc["attachment"]
-    assert doc["summary"] == "12月6日（周六）14:00–16:00 · 线上"
+    assert doc["summary"] == f"绘本共读会 · 12月6日（周六）14:00–16:00 · 线上 · 限 30 人 · {BASE}/events/42"
     assert_context_ok(doc)
 
 
 def test_summary_line_variants() -> None:
-    en = make_event(language="en", place=replace(LIBRARY, name="Yinhu Library"))
-    assert event_summary_line(en) == "Sat 6 Dec 14:00–16:00 · Yinhu Library"
-    multi = make_event(end=datetime(2025, 12, 7, 10, 0, tzinfo=SH))
-    assert event_summary_line(multi) == "12月6日（周六）14:00 – 12月7日（周日）10:00 · 银湖图书馆"
-    next_year = make_event(start=datetime(2026, 1, 3, 9, 0, tzinfo=SH), end=None)
-    assert event_summary_line(next_year) == "2026年1月3日（周六）09:00 · 银湖图书馆"
+    plain = replace(LIBRARY, address=None)
+    tail = f"限 30 人 · {BASE}/events/42"
+    en = make_event(language="en", place=replace(LIBRARY, name="Yinhu Library", address="1 Lake Road"))
+    assert event_summary_line(en) == (
+        f"绘本共读会 · Sat 6 Dec 14:00–16:00 · Yinhu Library, 1 Lake Road · up to 30 people · {BASE}/events/42"
+    )
+    multi = make_event(end=datetime(2025, 12, 7, 10, 0, tzinfo=SH), place=plain)
+    assert event_summary_line(multi) == f"绘本共读会 · 12月6日（周六）14:00 – 12月7日（周日）10:00 · 银湖图书馆 · {tail}"
+    next_year = make_event(start=datetime(2026, 1, 3, 9, 0, tzinfo=SH), end=None, place=plain)
+    assert event_summary_line(next_year) == f"绘本共读会 · 2026年1月3日（周六）09:00 · 银湖图书馆 · {tail}"
     # Times are shown in the event's own zone, whatever zone the datetime carries.
-    utc_start = make_event(start=datetime(2025, 12, 6, 6, 0, tzinfo=UTC), end=None)
-    assert event_summary_line(utc_start) == "12月6日（周六）14:00 · 银湖图书馆"
+    utc_start = make_event(start=datetime(2025, 12, 6, 6, 0, tzinfo=UTC), end=None, place=plain)
+    assert event_summary_line(utc_start) == f"绘本共读会 · 12月6日（周六）14:00 · 银湖图书馆 · {tail}"
     paris = make_event(
         timezone="Europe/Paris",
         language="en",
         end=None,
+        place=plain,
+        capacity=None,
         start=datetime(2025, 12, 6, 14, 0, tzinfo=ZoneInfo("Europe/Paris")),
     )
-    assert event_summary_line(paris) == ("Sat 6 Dec 14:00 (Europe/Paris) · 银湖图书馆")
+    assert event_summary_line(paris) == (
+        f"绘本共读会 · Sat 6 Dec 14:00 (Europe/Paris) · 银湖图书馆 · no attendance limit · {BASE}/events/42"
+    )
     assert event_to_ap(paris, followers=FOLLOWERS)["startTime"] == "2025-12-06T14:00:00+01:00"
     postponed = make_event(status="postponed")
-    assert event_summary_line(postponed).startswith("【已延期】12月6日")
+    assert event_summary_line(postponed).startswith("【已延期】绘本共读会 · 12月6日")
 
 
 def test_categories_follow_fep_8a8e() -> None:
@@ -670,17 +687,19 @@ def test_listing_note_reads_well_on_mastodon() -> None:
     doc = listing_to_ap(make_listing(), followers=FOLLOWERS, tag_href=tag_href)
     assert_context_ok(doc)
     assert doc["type"] == "Note"
-    assert "summary" not in doc  # a Note's summary is a content warning on Mastodon
+    # Neither summary nor name: each becomes a content warning somewhere (GoToSocial: name).
+    assert "summary" not in doc and "name" not in doc and "nameMap" not in doc
     content = doc["content"]
     assert content.startswith("<p><strong>儿童自行车 16 寸</strong></p>")
     assert "<p>¥120 · 九成新 · 银湖花园 · 截至12月31日</p>" in content
     assert "孩子长高了" in content
+    assert f'<p><a href="{BASE}/listings/7">{BASE}/listings/7</a></p>' in content
     for tag in ("二手", "闲置", "自行车"):
         assert (
             f'<a href="{tag_href(tag)}" class="mention hashtag" rel="tag">#<span>{tag}</span></a>'
         ) in content
         assert {"type": "Hashtag", "name": f"#{tag}", "href": tag_href(tag)} in doc["tag"]
-    assert doc["name"] == "儿童自行车 16 寸"
+    assert doc["headline"] == "儿童自行车 16 寸"
     assert doc["attachment"] == [
         {
             "type": "Image",
@@ -803,7 +822,7 @@ def test_listing_status_in_content(status: str, label: str) -> None:
     listing = make_listing(status=status)
     doc = listing_to_ap(listing, followers=FOLLOWERS, tag_href=tag_href)
     assert doc["content"].startswith(f"<p><strong>{label}儿童自行车 16 寸</strong></p>")
-    assert doc["name"] == "儿童自行车 16 寸"
+    assert doc["headline"] == "儿童自行车 16 寸"
     assert listing_from_ap(doc) == listing
 
 
@@ -877,7 +896,7 @@ def test_fep_0837_proposal_from_elsewhere() -> None:
 
 def test_listing_bad_input() -> None:
     doc = listing_to_ap(make_listing(), followers=FOLLOWERS, tag_href=tag_href)
-    del doc["name"], doc["nameMap"]
+    del doc["headline"]
     with pytest.raises(ContentParseError, match="Listing .* has no name"):
         listing_from_ap(doc)
     doc = listing_to_ap(make_listing(), followers=FOLLOWERS, tag_href=tag_href)
@@ -923,7 +942,8 @@ def test_venue_place_has_schema_org_terms() -> None:
     assert doc["attributedTo"] == GROUP
     assert doc["image"][0]["mediaType"] == "image/webp"
     assert doc["bookable"] is True and doc["contact"] == "物业前台 0571-1234567"
-    assert doc["summary"] == "可容纳 40 人 · 投影仪、厨房 · 银湖花园 · 免费 · 可预约"
+    # Name, where, hours, size, equipment, price, how to book and the link, on one line.
+    assert doc["summary"] == VENUE_LINE
 
 
 def test_venue_round_trip() -> None:
@@ -964,7 +984,7 @@ def test_venue_announcement_page() -> None:
     assert_context_ok(page)
     assert page["type"] == "Page"
     assert page["name"] == "银湖花园活动室"
-    assert page["summary"].startswith("可容纳 40 人 · 投影仪、厨房 · 银湖花园")
+    assert page["summary"] == page["location"]["summary"] == VENUE_LINE
     assert page["url"] == v.url
     assert page["to"] == [PUBLIC] and page["cc"] == [FOLLOWERS]
     place = page["location"]
