@@ -5,7 +5,7 @@
 Builds a temporary SQLite database (and, when YINHU_TEST_POSTGRES names a server database,
 a temporary PostgreSQL database, dropped afterwards) migrated to head, fills ``objects`` with
 synthetic Chinese items written from a vocabulary of a few hundred words (the search
-fixture's own words among them), indexes them with ``actors.search``, then runs queries of
+fixture's own words among them), indexes them with ``actors.feed.search``, then runs queries of
 one, two and four CJK characters, mixed Chinese/English, several words typed without spaces
 (cut into words by rjieba) and variants/synonyms (widened from the search_synonyms table), and
 prints a table of p50/p95. Target (issue 4, kept by issue 16): p95 under 100 ms on SQLite.
@@ -31,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
-from actors import migrate, search
-from actors.db import create_engine
-from actors.models import actors, objects
+from actors.feed import search
+from actors.storage import migrate
+from actors.storage.db import create_engine
+from actors.storage.models import actors, objects
 
 WORDS = ["读书会", "篮球", "二手", "瑜伽", "亲子", "维修", "英语角", "编程", "社区", "活动", "周末", "周六", "周日", "晚上", "上午", "下午", "报名", "免费", "欢迎", "邻居", "小区", "银湖", "湖滨", "公园", "图书馆", "文化站", "活动中心", "青少年宫", "志愿者", "老师", "孩子", "家长", "老人", "朋友", "新人", "分享", "交流", "学习", "体验", "手工", "烘焙", "绘本", "阅读", "写作", "书法", "绘画", "摄影", "音乐", "合唱", "舞蹈", "广场舞", "跑步", "羽毛球", "乒乓球", "足球", "游泳", "健身", "太极", "徒步", "骑行", "露营", "野餐", "观鸟", "种菜", "花园", "绿植", "多肉", "宠物", "猫咪", "狗狗", "领养", "环保", "垃圾分类", "旧衣", "回收", "跳蚤市场", "闲置", "出售", "转让", "求购", "赠送", "自提", "九成新", "全新", "搬家", "处理", "电饭煲", "冰箱", "洗衣机", "空调", "沙发", "书桌", "椅子", "自行车", "电动车", "婴儿车", "滑板车", "玩具", "童书", "课本", "教材", "吉他", "钢琴", "显示器", "电脑", "手机", "平板", "相机", "耳机", "上门", "水电", "家电", "开锁", "保洁", "家政", "月嫂", "托管", "辅导", "作业", "数学", "语文", "英语", "口语", "日语", "围棋", "象棋", "桥牌", "编织", "刺绣", "插花", "茶艺", "咖啡", "美食", "饺子", "月饼", "粽子", "年货", "春节", "中秋", "端午", "元宵", "灯谜", "游园会", "义诊", "血压", "体检", "健康", "讲座", "安全", "消防", "演练", "防诈骗", "法律", "咨询", "社保", "医保", "养老", "助餐", "食堂", "菜市场", "超市", "快递", "停车", "物业", "业主", "会议", "投票", "场地", "会议室", "多功能厅", "茶室", "屋顶", "预约", "容纳", "投影", "空调", "停车位", "无障碍", "更衣室", "淋浴", "灯光", "室内", "室外", "报名费", "AA", "每人", "元", "名额", "有限", "提前", "准时", "集合", "地点", "时间", "联系", "微信", "群", "电话", "门口", "北门", "南门", "东门", "西门", "附近", "地铁站", "夜场", "比赛", "友谊赛", "联赛", "训练", "教练", "裁判", "队员", "招募", "组队", "约球", "球衣", "球鞋", "瑜伽垫", "哑铃", "跳绳", "拔河", "运动会", "读者", "作家", "签名", "新书", "书店", "书单", "共读", "经典", "小说", "诗歌", "历史", "科普", "童话", "故事", "讲故事", "朗读", "演讲", "辩论", "戏剧"]
 LATIN = ["Python", "English", "yoga", "corner", "workshop", "Scratch", "AI", "data", "Java", "web", "app", "study", "club", "free", "weekend", "kids"]

@@ -455,12 +455,12 @@ async def _deliveries(tmp: Path, rport: int, n_personal: int, n_shared_inboxes: 
     import aiohttp
     from sqlalchemy import func, insert, select
 
-    from actors.delivery import DeliveryWorker
-    from actors.instance import Instance, utcnow
-    from actors.local import create_community, initialise
-    from actors.models import DeliveryState, FollowState, actors, deliveries, follows
-    from actors.publishing import publish
-    from actors.settings import Settings
+    from actors.publishing.publishing import publish
+    from actors.queues.delivery import DeliveryWorker
+    from actors.social.local import create_community, initialise
+    from actors.storage.instance import Instance, utcnow
+    from actors.storage.models import DeliveryState, FollowState, actors, deliveries, follows
+    from actors.storage.settings import Settings
     from fedi.httpsig import sign_headers
 
     data = tmp / "delivery"

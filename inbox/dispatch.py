@@ -17,11 +17,11 @@ from typing import Any
 
 import orjson
 
-from actors import inbox_queue
-from actors.instance import Instance
-from actors.leases import new_lease_token
-from actors.models import InboxState
-from actors.remote import ActorError
+from actors.queues import inbox_queue
+from actors.queues.leases import new_lease_token
+from actors.social.remote import ActorError
+from actors.storage.instance import Instance
+from actors.storage.models import InboxState
 from fedi import vocab
 from fedi.errors import FetchError
 

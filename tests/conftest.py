@@ -25,10 +25,10 @@ import pytest
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
-from actors.delivery import DeliveryWorker
-from actors.instance import Instance
-from actors.local import initialise
-from actors.settings import Settings
+from actors.queues.delivery import DeliveryWorker
+from actors.social.local import initialise
+from actors.storage.instance import Instance
+from actors.storage.settings import Settings
 from inbox.dispatch import InboxWorker
 from tests.fakes.clock import Clock
 from tests.fakes.remote import FakeRemote

@@ -1,8 +1,10 @@
-"""Imports point down only: fedi ← actors ← inbox ← web.
+"""Imports point down only: fedi ← actors ← inbox ← web, and inside actors
+storage ← queues ← social ← feed ← publishing.
 
 Every module of the four packages is parsed (not imported) and every ``import`` statement in
 it, at any depth (inside functions, ``if TYPE_CHECKING:`` blocks, try/except), is checked:
-a package may import itself and the packages below it, never one above.
+a package may import itself and the packages below it, never one above. The same holds for
+the subpackages of actors, and every module of actors lives in one of them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("fedi", "actors", "inbox", "web")  # lowest first
 RANK = {name: i for i, name in enumerate(LAYERS)}
+ACTORS_LAYERS = ("storage", "queues", "social", "feed", "publishing")  # lowest first
+ACTORS_RANK = {name: i for i, name in enumerate(ACTORS_LAYERS)}
 
 
 def modules() -> list[Path]:
@@ -67,3 +71,77 @@ def test_the_check_catches_upward_imports() -> None:
     found = imported_packages(ast.parse(source), "actors")
     assert (4, "web") in found and (5, "inbox") in found
     assert [t for _, t in found if t in RANK and RANK[t] > RANK["actors"]] == ["web", "inbox"]
+
+
+def actors_imports(tree: ast.AST, sub: str) -> list[tuple[int, str]]:
+    """(line, actors subpackage) for every import of actors code in a module of ``actors/<sub>/``."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            dotted = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: ``from .x`` stays in ``sub``, ``from ..feed`` leaves it
+                if node.level == 1:
+                    found.append((node.lineno, sub))
+                    continue
+                dotted = [f"actors.{node.module}" if node.module else "actors"]
+            else:
+                dotted = [node.module or ""]
+            if dotted == ["actors"]:  # from actors import feed
+                dotted = [f"actors.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in dotted:
+            parts = name.split(".")
+            if parts[0] == "actors" and len(parts) > 1:
+                found.append((node.lineno, parts[1]))
+    return found
+
+
+def actors_violations(path: Path) -> list[str]:
+    sub = path.relative_to(ROOT / "actors").parts[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        f"{path.relative_to(ROOT)}:{line}: actors.{sub} imports actors.{target}"
+        for line, target in actors_imports(tree, sub)
+        if target not in ACTORS_RANK or ACTORS_RANK[target] > ACTORS_RANK[sub]
+    ]
+
+
+# Alembic loads the revision scripts by path when migrating (no module imports them); a data
+# migration may run the code whose data it rewrites (0010 reindexes listings with actors.feed.search).
+MIGRATION_SCRIPTS = ROOT / "actors" / "storage" / "migrations" / "versions"
+
+
+def actors_modules() -> list[Path]:
+    return sorted(
+        p
+        for p in (ROOT / "actors").rglob("*.py")
+        if p.parent != ROOT / "actors" and MIGRATION_SCRIPTS not in p.parents
+    )
+
+
+def test_actors_code_lives_in_its_layers() -> None:
+    assert [p.name for p in (ROOT / "actors").glob("*.py")] == ["__init__.py"]
+    assert sorted(p.name for p in (ROOT / "actors").iterdir() if p.is_dir() and p.name != "__pycache__") == sorted(
+        ACTORS_LAYERS
+    )
+
+
+@pytest.mark.parametrize("path", actors_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_actors_imports_point_down(path: Path) -> None:
+    assert actors_violations(path) == []
+
+
+def test_the_actors_check_catches_upward_imports() -> None:
+    source = (
+        "from actors.storage.models import objects\n"
+        "from actors import feed\n"
+        "def f():\n    import actors.publishing.media\n"
+        "from ..social import follows\n"
+        "from .delivery import enqueue\n"
+    )
+    found = actors_imports(ast.parse(source), "queues")
+    assert sorted(found) == [(1, "storage"), (2, "feed"), (4, "publishing"), (5, "social"), (6, "queues")]
+    upward = [t for _, t in found if ACTORS_RANK[t] > ACTORS_RANK["queues"]]
+    assert sorted(upward) == ["feed", "publishing", "social"]

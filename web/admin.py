@@ -1,7 +1,7 @@
 """The instance administrator's page for the aggregator: what the feed actor follows, follow
 more communities at once, unfollow, and decide on communities asking to be included.
 
-The same operations as ``yinhu follow`` / ``unfollow`` / ``subscriptions`` (actors.aggregate);
+The same operations as ``yinhu follow`` / ``unfollow`` / ``subscriptions`` (actors.feed.aggregate);
 only instance administrators (``yinhu account create NAME --admin``) may use it.
 """
 
@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from actors.aggregate import (
+from actors.feed.aggregate import (
     decide_inclusion,
     follow_many,
     handle_of,
@@ -19,9 +19,9 @@ from actors.aggregate import (
     subscriptions,
     unfollow,
 )
-from actors.follows import FollowError
-from actors.instance import Instance
-from actors.remote import ActorError
+from actors.social.follows import FollowError
+from actors.social.remote import ActorError
+from actors.storage.instance import Instance
 from fedi.errors import FediError
 from web.i18n import pick_language, translator
 from web.pages import render, render_error

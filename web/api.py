@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors.accounts import Account, account_for_token
-from actors.instance import Instance
-from actors.media import MediaError, store_image
-from actors.models import actors, objects
-from actors.publishing import delete_object, publish, update_object
-from actors.validation import ContentError
+from actors.publishing.media import MediaError, store_image
+from actors.publishing.publishing import delete_object, publish, update_object
+from actors.publishing.validation import ContentError
+from actors.social.accounts import Account, account_for_token
+from actors.storage.instance import Instance
+from actors.storage.models import actors, objects
 from web.negotiation import json_response
 from web.openapi import openapi_document
 from web.uploads import MB, BadForm, UploadTooLarge, read_capped_form

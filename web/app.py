@@ -12,9 +12,9 @@ import httpx
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from actors.db import checkpoint_wal
-from actors.instance import Instance
-from actors.settings import Settings
+from actors.storage.db import checkpoint_wal
+from actors.storage.instance import Instance
+from actors.storage.settings import Settings
 from fedi.fetch import Resolver
 from inbox.receive import Receiver
 from web import admin, api, dashboard, federation, feed, pages, resident, wellknown

@@ -19,12 +19,18 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from actors.follows import FollowError
-from actors.instance import Instance, NotInitialised
-from actors.local import COMMUNITY_KINDS, CommunityError
-from actors.publishing import ContentError
-from actors.remote import ActorError
-from actors.settings import ConfigError, Settings, default_data_dir, load_settings, write_settings
+from actors.publishing.publishing import ContentError
+from actors.social.follows import FollowError
+from actors.social.local import COMMUNITY_KINDS, CommunityError
+from actors.social.remote import ActorError
+from actors.storage.instance import Instance, NotInitialised
+from actors.storage.settings import (
+    ConfigError,
+    Settings,
+    default_data_dir,
+    load_settings,
+    write_settings,
+)
 from fedi.errors import FediError
 
 __all__ = ["build_parser", "main"]
@@ -56,7 +62,7 @@ async def _with_instance(args: argparse.Namespace, fn: Callable[[Instance], Awai
 
 # --- commands ---------------------------------------------------------------------------------
 async def cmd_init(args: argparse.Namespace) -> int:
-    from actors.local import initialise
+    from actors.social.local import initialise
 
     data = _data(args)
     if (data / "yinhu.toml").exists():
@@ -91,7 +97,7 @@ async def cmd_init(args: argparse.Namespace) -> int:
 
 
 async def cmd_migrate(args: argparse.Namespace) -> int:
-    from actors import migrate
+    from actors.storage import migrate
 
     settings = load_settings(_data(args))
     inst = await Instance.open(settings, check_schema=False)
@@ -101,7 +107,7 @@ async def cmd_migrate(args: argparse.Namespace) -> int:
         print(f"schema {before or 'empty'} → {migrate.head_revision()}")
         if before is not None and before < "0003":
             # The search index arrived in 0003: fill it for what the database already holds.
-            from actors.search import reindex_all
+            from actors.feed.search import reindex_all
 
             print(f"indexed {await reindex_all(inst)} objects for search")
     finally:
@@ -110,7 +116,7 @@ async def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 async def cmd_community(args: argparse.Namespace) -> int:
-    from actors.local import create_community, list_communities
+    from actors.social.local import create_community, list_communities
 
     async def run(inst: Instance) -> int:
         if args.community_cmd == "create":
@@ -161,9 +167,9 @@ def _file_refs(body: Any, base: Path) -> list[tuple[dict[str, Any], Path]]:
 
 async def _attach_files(inst: Instance, slug: str, body: Any, base: Path) -> None:
     """Validate first with placeholders, then store the images: invalid content stores nothing."""
-    from actors.local import get_local_actor
-    from actors.media import MediaError, store_image
-    from actors.validation import validate
+    from actors.publishing.media import MediaError, store_image
+    from actors.publishing.validation import validate
+    from actors.social.local import get_local_actor
 
     refs = _file_refs(body, base)
     if not refs:
@@ -185,7 +191,7 @@ async def _attach_files(inst: Instance, slug: str, body: Any, base: Path) -> Non
 
 
 async def cmd_publish(args: argparse.Namespace) -> int:
-    from actors.publishing import publish
+    from actors.publishing.publishing import publish
 
     body = _read_json(args.file)
 
@@ -202,7 +208,7 @@ async def cmd_publish(args: argparse.Namespace) -> int:
 async def _owner_of(inst: Instance, uri: str) -> str:
     from sqlalchemy import select
 
-    from actors.models import actors, objects
+    from actors.storage.models import actors, objects
 
     async with inst.engine.connect() as conn:
         row = (
@@ -218,7 +224,7 @@ async def _owner_of(inst: Instance, uri: str) -> str:
 
 
 async def cmd_update(args: argparse.Namespace) -> int:
-    from actors.publishing import update_object
+    from actors.publishing.publishing import update_object
 
     body = _read_json(args.file)
 
@@ -249,7 +255,7 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 async def cmd_account(args: argparse.Namespace) -> int:
-    from actors.accounts import (
+    from actors.social.accounts import (
         AccountError,
         add_membership,
         create_account,
@@ -257,7 +263,7 @@ async def cmd_account(args: argparse.Namespace) -> int:
         set_disabled,
         set_password,
     )
-    from actors.models import Role
+    from actors.storage.models import Role
 
     async def run(inst: Instance) -> int:
         name = args.name.strip().lower()
@@ -299,7 +305,7 @@ def _when(value: Any) -> str:
 
 
 async def cmd_token(args: argparse.Namespace) -> int:
-    from actors.accounts import AccountError, create_token, list_tokens, revoke_token_id
+    from actors.social.accounts import AccountError, create_token, list_tokens, revoke_token_id
 
     async def run(inst: Instance) -> int:
         try:
@@ -329,7 +335,7 @@ async def cmd_token(args: argparse.Namespace) -> int:
 
 
 async def cmd_delete(args: argparse.Namespace) -> int:
-    from actors.publishing import delete_object
+    from actors.publishing.publishing import delete_object
 
     async def run(inst: Instance) -> int:
         result = await delete_object(inst, args.url)
@@ -341,7 +347,7 @@ async def cmd_delete(args: argparse.Namespace) -> int:
 
 
 async def cmd_followers(args: argparse.Namespace) -> int:
-    from actors.follows import decide_follower, list_followers
+    from actors.social.follows import decide_follower, list_followers
 
     async def run(inst: Instance) -> int:
         if args.approve or args.reject:
@@ -360,8 +366,8 @@ async def cmd_followers(args: argparse.Namespace) -> int:
 
 
 async def cmd_follow(args: argparse.Namespace) -> int:
-    from actors.aggregate import FollowResult, follow_many
-    from actors.local import FEED_ACTOR_USERNAME
+    from actors.feed.aggregate import FollowResult, follow_many
+    from actors.social.local import FEED_ACTOR_USERNAME
 
     def progress(i: int, n: int, r: FollowResult) -> None:
         print(f"[{i}/{n}] {r.target}: {r.state}" + (f" ({r.error})" if r.error else ""), file=sys.stderr, flush=True)
@@ -379,8 +385,8 @@ async def cmd_follow(args: argparse.Namespace) -> int:
 
 
 async def cmd_unfollow(args: argparse.Namespace) -> int:
-    from actors.aggregate import unfollow
-    from actors.local import FEED_ACTOR_USERNAME
+    from actors.feed.aggregate import unfollow
+    from actors.social.local import FEED_ACTOR_USERNAME
 
     async def run(inst: Instance) -> int:
         failures = 0
@@ -411,14 +417,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 async def cmd_subscriptions(args: argparse.Namespace) -> int:
-    from actors.aggregate import (
+    from actors.feed.aggregate import (
         decide_inclusion,
         handle_of,
         inclusion_requests,
         refresh_subscriptions,
         subscriptions,
     )
-    from actors.local import FEED_ACTOR_USERNAME
+    from actors.social.local import FEED_ACTOR_USERNAME
 
     async def run(inst: Instance) -> int:
         if args.approve or args.reject:
@@ -449,8 +455,8 @@ async def cmd_subscriptions(args: argparse.Namespace) -> int:
 
 
 async def cmd_following(args: argparse.Namespace) -> int:
-    from actors.follows import list_following
-    from actors.local import FEED_ACTOR_USERNAME
+    from actors.social.follows import list_following
+    from actors.social.local import FEED_ACTOR_USERNAME
 
     async def run(inst: Instance) -> int:
         rows = await list_following(inst, args.as_actor or FEED_ACTOR_USERNAME)
@@ -464,7 +470,7 @@ async def cmd_following(args: argparse.Namespace) -> int:
 
 
 async def cmd_participants(args: argparse.Namespace) -> int:
-    from actors.rsvp import RsvpError, decide_participant, list_participants
+    from actors.social.rsvp import RsvpError, decide_participant, list_participants
 
     async def run(inst: Instance) -> int:
         try:

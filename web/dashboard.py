@@ -1,7 +1,7 @@
 """The organisers' web door: login, a dashboard per community, and forms for each kind.
 
 The forms build the same JSON body the API and the CLI take and hand it to ``publish`` /
-``update_object`` / ``delete_object``: validation lives only in ``actors.validation``. Images
+``update_object`` / ``delete_object``: validation lives only in ``actors.publishing.validation``. Images
 are checked after the body validates (with placeholder media tokens), then stored, then the
 body is published, so invalid content stores nothing. Every POST carries a CSRF token.
 """
@@ -23,21 +23,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from actors.accounts import (
-    MIN_PASSWORD,
-    Account,
-    AccountError,
-    add_membership,
-    authenticate,
-    change_password,
-    remove_membership,
-)
-from actors.instance import Instance
-from actors.local import get_local_actor, list_communities
-from actors.media import MediaError, store_image
-from actors.models import Role, accounts, actors, memberships, objects
-from actors.publishing import delete_object, publish, update_object
-from actors.validation import (
+from actors.publishing.media import MediaError, store_image
+from actors.publishing.publishing import delete_object, publish, update_object
+from actors.publishing.validation import (
     CONDITIONS,
     CURRENCIES,
     EVENT_STATUSES,
@@ -50,6 +38,18 @@ from actors.validation import (
     ContentError,
     validate,
 )
+from actors.social.accounts import (
+    MIN_PASSWORD,
+    Account,
+    AccountError,
+    add_membership,
+    authenticate,
+    change_password,
+    remove_membership,
+)
+from actors.social.local import get_local_actor, list_communities
+from actors.storage.instance import Instance
+from actors.storage.models import Role, accounts, actors, memberships, objects
 from fedi.content import AMENITIES, CATEGORIES, event_from_ap, venue_from_ap
 from web.i18n import pick_language, translator
 from web.pages import render, render_error

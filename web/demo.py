@@ -397,12 +397,12 @@ def stop_servers(nodes: list[Node]) -> list[str]:
 
 # --- setup in process (the library calls behind yinhu init / community create / publish) -----
 async def _setup_instance(node: Node, items: list[Item], password: str) -> dict[str, int]:
-    from actors.accounts import add_membership, create_account
-    from actors.instance import Instance
-    from actors.local import create_community, initialise
-    from actors.models import Role
-    from actors.publishing import publish
-    from actors.settings import Settings, write_settings
+    from actors.publishing.publishing import publish
+    from actors.social.accounts import add_membership, create_account
+    from actors.social.local import create_community, initialise
+    from actors.storage.instance import Instance
+    from actors.storage.models import Role
+    from actors.storage.settings import Settings, write_settings
     from web.cli import _attach_files
 
     settings = Settings(url=node.url, data_dir=node.data, dev=True, instance_name=node.name,
@@ -475,9 +475,9 @@ def run_cli(args: list[str], prefix: str = "    ") -> list[str]:
 def wait_follows(feed: Node, n: int, nodes: list[Node]) -> None:
     import asyncio
 
-    from actors.instance import Instance
-    from actors.local import FEED_ACTOR_USERNAME
-    from actors.settings import load_settings
+    from actors.social.local import FEED_ACTOR_USERNAME
+    from actors.storage.instance import Instance
+    from actors.storage.settings import load_settings
 
     async def loop() -> None:
         inst = await Instance.open(load_settings(feed.data))
@@ -486,7 +486,7 @@ def wait_follows(feed: Node, n: int, nodes: list[Node]) -> None:
         try:
             while True:
                 _check_running(nodes)
-                from actors.follows import list_following
+                from actors.social.follows import list_following
 
                 rows = await list_following(inst, FEED_ACTOR_USERNAME)
                 states = [str(getattr(r.state, "value", r.state)) for r in rows]

@@ -9,9 +9,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from actors.follows import FollowError
-from actors.local import CommunityError
-from actors.publishing import ContentError
+from actors.publishing.publishing import ContentError
+from actors.social.follows import FollowError
+from actors.social.local import CommunityError
 from web.negotiation import json_response
 
 __all__ = ["error_response", "exception_handlers"]

@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from actors.instance import INSTANCE_ACTOR_USERNAME, Instance
-from actors.local import actor_doc_bytes, get_local_actor
-from actors.media import get_media
-from actors.models import FollowState, activities, actors, follows, objects
-from actors.publishing import announce_page_to_ap, object_to_ap
-from actors.visibility import publicly_visible
+from actors.publishing.media import get_media
+from actors.publishing.publishing import announce_page_to_ap, object_to_ap
+from actors.social.local import actor_doc_bytes, get_local_actor
+from actors.social.visibility import publicly_visible
+from actors.storage.instance import INSTANCE_ACTOR_USERNAME, Instance
+from actors.storage.models import FollowState, activities, actors, follows, objects
 from fedi import vocab
 from web.errors import error_response
 from web.negotiation import ap_response, json_response, wants_activity_json
@@ -89,7 +89,7 @@ def _object_deleted() -> Any:
 
 def _object_not_public() -> Exists:
     """The activity's object is a stored object that may not be shown publicly (a boost of
-    something private, or of what no community here vouches for: actors.visibility)."""
+    something private, or of what no community here vouches for: actors.social.visibility)."""
     return select(objects.c.id).where(objects.c.uri == activities.c.object_uri, ~publicly_visible(live=False)).exists()
 
 

@@ -1,6 +1,6 @@
 """The feed in machine formats: ``/api/feed`` (JSON), ``/feed.ics`` and ``/feed.atom``.
 
-All three take the same parameters as the HTML lists (``actors.feed.FeedFilter``), so any
+All three take the same parameters as the HTML lists (``actors.feed.feed.FeedFilter``), so any
 filtered view a resident builds can be subscribed to in a calendar or a feed reader.
 """
 
@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors.feed import FeedFilter, FeedItem, FilterError, query_feed
-from actors.instance import Instance
-from actors.text import html_to_text
+from actors.feed.feed import FeedFilter, FeedItem, FilterError, query_feed
+from actors.storage.instance import Instance
+from actors.storage.text import html_to_text
 from fedi import content as wire
 from fedi.vocab import isoformat
 from web.ics import ICS_TYPE, calendar_bytes

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, Timezone, vText
 
-from actors.text import html_to_text
+from actors.storage.text import html_to_text
 from fedi.content import EventData, address_text
 
 __all__ = ["ICS_TYPE", "calendar_bytes"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.models import Role
-from actors.validation import (
+from actors.publishing.validation import (
     CONDITIONS,
     EVENT_STATUSES,
     JOIN_MODES,
@@ -14,6 +13,7 @@ from actors.validation import (
     LISTING_STATUSES,
     PURPOSES,
 )
+from actors.storage.models import Role
 from fedi.content import AMENITIES, CATEGORIES
 
 __all__ = ["openapi_document"]

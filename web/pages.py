@@ -16,13 +16,13 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from actors.feed import handle, profile_url
-from actors.instance import Instance
-from actors.local import get_local_actor
-from actors.models import FollowState, actors, follows, objects
-from actors.publishing import object_to_ap
-from actors.rsvp import event_counts
-from actors.text import render_plain
+from actors.feed.feed import handle, profile_url
+from actors.publishing.publishing import object_to_ap
+from actors.social.local import get_local_actor
+from actors.social.rsvp import event_counts
+from actors.storage.instance import Instance
+from actors.storage.models import FollowState, actors, follows, objects
+from actors.storage.text import render_plain
 from fedi import content as wire
 from web.i18n import pick_language, translator
 from web.ics import ICS_TYPE, calendar_bytes

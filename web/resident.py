@@ -2,7 +2,7 @@
 the communities directory and the venue finder. zh-CN first, English via ``?lang=en``, plain
 HTML forms (no JavaScript), one column on a phone.
 
-Every list takes the parameters of ``actors.feed.FeedFilter`` and links to the same view as
+Every list takes the parameters of ``actors.feed.feed.FeedFilter`` and links to the same view as
 ``/feed.ics``, ``/feed.atom`` and ``/api/feed``.
 """
 
@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors.feed import (
+from actors.feed.feed import (
     DISTRICT_TZ,
     FeedFilter,
     FeedItem,
@@ -31,13 +31,13 @@ from actors.feed import (
     query_feed,
     suggest_query,
 )
-from actors.instance import Instance
-from actors.local import FEED_ACTOR_USERNAME
-from actors.models import actors, objects
-from actors.publishing import object_to_ap
-from actors.text import html_to_text
-from actors.venues import VenueNeeds, find_venues
-from actors.visibility import communities_here, publicly_visible
+from actors.feed.venues import VenueNeeds, find_venues
+from actors.publishing.publishing import object_to_ap
+from actors.social.local import FEED_ACTOR_USERNAME
+from actors.social.visibility import communities_here, publicly_visible
+from actors.storage.instance import Instance
+from actors.storage.models import actors, objects
+from actors.storage.text import html_to_text
 from fedi import content as wire
 from web import feed
 from web.i18n import pick_language, translator
@@ -194,7 +194,7 @@ DIRECTORY_TTL = 60.0  # seconds: the counts may lag a minute; the pages must not
 
 
 async def directory(inst: Instance, conn: Any, now: datetime) -> list[CommunityEntry]:
-    """The communities here (``actors.visibility.communities_here``: local Groups and actors
+    """The communities here (``actors.social.visibility.communities_here``: local Groups and actors
     a local actor follows with an accepted follow; never the people who reply, mention or
     write to them), each with its counts of upcoming public events, active listings and venues.
 
@@ -386,7 +386,7 @@ async def tag_atom(request: Request) -> Response:
 
 
 async def _object_row(inst: Instance, object_id: int) -> Row[Any] | None:
-    """The object behind ``/items/N`` when it may be shown publicly (``actors.visibility``;
+    """The object behind ``/items/N`` when it may be shown publicly (``actors.social.visibility``;
     a deleted one too, for a 410); anything else is as unknown as a missing id."""
     async with inst.engine.connect() as conn:
         return (await conn.execute(

@@ -35,10 +35,10 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 
-from actors.accounts import Account, end_sessions, load_account
-from actors.instance import Instance
-from actors.models import accounts, login_failures
-from actors.settings import Settings
+from actors.social.accounts import Account, end_sessions, load_account
+from actors.storage.instance import Instance
+from actors.storage.models import accounts, login_failures
+from actors.storage.settings import Settings
 
 __all__ = [
     "SESSION_COOKIE",

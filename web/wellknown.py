@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors.instance import INSTANCE_ACTOR_USERNAME, Instance
-from actors.local import count_local_posts, get_local_actor, list_communities
+from actors.social.local import count_local_posts, get_local_actor, list_communities
+from actors.storage.instance import INSTANCE_ACTOR_USERNAME, Instance
 from fedi import nodeinfo
 from fedi.webfinger import host_meta_xml, jrd, parse_resource
 from web.errors import error_response

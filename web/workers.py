@@ -13,10 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from actors import inbox_queue
-from actors.db import checkpoint_wal
-from actors.delivery import DeliveryWorker
-from actors.instance import Instance
+from actors.queues import inbox_queue
+from actors.queues.delivery import DeliveryWorker
+from actors.storage.db import checkpoint_wal
+from actors.storage.instance import Instance
 from inbox.dispatch import InboxWorker
 
 __all__ = ["POLL_SECONDS", "prune_inbox", "run_workers"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from actors.aggregate import backfill
-from actors.follows import mark_outgoing
-from actors.remote import get_actor
+from actors.feed.aggregate import backfill
+from actors.social.follows import mark_outgoing
+from actors.social.remote import get_actor
 from inbox.dispatch import Context, Outcome, register
 
 log = logging.getLogger("yinhu.inbox")

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from actors.aggregate import boost, followed_here, ingest_announced, kind_of
-from actors.remote import get_actor
+from actors.feed.aggregate import boost, followed_here, ingest_announced, kind_of
+from actors.social.remote import get_actor
 from fedi import vocab
 from inbox.dispatch import Context, Outcome, handler_for, register
 

@@ -4,7 +4,7 @@ A pushed Create is stored only when it concerns someone here (Mastodon's G2 rule
 actor follows the sender or the object's author with an accepted follow, or the object
 addresses, mentions or replies to something local. An Update of an object already stored is
 always considered (the origin checks still apply); of an unknown object, like a Create.
-A newly stored event, listing or venue is boosted by the feed actor (``actors.aggregate``).
+A newly stored event, listing or venue is boosted by the feed actor (``actors.feed.aggregate``).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.aggregate import boost, is_relevant, store_once
-from actors.models import objects
-from actors.remote import fetch_actor, get_actor
-from actors.remote_objects import STORED_TYPES, OriginError, columns_from_ap
+from actors.feed.aggregate import boost, is_relevant, store_once
+from actors.feed.remote_objects import STORED_TYPES, OriginError, columns_from_ap
+from actors.social.remote import fetch_actor, get_actor
+from actors.storage.models import objects
 from fedi import vocab
 from inbox.dispatch import Context, Outcome, register
 

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, update
 
-from actors.aggregate import undo_boost
-from actors.models import actors, follows, objects
-from actors.remote import get_actor
-from actors.remote_objects import OriginError, delete_remote_object
+from actors.feed.aggregate import undo_boost
+from actors.feed.remote_objects import OriginError, delete_remote_object
+from actors.social.remote import get_actor
+from actors.storage.models import actors, follows, objects
 from inbox.dispatch import Context, Outcome, register
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from actors.follows import record_follow_request, record_inclusion_request
-from actors.local import FEED_ACTOR_USERNAME, get_local_actor
-from actors.remote import get_actor
+from actors.social.follows import record_follow_request, record_inclusion_request
+from actors.social.local import FEED_ACTOR_USERNAME, get_local_actor
+from actors.social.remote import get_actor
 from inbox.dispatch import Context, Outcome, register
 
 

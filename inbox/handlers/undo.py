@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from actors.follows import remove_follow
-from actors.remote import get_actor
-from actors.rsvp import handle_leave
+from actors.social.follows import remove_follow
+from actors.social.remote import get_actor
+from actors.social.rsvp import handle_leave
 from fedi import vocab
 from inbox.dispatch import Context, Outcome, register
 

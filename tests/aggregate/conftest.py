@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from actors.aggregate import follow_many
-from actors.local import create_community
-from actors.models import inbox_items, objects
-from actors.publishing import Published, publish
+from actors.feed.aggregate import follow_many
+from actors.publishing.publishing import Published, publish
+from actors.social.local import create_community
+from actors.storage.models import inbox_items, objects
 from tests.conftest import Fediverse, Node
 
 AP = {"Accept": "application/activity+json"}

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from actors.aggregate import backfill, follow_many, subscriptions
-from actors.models import actors
-from actors.remote import get_actor
+from actors.feed.aggregate import backfill, follow_many, subscriptions
+from actors.social.remote import get_actor
+from actors.storage.models import actors
 from fedi import vocab
 from tests.aggregate.conftest import Net
 from tests.aggregate.fakes import OutboxRemote

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from starlette.routing import Route
 
-from actors.aggregate import follow_many, subscriptions
-from actors.local import create_community
-from actors.models import objects
-from actors.publishing import publish
+from actors.feed.aggregate import follow_many, subscriptions
+from actors.publishing.publishing import publish
+from actors.social.local import create_community
+from actors.storage.models import objects
 from fedi import vocab
 from fedi.keys import generate_rsa_keypair
 from tests.aggregate.conftest import Net

@@ -3,7 +3,7 @@
 
 The instance (a real ``yinhu serve``) holds a remote group the feed actor follows, and that
 group's Event and Note, stored through the same code the inbox runs
-(``actors.remote_objects.store_remote_object``), with ``javascript:`` and ``data:`` in every URL
+(``actors.feed.remote_objects.store_remote_object``), with ``javascript:`` and ``data:`` in every URL
 field and scripts in the content. The browser then reads every link, image and handler of the
 two pages, and a click on the "original" link must not run script.
 """
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from actors.feed import DISTRICT_TZ
+from actors.feed.feed import DISTRICT_TZ
 from fedi import vocab
 from tests.browser.conftest import Site
 from tests.content.test_hostile_remote import DATA, JS, hostile_event
@@ -33,12 +33,12 @@ GROUP = f"{REMOTE}/groups/meetups"
 
 
 async def _fill(data_dir: Path) -> dict[str, int]:
-    from actors.instance import Instance
-    from actors.local import FEED_ACTOR_USERNAME
-    from actors.models import FollowState, actors, follows, objects
-    from actors.remote import store_actor
-    from actors.remote_objects import store_remote_object
-    from actors.settings import load_settings
+    from actors.feed.remote_objects import store_remote_object
+    from actors.social.local import FEED_ACTOR_USERNAME
+    from actors.social.remote import store_actor
+    from actors.storage.instance import Instance
+    from actors.storage.models import FollowState, actors, follows, objects
+    from actors.storage.settings import load_settings
     from fedi.keys import generate_rsa_keypair
 
     inst = await Instance.open(load_settings(data_dir))

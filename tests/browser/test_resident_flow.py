@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from icalendar import Calendar
 
-from actors.feed import DISTRICT_TZ
+from actors.feed.feed import DISTRICT_TZ
 from tests.browser.conftest import PHONE, Site, artifact
 
 pytestmark = pytest.mark.browser

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actors.follows import follow_remote, list_following
-from actors.local import create_community
+from actors.social.follows import follow_remote, list_following
+from actors.social.local import create_community
 from tests.conftest import Fediverse
 from tests.content.helpers import Pair
 

@@ -10,10 +10,10 @@ from typing import Any
 from PIL import Image
 from sqlalchemy import select
 
-from actors.accounts import create_account, create_token
-from actors.local import get_local_actor
-from actors.media import store_image
-from actors.models import Role, objects
+from actors.publishing.media import store_image
+from actors.social.accounts import create_account, create_token
+from actors.social.local import get_local_actor
+from actors.storage.models import Role, objects
 from tests.conftest import Fediverse, Node
 from tests.fakes.remote import FakeRemote, FakeUser
 

@@ -14,7 +14,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from actors.feed import DISTRICT_TZ
+from actors.feed.feed import DISTRICT_TZ
 from fedi import vocab
 from tests.conftest import Fediverse
 from tests.content.helpers import object_row

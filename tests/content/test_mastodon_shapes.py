@@ -8,7 +8,7 @@ import html
 import re
 from typing import Any
 
-from actors.publishing import publish
+from actors.publishing.publishing import publish
 from fedi import vocab
 from tests.content.helpers import AP, Pair, event_body, image_bytes, listing_body, venue_body
 

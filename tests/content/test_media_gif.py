@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from actors.media import MediaError, process_image
+from actors.publishing.media import MediaError, process_image
 
 
 def _gif(frames: int, size: tuple[int, int] = (64, 48)) -> bytes:

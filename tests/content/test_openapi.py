@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors import validation
-from actors.models import Role
+from actors.publishing import validation
+from actors.storage.models import Role
 from fedi import content
 from tests.content.helpers import Pair
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from actors.follows import follow_remote, list_following
-from actors.models import inbox_items
+from actors.social.follows import follow_remote, list_following
+from actors.storage.models import inbox_items
 from fedi import vocab
 from tests.conftest import Fediverse, Node
 from tests.content.helpers import object_row

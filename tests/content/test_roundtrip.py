@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from actors.models import objects
-from actors.publishing import delete_object, publish, update_object
+from actors.publishing.publishing import delete_object, publish, update_object
+from actors.storage.models import objects
 from fedi import vocab
 from tests.content.helpers import (
     AP,
@@ -125,8 +125,8 @@ async def test_update_propagates_only_when_newer_and_delete_tombstones(pair: Pai
 
 async def _send_from_community(pair: Pair, type_: str, obj: dict[str, Any]) -> None:
     """A signed activity from A's community to B's shared inbox, through A's delivery queue."""
-    from actors.local import get_local_actor
-    from actors.sending import emit, new_activity
+    from actors.queues.sending import emit, new_activity
+    from actors.social.local import get_local_actor
 
     inst = pair.a.inst
     async with inst.engine.begin() as conn:

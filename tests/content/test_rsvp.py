@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from actors.publishing import publish
-from actors.rsvp import RsvpError, decide_participant, list_participants
+from actors.publishing.publishing import publish
+from actors.social.rsvp import RsvpError, decide_participant, list_participants
 from fedi import vocab
 from tests.conftest import Fediverse, Node
 from tests.content.helpers import AP, event_body
@@ -28,7 +28,7 @@ def answers(remote: FakeRemote, user: FakeUser) -> list[tuple[str, str]]:
 
 
 async def _setup(fed: Fediverse, **event: Any) -> tuple[Node, str, FakeRemote, list[FakeUser]]:
-    from actors.local import create_community
+    from actors.social.local import create_community
 
     a = await fed.yinhu("a.test")
     await create_community(a.inst, "club", name="Club")

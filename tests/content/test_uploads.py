@@ -7,7 +7,7 @@ import io
 from PIL import Image
 from sqlalchemy import func, select
 
-from actors.models import media
+from actors.storage.models import media
 from tests.content.helpers import Pair, image_bytes
 
 

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from actors.accounts import create_account, create_token
-from actors.local import create_community
-from actors.models import Role, activities, deliveries, media, objects
-from actors.publishing import publish
-from actors.settings import write_settings
-from actors.validation import ContentError
+from actors.publishing.publishing import publish
+from actors.publishing.validation import ContentError
+from actors.social.accounts import create_account, create_token
+from actors.social.local import create_community
+from actors.storage.models import Role, activities, deliveries, media, objects
+from actors.storage.settings import write_settings
 from tests.content.helpers import Pair, event_body, image_bytes, listing_body, venue_body
 
 REPO = Path(__file__).resolve().parents[2]

@@ -133,7 +133,7 @@ def test_two_workers_on_postgresql_never_send_twice_to_a_slow_inbox(
 
     from sqlalchemy import text
 
-    from actors.db import create_engine
+    from actors.storage.db import create_engine
     from tests.conftest import Databases
 
     dbs = Databases("postgresql", tmp_path)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from actors.instance import Instance, utcnow
-from actors.models import FollowState, actors, follows
-from actors.settings import load_settings
+from actors.storage.instance import Instance, utcnow
+from actors.storage.models import FollowState, actors, follows
+from actors.storage.settings import load_settings
 
 __all__ = ["add_followers"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from actors.local import create_community
-from actors.publishing import publish
+from actors.publishing.publishing import publish
+from actors.social.local import create_community
 from fedi import vocab
 from tests.conftest import Fediverse, Node
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import orjson
 from sqlalchemy import select
 
-from actors.delivery import DeliveryWorker
-from actors.local import create_community
-from actors.models import hosts
-from actors.publishing import publish
+from actors.publishing.publishing import publish
+from actors.queues.delivery import DeliveryWorker
+from actors.social.local import create_community
+from actors.storage.models import hosts
 from fedi.rfc9421 import RFC9421SignatureAuth
 from tests.conftest import Fediverse
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from actors.follows import decide_follower, list_followers
-from actors.local import create_community
-from actors.models import FollowState, InboxState, inbox_items
+from actors.social.follows import decide_follower, list_followers
+from actors.social.local import create_community
+from actors.storage.models import FollowState, InboxState, inbox_items
 from tests.conftest import Fediverse
 
 AP = {"Accept": "application/activity+json"}
@@ -69,7 +69,7 @@ async def test_duplicate_follow_is_answered_again_and_duplicate_ids_stored_once(
 
 
 async def test_undo_follow_removes_the_follower_and_stops_deliveries(fed: Fediverse) -> None:
-    from actors.publishing import publish
+    from actors.publishing.publishing import publish
 
     a, club, remote, alice = await _setup(fed)
     follow = alice.follow(club)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 from sqlalchemy import func, select
 
-from actors.local import create_community
-from actors.models import inbox_items
+from actors.social.local import create_community
+from actors.storage.models import inbox_items
 from tests.conftest import Fediverse, Node
 from tests.fakes.remote import FakeRemote, FakeUser
 

@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 
-from actors import inbox_queue
-from actors.local import create_community
-from actors.models import InboxState, inbox_items
+from actors.queues import inbox_queue
+from actors.social.local import create_community
+from actors.storage.models import InboxState, inbox_items
 from inbox.dispatch import REGISTRY, Context, InboxWorker, Outcome, register
 from tests.conftest import Fediverse, Node
 

@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 from sqlalchemy import insert, select
 
-from actors import migrate
-from actors.db import create_engine
-from actors.models import actors, follows, objects
+from actors.storage import migrate
+from actors.storage.db import create_engine
+from actors.storage.models import actors, follows, objects
 from tests.conftest import Databases
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"

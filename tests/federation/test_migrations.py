@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema actors/models.py describes, both ways, on both engines.
+"""The migrations build exactly the schema actors/storage/models.py describes, both ways, on both engines.
 
 Alembic's autogenerate comparison is the judge: after ``upgrade head`` it must find nothing to
 add, drop or change. Each migration must also undo cleanly (``downgrade``) and apply again.
@@ -17,10 +17,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from actors import migrate
-from actors.db import create_engine
-from actors.models import metadata
-from actors.search import SEARCH_TABLES
+from actors.storage import migrate
+from actors.storage.db import create_engine
+from actors.storage.models import SEARCH_TABLES, metadata
 from tests.conftest import Databases
 
 

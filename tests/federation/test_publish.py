@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from actors.follows import follow_remote, list_following
-from actors.local import create_community
-from actors.models import deliveries, objects
-from actors.publishing import delete_object, publish
+from actors.publishing.publishing import delete_object, publish
+from actors.social.follows import follow_remote, list_following
+from actors.social.local import create_community
+from actors.storage.models import deliveries, objects
 from fedi import vocab
 from tests.conftest import Fediverse
 
@@ -125,7 +125,7 @@ async def test_remote_cannot_delete_or_create_our_objects(fed: Fediverse) -> Non
 
 
 async def test_two_instances_manual_approval_then_reject(fed: Fediverse) -> None:
-    from actors.follows import decide_follower
+    from actors.social.follows import decide_follower
 
     a = await fed.yinhu("a.test")
     b = await fed.yinhu("b.test")

@@ -6,10 +6,10 @@ import asyncio
 
 from sqlalchemy import select
 
-from actors.follows import list_followers
-from actors.instance import Instance
-from actors.local import create_community
-from actors.models import inbox_items
+from actors.social.follows import list_followers
+from actors.social.local import create_community
+from actors.storage.instance import Instance
+from actors.storage.models import inbox_items
 from inbox.dispatch import InboxWorker
 from tests.conftest import Fediverse
 

@@ -1,4 +1,4 @@
-"""actors.db.checkpoint_wal: long-running processes keep SQLite's write-ahead log short.
+"""actors.storage.db.checkpoint_wal: long-running processes keep SQLite's write-ahead log short.
 
 What a checkpoint does is observable without doing one: once every frame of the log has been
 copied back to the database file, the next writer starts the log from its beginning again,
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from actors.db import AUTOCHECKPOINT_PAGES, checkpoint_wal, create_engine
+from actors.storage.db import AUTOCHECKPOINT_PAGES, checkpoint_wal, create_engine
 
 
 def _write(conn: sqlite3.Connection, rounds: int) -> None:

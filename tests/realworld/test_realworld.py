@@ -22,8 +22,8 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from actors.aggregate import follow_many
-from actors.models import inbox_items, objects
+from actors.feed.aggregate import follow_many
+from actors.storage.models import inbox_items, objects
 from tests.conftest import Fediverse, Node
 from tests.realworld.payloads import BUILDERS, Expect, Source, build_all
 from tests.realworld.remote import SourceRemote

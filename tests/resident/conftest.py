@@ -16,10 +16,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from actors.follows import follow_remote
-from actors.local import create_community
-from actors.models import objects
-from actors.publishing import publish
+from actors.publishing.publishing import publish
+from actors.social.follows import follow_remote
+from actors.social.local import create_community
+from actors.storage.models import objects
 from tests.conftest import Fediverse, Node
 
 PUBLISH_AT = datetime(2030, 5, 6, 0, 0, tzinfo=UTC)  # Monday 08:00 in Shanghai

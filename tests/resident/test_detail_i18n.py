@@ -9,7 +9,7 @@ from pathlib import Path
 import icalendar
 from sqlalchemy import select
 
-from actors.models import actors, objects
+from actors.storage.models import actors, objects
 from tests.conftest import Node
 from tests.resident.conftest import Hood
 from tests.resident.helpers import UI_KEY, cards, links, section, visible_text

@@ -7,7 +7,7 @@ import feedparser
 import icalendar
 import orjson
 
-from actors.publishing import publish
+from actors.publishing.publishing import publish
 from tests.resident.conftest import Hood, listing
 from tests.resident.helpers import cards, links, visible_text
 

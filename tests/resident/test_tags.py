@@ -11,7 +11,7 @@ import feedparser
 import httpx
 from icalendar import Calendar
 
-from actors.models import objects
+from actors.storage.models import objects
 from fedi import vocab
 from tests.conftest import Node
 from tests.resident.conftest import Hood
@@ -101,8 +101,8 @@ async def test_a_remote_posts_hashtag_links_point_to_our_tag_page(hood: Hood) ->
     """A Mastodon post links #读书 to its own server; shown here, the link is our /tags/读书."""
     from sqlalchemy import select
 
-    from actors.remote import store_actor
-    from actors.remote_objects import store_remote_object
+    from actors.feed.remote_objects import store_remote_object
+    from actors.social.remote import store_actor
     from fedi.keys import generate_rsa_keypair
 
     _, pem = generate_rsa_keypair()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from actors.venues import VenueNeeds, find_venues, open_during, parse_hours_text
+from actors.feed.venues import VenueNeeds, find_venues, open_during, parse_hours_text
 from fedi.content import OpeningHours
 from tests.resident.conftest import HOME, NOW, Hood
 from tests.resident.helpers import visible_text

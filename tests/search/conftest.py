@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from actors import migrate, search
-from actors.db import create_engine
-from actors.models import actors, objects
+from actors.feed import search
+from actors.storage import migrate
+from actors.storage.db import create_engine
+from actors.storage.models import actors, objects
 from tests.conftest import Databases
 
 FIXTURE = Path(__file__).parent / "fixtures" / "district_items.json"
@@ -47,7 +48,7 @@ async def load_items(conn: Any, items: list[dict[str, Any]], actor_id: int, *, b
         result = await conn.execute(
             insert(objects).values(
                 uri=f"{base}/o/{item['id']}", actor_id=actor_id, local=True, type=AP_TYPES[item["kind"]],
-                visibility="public", community_id=actor_id,  # as actors.publishing.publish stores them
+                visibility="public", community_id=actor_id,  # as actors.publishing.publishing.publish stores them
                 content=item["content"], raw="{}", published=start + timedelta(minutes=n), kind=item["kind"],
                 name=item.get("title"), place_name=item.get("place_name"), address=item.get("address"),
                 tags=item.get("tags"), category=item.get("category"), listing_kind=item.get("listing_kind"),

@@ -1,4 +1,4 @@
-"""Recall and precision of actors.search on the Chinese fixture, per query and in total.
+"""Recall and precision of actors.feed.search on the Chinese fixture, per query and in total.
 
     python -m tests.search.relevance            # SQLite, a temporary database
     YINHU_TEST_POSTGRES=postgresql+asyncpg://... python -m tests.search.relevance --postgres
@@ -17,8 +17,9 @@ import sys
 import tempfile
 from typing import Any
 
-from actors import migrate, search
-from actors.db import create_engine
+from actors.feed import search
+from actors.storage import migrate
+from actors.storage.db import create_engine
 from tests.search.conftest import insert_community, load_fixture, load_items
 
 

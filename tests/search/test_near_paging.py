@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from actors import migrate, search
-from actors.db import create_engine
-from actors.feed import FeedFilter, haversine_km, query_feed
-from actors.models import objects
+from actors.feed import search
+from actors.feed.feed import FeedFilter, haversine_km, query_feed
+from actors.storage import migrate
+from actors.storage.db import create_engine
+from actors.storage.models import objects
 from tests.conftest import Databases
 from tests.search.conftest import insert_community
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from actors.accounts import create_account
-from actors.local import create_community
-from actors.models import Role
+from actors.social.accounts import create_account
+from actors.social.local import create_community
+from actors.storage.models import Role
 from tests.conftest import Fediverse, Node
 
 PASSWORD = "correct horse battery"

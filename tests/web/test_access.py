@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from actors.accounts import (
+from actors.social.accounts import (
     TOKEN_TOUCH_EVERY,
     AccountError,
     create_token,
@@ -20,7 +20,7 @@ from actors.accounts import (
     set_disabled,
     set_password,
 )
-from actors.models import login_failures, tokens
+from actors.storage.models import login_failures, tokens
 from tests.conftest import Fediverse, fake_resolver
 from tests.web.conftest import CSRF_RE, PASSWORD, Site
 from web.app import create_app
@@ -148,8 +148,8 @@ async def test_cli_password_and_disable_end_sessions_and_tokens(site: Site) -> N
 
 
 async def test_roles_moderator_publishes_owner_manages(site: Site) -> None:
-    from actors.accounts import add_membership
-    from actors.models import Role
+    from actors.social.accounts import add_membership
+    from actors.storage.models import Role
 
     await add_membership(site.node.inst, "mod", "garden", Role.MODERATOR)
     assert (await site.login("mod")).status_code == 303

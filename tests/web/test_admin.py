@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from actors.accounts import create_account
-from actors.aggregate import subscriptions
-from actors.local import create_community
+from actors.feed.aggregate import subscriptions
+from actors.social.accounts import create_account
+from actors.social.local import create_community
 from tests.conftest import Fediverse
 from tests.web.conftest import PASSWORD, Site
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors.accounts import create_account, create_token
+from actors.social.accounts import create_account, create_token
 from tests.web.conftest import Site
 
 

@@ -14,7 +14,7 @@ import httpx
 from PIL import Image
 from sqlalchemy import func, select
 
-from actors.models import activities, media, objects
+from actors.storage.models import activities, media, objects
 from tests.web.conftest import PASSWORD, Site
 
 EVENT = {

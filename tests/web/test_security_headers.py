@@ -13,10 +13,10 @@ import httpx
 from sqlalchemy import select
 from starlette.routing import Mount, Route
 
-from actors.accounts import create_account
-from actors.local import create_community
-from actors.models import Role, actors, media
-from actors.publishing import publish
+from actors.publishing.publishing import publish
+from actors.social.accounts import create_account
+from actors.social.local import create_community
+from actors.storage.models import Role, actors, media
 from tests.conftest import Fediverse
 from tests.content.helpers import event_body, listing_body, object_row, venue_body
 from web.security import content_security_policy

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, CompoundSelect, and_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.models import FollowState, actors, follows, objects
+from actors.storage.models import FollowState, actors, follows, objects
 from fedi import vocab
 
 __all__ = [

@@ -23,9 +23,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from actors.instance import Instance
-from actors.local import get_local_actor
-from actors.models import Role, accounts, actors, memberships, tokens
+from actors.social.local import get_local_actor
+from actors.storage.instance import Instance
+from actors.storage.models import Role, accounts, actors, memberships, tokens
 
 __all__ = [
     "MIN_PASSWORD",

@@ -56,12 +56,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from actors.models import actors, objects
-from actors.text import html_to_text
+from actors.storage.models import actors, objects
+from actors.storage.text import html_to_text
 from fedi.content import automatic_hashtags
 
 __all__ = [
-    "SEARCH_TABLES",
     "Hit",
     "SynonymError",
     "Word",
@@ -81,13 +80,6 @@ __all__ = [
     "suggest",
     "tokenize",
 ]
-
-# Tables the search index owns (SQLite's FTS5 keeps shadow tables beside it); schema
-# autogeneration must leave them alone.
-SEARCH_TABLES = frozenset(
-    {"search_index", "search_synonyms"}
-    | {f"search_index_{s}" for s in ("data", "idx", "content", "docsize", "config")}
-)
 
 TITLE_WEIGHT = 10.0  # SQLite bm25 weight of the title column (body: 1.0)
 RANK_WINDOW = 5000  # at most this many (newest) matches are ranked per query
@@ -561,7 +553,7 @@ async def search(
     with the query as typed, in the title and then anywhere; then those with every word in the
     title; then by the engine's score.
 
-    ``filters`` is any SQLAlchemy condition on ``actors.models.objects`` (kind, community,
+    ``filters`` is any SQLAlchemy condition on ``actors.storage.models.objects`` (kind, community,
     dates...). Deleted objects are never returned. Blank or punctuation-only queries, and any
     input at all, return a list, never an error."""
     if limit <= 0 or not query_terms(query):

@@ -19,10 +19,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from actors import migrate
-from actors.db import create_engine
-from actors.models import actors
-from actors.settings import Settings
+from actors.storage import migrate
+from actors.storage.db import create_engine
+from actors.storage.models import actors
+from actors.storage.settings import Settings
 from fedi.fetch import Resolver, default_resolver
 from fedi.httpsig import HTTPSignatureAuth
 from fedi.transport import network_client

@@ -10,9 +10,9 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.delivery import enqueue
-from actors.instance import Instance, new_token
-from actors.models import activities
+from actors.queues.delivery import enqueue
+from actors.storage.instance import Instance, new_token
+from actors.storage.models import activities
 from fedi import vocab
 
 __all__ = ["emit", "new_activity"]

@@ -12,7 +12,7 @@
   are counted and reported, never raised: the Accept is recorded whatever happens here.
 * ``is_relevant``: Mastodon's rule for pushed content (G2): keep it only when a local actor
   follows the sender, the author or the object's FEP-1b12 ``audience`` with an accepted
-  follow, or it addresses a local actor. Kept is not shown: ``actors.visibility`` decides that.
+  follow, or it addresses a local actor. Kept is not shown: ``actors.social.visibility`` decides that.
 * ``ingest_announced``: an Announce by a followed actor. The object is used as embedded only
   when the announcer is on the object's own origin; otherwise it is fetched from its id.
 * ``boost``: the feed actor Announces every *new* event, listing or venue that arrived live
@@ -40,16 +40,16 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.db import joined
-from actors.delivery import follower_inboxes
-from actors.follows import FollowError, decide_follower, follow_remote
-from actors.instance import Instance
-from actors.local import FEED_ACTOR_USERNAME, CommunityError, get_local_actor
-from actors.models import FollowState, activities, actors, follows, objects
-from actors.remote import FETCH_TIMEOUT, ActorError, fetch_actor, get_actor, resolve
-from actors.remote_objects import STORED_TYPES, OriginError, store_remote_object
-from actors.sending import emit, new_activity
-from actors.visibility import byline_of, publicly_visible
+from actors.feed.remote_objects import STORED_TYPES, OriginError, store_remote_object
+from actors.queues.delivery import follower_inboxes
+from actors.queues.sending import emit, new_activity
+from actors.social.follows import FollowError, decide_follower, follow_remote
+from actors.social.local import FEED_ACTOR_USERNAME, CommunityError, get_local_actor
+from actors.social.remote import FETCH_TIMEOUT, ActorError, fetch_actor, get_actor, resolve
+from actors.social.visibility import byline_of, publicly_visible
+from actors.storage.db import joined
+from actors.storage.instance import Instance
+from actors.storage.models import FollowState, activities, actors, follows, objects
 from fedi import vocab
 from fedi.errors import FediError, Gone
 from fedi.fetch import fetch_json
@@ -555,7 +555,7 @@ async def boost(
 ) -> bool:
     """The feed actor Announces a new event, listing or venue to its followers, only when the
     stored object (``stored_uri``, else ``obj_uri`` without a venue page's ``/announce``) is
-    publicly visible (``actors.visibility``): never a private or community-less one.
+    publicly visible (``actors.social.visibility``): never a private or community-less one.
 
     Nothing is recorded when the feed actor has no remote followers yet (Mastodon does not
     backfill, so an Announce nobody receives has no use).

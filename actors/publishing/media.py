@@ -19,8 +19,8 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import insert, select
 
-from actors.instance import Instance, new_token
-from actors.models import media
+from actors.storage.instance import Instance, new_token
+from actors.storage.models import media
 
 __all__ = ["ALLOWED", "MAX_BYTES", "MAX_PIXELS", "MediaError", "StoredMedia", "get_media", "pool", "process_image", "store_image"]
 

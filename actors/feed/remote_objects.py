@@ -14,11 +14,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors import search
-from actors.db import joined
-from actors.instance import Instance
-from actors.models import objects
-from actors.visibility import community_for, visibility_of
+from actors.feed import search
+from actors.social.visibility import community_for, visibility_of
+from actors.storage.db import joined
+from actors.storage.instance import Instance
+from actors.storage.models import objects
 from fedi import content as wire
 from fedi import vocab
 
@@ -126,7 +126,7 @@ async def store_remote_object(
     an update applies only when it is newer than what we hold. Returns what happened.
 
     Its visibility comes from its addressing (the ``activity``'s when the object has none) and
-    its community from ``actors.visibility.community_for`` (``route``: the announcer, sender or
+    its community from ``actors.social.visibility.community_for`` (``route``: the announcer, sender or
     outbox owner that brought it, in that order); an update that finds no community keeps the
     one stored. In the caller's transaction when ``conn`` is given (the inbox stores and boosts in one),
     else in its own. Two deliveries of one new object at once never both insert: the loser's

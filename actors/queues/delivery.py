@@ -24,9 +24,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.instance import Instance
-from actors.leases import lease_due, new_lease_token, renew
-from actors.models import DeliveryState, FollowState, activities, actors, deliveries, follows, hosts
+from actors.queues.leases import lease_due, new_lease_token, renew
+from actors.storage.instance import Instance
+from actors.storage.models import (
+    DeliveryState,
+    FollowState,
+    activities,
+    actors,
+    deliveries,
+    follows,
+    hosts,
+)
 from fedi.delivery import DeliveryResult, Outcome, deliver
 
 __all__ = [

@@ -11,10 +11,10 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors import migrate
-from actors.instance import INSTANCE_ACTOR_USERNAME, Instance, utcnow
-from actors.models import FollowState, actors, follows, objects
-from actors.text import render_plain
+from actors.storage import migrate
+from actors.storage.instance import INSTANCE_ACTOR_USERNAME, Instance, utcnow
+from actors.storage.models import FollowState, actors, follows, objects
+from actors.storage.text import render_plain
 from fedi import vocab
 from fedi.keys import generate_rsa_keypair
 

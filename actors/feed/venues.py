@@ -33,9 +33,9 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.feed import FilterError, haversine_km, parse_near
-from actors.models import actors, objects
-from actors.visibility import publicly_visible
+from actors.feed.feed import FilterError, haversine_km, parse_near
+from actors.social.visibility import publicly_visible
+from actors.storage.models import actors, objects
 from fedi import content as wire
 
 __all__ = ["WEIGHTS", "VenueMatch", "VenueNeeds", "find_venues", "open_during", "parse_hours_text"]
@@ -349,7 +349,7 @@ async def find_venues(conn: AsyncConnection, needs: VenueNeeds, now: datetime, *
             actors.c.name.label("community_name"), actors.c.username.label("community_username"),
             actors.c.domain.label("community_domain"), actors.c.uri.label("community_uri"),
             actors.c.local.label("community_local")]
-    # Public venues of communities here only (actors.visibility), shown under their community.
+    # Public venues of communities here only (actors.social.visibility), shown under their community.
     stmt = (select(*cols).select_from(objects.join(actors, actors.c.id == objects.c.community_id))
             .where(objects.c.kind == "venue", publicly_visible(), actors.c.deleted_at.is_(None)))
     if needs.people is not None:

@@ -14,11 +14,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.instance import Instance
-from actors.local import CommunityError, get_local_actor
-from actors.models import FollowState, actors, follows
-from actors.remote import resolve
-from actors.sending import emit, new_activity
+from actors.queues.sending import emit, new_activity
+from actors.social.local import CommunityError, get_local_actor
+from actors.social.remote import resolve
+from actors.storage.instance import Instance
+from actors.storage.models import FollowState, actors, follows
 
 __all__ = [
     "TRANSITIONS",

@@ -13,9 +13,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.instance import Instance
-from actors.models import ParticipantState, actors, objects, participants
-from actors.sending import emit, new_activity
+from actors.queues.sending import emit, new_activity
+from actors.storage.instance import Instance
+from actors.storage.models import ParticipantState, actors, objects, participants
 
 __all__ = ["RsvpError", "decide_participant", "event_counts", "handle_join", "handle_leave", "list_participants"]
 

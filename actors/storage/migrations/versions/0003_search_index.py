@@ -1,4 +1,4 @@
-"""search index: FTS5 on SQLite, tsvector + GIN on PostgreSQL (see actors/search.py)
+"""search index: FTS5 on SQLite, tsvector + GIN on PostgreSQL (see actors/feed/search.py)
 
 Revision ID: 0003
 Revises: 0002
@@ -7,7 +7,7 @@ Create Date: 2026-11-24
 The tokens are made in Python (CJK bigrams, words), so each engine only stores and matches
 them: SQLite's FTS5 with the 'ascii' tokenizer keeps every space-separated token whole, and
 PostgreSQL receives tsvector/tsquery literals. Existing objects are indexed by
-``actors.search.reindex_all``.
+``actors.feed.search.reindex_all``.
 """
 from alembic import op
 

@@ -1,6 +1,6 @@
 """The database schema: one table per kind of thing, shared by SQLite and PostgreSQL.
 
-Alembic owns the schema (``actors/migrations``); these Table objects are what the code queries
+Alembic owns the schema (``actors/storage/migrations``); these Table objects are what the code queries
 with SQLAlchemy Core. Raw JSON documents are kept as text so that what a peer sent, or what we
 sent, can always be shown again byte for byte.
 """
@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "SEARCH_TABLES",
     "DeliveryState",
     "FollowState",
     "InboxState",
@@ -51,6 +52,13 @@ __all__ = [
     "participants",
     "tokens",
 ]
+
+# Tables the search index (actors/feed/search.py) owns (SQLite's FTS5 keeps shadow tables
+# beside it): migration 0003 creates them by hand and schema autogeneration must leave them alone.
+SEARCH_TABLES = frozenset(
+    {"search_index", "search_synonyms"}
+    | {f"search_index_{s}" for s in ("data", "idx", "content", "docsize", "config")}
+)
 
 metadata = MetaData(
     naming_convention={
@@ -187,7 +195,7 @@ objects = Table(
     Column("amenities", Text, nullable=True),  # space-separated amenity keys
     ts("expires_at", nullable=True),
     Column("url", String(2048), nullable=True),  # the human page (may differ from uri remotely)
-    # Who may see it, from its addressing (actors.visibility): public | unlisted | followers |
+    # Who may see it, from its addressing (actors.social.visibility): public | unlisted | followers |
     # direct; null (rows from before 0007 that could not be read) counts as not public.
     Column("visibility", String(16), nullable=True),
     # The community it belongs to (audience, a community in attributedTo, the followed group

@@ -1,6 +1,6 @@
 """Publishing: one code path for the web form, the JSON API and the CLI.
 
-A body (note, event, listing or venue; see ``actors.validation``) is validated, stored as an
+A body (note, event, listing or venue; see ``actors.publishing.validation``) is validated, stored as an
 object with typed columns for querying, wrapped in a ``Create`` addressed ``to`` Public and
 ``cc`` the followers, and queued for every follower's inbox (shared inboxes first, each once),
 all in one transaction: either everything is recorded or nothing is. ``update_object`` and
@@ -21,16 +21,16 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors import search
-from actors.aggregate import boost
-from actors.delivery import follower_inboxes
-from actors.instance import Instance, new_token
-from actors.local import CommunityError, get_local_actor
-from actors.models import ParticipantState, actors, media, objects, participants
-from actors.sending import emit, new_activity
-from actors.text import HASHTAG_RE, extract_hashtags, render_markdown
-from actors.validation import ContentError, ImageRef, Place, Price, validate
-from actors.visibility import PUBLIC
+from actors.feed import search
+from actors.feed.aggregate import boost
+from actors.publishing.validation import ContentError, ImageRef, Place, Price, validate
+from actors.queues.delivery import follower_inboxes
+from actors.queues.sending import emit, new_activity
+from actors.social.local import CommunityError, get_local_actor
+from actors.social.visibility import PUBLIC
+from actors.storage.instance import Instance, new_token
+from actors.storage.models import ParticipantState, actors, media, objects, participants
+from actors.storage.text import HASHTAG_RE, extract_hashtags, render_markdown
 from fedi import content as wire
 from fedi import vocab
 

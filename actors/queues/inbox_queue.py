@@ -16,10 +16,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from actors import leases
-from actors.instance import Instance
-from actors.leases import lease_due
-from actors.models import InboxState, inbox_items
+from actors.queues import leases
+from actors.queues.leases import lease_due
+from actors.storage.instance import Instance
+from actors.storage.models import InboxState, inbox_items
 from fedi import vocab
 
 __all__ = [

@@ -16,10 +16,10 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors import search
-from actors.models import actors, objects
-from actors.text import html_to_text
-from actors.visibility import publicly_visible
+from actors.feed import search
+from actors.social.visibility import publicly_visible
+from actors.storage.models import actors, objects
+from actors.storage.text import html_to_text
 from fedi import vocab
 
 __all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "handle", "haversine_km", "parse_near", "profile_url", "query_feed",
@@ -229,7 +229,7 @@ def _community_cond(value: str) -> ColumnElement[bool]:
 
 def conditions(f: FeedFilter, now: datetime) -> list[ColumnElement[bool]]:
     o = objects.c
-    # publicly_visible: the one rule for every public door (actors.visibility).
+    # publicly_visible: the one rule for every public door (actors.social.visibility).
     conds: list[ColumnElement[bool]] = [publicly_visible(), o.kind.is_not(None)]
     if f.kind:
         conds.append(o.kind == f.kind)

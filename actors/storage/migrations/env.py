@@ -1,15 +1,14 @@
-"""Alembic environment: runs migrations on the connection handed over by actors.migrate."""
+"""Alembic environment: runs migrations on the connection handed over by actors.storage.migrate."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from actors.models import metadata
-from actors.search import SEARCH_TABLES
+from actors.storage.models import SEARCH_TABLES, metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through `yinhu init` / actors.migrate.upgrade, not the alembic CLI")
+    raise RuntimeError("run migrations through `yinhu init` / actors.storage.migrate.upgrade, not the alembic CLI")
 
 context.configure(
     connection=connection,

@@ -1,0 +1,1 @@
+"""What organisers publish: validation of bodies, storing and announcing objects, image uploads."""

@@ -1,0 +1,1 @@
+"""The delivery and inbox queues: leases, retries and backoff, and sending an activity."""

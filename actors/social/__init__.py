@@ -1,0 +1,1 @@
+"""Actors and their relations: communities here, remote actors, accounts, follows, RSVPs, visibility."""

@@ -1,0 +1,1 @@
+"""Settings, the ``Instance`` (engine, clock, caches), tables, migrations and stored text forms."""
