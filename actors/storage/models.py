@@ -53,7 +53,7 @@ __all__ = [
     "tokens",
 ]
 
-# Tables the search index (actors/feed/search.py) owns (SQLite's FTS5 keeps shadow tables
+# Tables the search index (actors/feed/search/) owns (SQLite's FTS5 keeps shadow tables
 # beside it): migration 0003 creates them by hand and schema autogeneration must leave them alone.
 SEARCH_TABLES = frozenset(
     {"search_index", "search_synonyms"}

@@ -7,7 +7,7 @@ were decided); the result set of each query must equal them, no more, no less.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from actors.feed import search
 from actors.feed.remote_objects import delete_remote_object, store_remote_object
@@ -241,7 +241,7 @@ async def test_reindex_all_rebuilds_from_the_objects(fed: Fediverse) -> None:
     gone = await publish(node.inst, "club", {"type": "note", "content": "本月共读《围城》"})
     await delete_object(node.inst, gone.uri)
     async with node.inst.engine.begin() as conn:
-        await conn.execute(search.text("DELETE FROM search_index"))
+        await conn.execute(text("DELETE FROM search_index"))
     assert await _ids(node.inst.engine, "共读") == []
     assert await search.reindex_all(node.inst, batch=1) == 1
     assert await _ids(node.inst.engine, "共读") == [await _object_id(node.inst.engine, kept.uri)]

@@ -1,4 +1,4 @@
-"""search index: FTS5 on SQLite, tsvector + GIN on PostgreSQL (see actors/feed/search.py)
+"""search index: FTS5 on SQLite, tsvector + GIN on PostgreSQL (see actors/feed/search/)
 
 Revision ID: 0003
 Revises: 0002

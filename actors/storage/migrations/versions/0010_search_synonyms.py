@@ -4,8 +4,8 @@ Revision ID: 0010
 Revises: 0006
 Create Date: 2026-12-06
 
-``search_synonyms`` (variant → canonical; see actors/feed/search.py) is filled with the pairs shipped
-in actors/feed/search_synonyms.txt; admins add their own (``yinhu search synonyms add``). The index
+``search_synonyms`` (variant → canonical; see actors/feed/search/) is filled with the pairs shipped
+in actors/feed/search/search_synonyms.txt; admins add their own (``yinhu search synonyms add``). The index
 keeps its shape; listings are indexed again, now without the hashtags that every listing of
 their kind carries (#二手 #闲置), which are for Mastodon readers, not the item's own words.
 """
