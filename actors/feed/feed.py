@@ -72,6 +72,32 @@ def parse_near(raw_near: str | None, raw_radius: str | None, default_radius: flo
     return near, radius
 
 
+def _day(raw: str | None, name: str, errors: dict[str, str]) -> date | None:
+    """A date parameter (its first ten characters), or None with the reason in ``errors``."""
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        errors[name] = "a date such as 2026-12-06"
+        return None
+
+
+def _money(raw: str | None, name: str, errors: dict[str, str]) -> Decimal | None:
+    """A price parameter (a finite number of at least 0), or None with the reason in ``errors``."""
+    if raw is None:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        errors[name] = "a number"
+        return None
+    if not value.is_finite() or value < 0:
+        errors[name] = "a number of at least 0"
+        return None
+    return value
+
+
 @dataclass(frozen=True)
 class FeedFilter:
     kind: str | None = None
@@ -105,30 +131,6 @@ class FeedFilter:
         if kind is not None and kind not in KINDS:
             errors["kind"] = f"one of {', '.join(KINDS)}"
 
-        def day(name: str) -> date | None:
-            raw = get(name)
-            if raw is None:
-                return None
-            try:
-                return date.fromisoformat(raw[:10])
-            except ValueError:
-                errors[name] = "a date such as 2026-12-06"
-                return None
-
-        def money(name: str) -> Decimal | None:
-            raw = get(name)
-            if raw is None:
-                return None
-            try:
-                value = Decimal(raw)
-            except InvalidOperation:
-                errors[name] = "a number"
-                return None
-            if not value.is_finite() or value < 0:
-                errors[name] = "a number of at least 0"
-                return None
-            return value
-
         near, radius = parse_near(get("near"), get("radius"), 5.0, errors)
         f = cls(
             kind=kind if "kind" not in errors else None,
@@ -136,12 +138,12 @@ class FeedFilter:
             category=get("category"),
             tag=(get("tag") or "").lstrip("#").lower() or None,
             community=get("community"),
-            date_from=day("from"),
-            date_to=day("to"),
+            date_from=_day(get("from"), "from", errors),
+            date_to=_day(get("to"), "to", errors),
             listing_kind=get("listing_kind"),
             purpose=get("purpose"),
-            price_min=money("price_min"),
-            price_max=money("price_max"),
+            price_min=_money(get("price_min"), "price_min", errors),
+            price_max=_money(get("price_max"), "price_max", errors),
             free=get("free") in ("1", "true", "on", "yes"),
             near=near,
             radius_km=radius,

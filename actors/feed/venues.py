@@ -366,10 +366,7 @@ async def find_venues(conn: AsyncConnection, needs: VenueNeeds, now: datetime, *
 
 def _match(row: Any, needs: VenueNeeds, t: dict[str, str]) -> VenueMatch | None:
     lang = needs.lang if needs.lang in TEXT else "zh-CN"
-    try:
-        venue: wire.VenueData | None = wire.venue_from_ap(orjson.loads(row.raw))
-    except (wire.ContentParseError, orjson.JSONDecodeError, TypeError, ValueError):
-        venue = None
+    venue = _venue_of(row)
     capacity = row.capacity if row.capacity is not None else (venue.capacity if venue else None)
     if needs.people is not None and capacity is not None and capacity < needs.people:
         return None
@@ -390,44 +387,12 @@ def _match(row: Any, needs: VenueNeeds, t: dict[str, str]) -> VenueMatch | None:
             return None
     reasons: list[str] = []
     warnings: list[str] = []
-    # capacity
-    if needs.people is not None and capacity is not None:
-        fit_cap = _capacity_fit(capacity, needs.people)
-        if capacity / needs.people > 3:
-            warnings.append(t["capacity_big"].format(cap=capacity, n=needs.people))
-        else:
-            reasons.append(t["capacity"].format(cap=capacity, n=needs.people))
-    elif needs.people is not None:
-        fit_cap = _capacity_fit(None, needs.people)
-        warnings.append(t["capacity_unknown"])
-    else:
-        fit_cap = 0.5
-        if capacity is not None:
-            reasons.append(t["capacity_only"].format(cap=capacity))
-    # amenities
-    def label(key: str) -> str:
-        return wire.AMENITIES.get(key, {}).get(lang, key)
-
-    present = [a for a in needs.amenities if a in have]
-    fit_amen = len(present) / len(needs.amenities) if needs.amenities else 1.0
-    if present:
-        reasons.append(t["has"].format(items=t["sep"].join(label(a) for a in present)))
-    if missing:
-        warnings.append(t["missing"].format(items=t["sep"].join(label(a) for a in missing)))
-    # hours
-    hours = _hours_of(venue)
-    open_status = "not_asked"
-    fit_hours = 0.5
-    if needs.day is not None:
-        if hours is None:
-            open_status, fit_hours = "unknown", 0.3
-            warnings.append(t["hours_unknown"])
-        else:
-            spec = open_during(hours, needs.day, needs.start, needs.end)
-            if spec is None:
-                return None
-            open_status, fit_hours = "open", 1.0
-            reasons.append(t["open"].format(day=_SHORT[lang][needs.day.weekday()], opens=spec.opens, closes=spec.closes))
+    fit_cap = _capacity_part(capacity, needs, t, reasons, warnings)
+    fit_amen = _amenities_part(needs, have, missing, lang, t, reasons, warnings)
+    hours_part = _hours_part(venue, needs, lang, t, reasons, warnings)
+    if hours_part is None:
+        return None
+    open_status, fit_hours = hours_part
     # distance
     fit_dist = 0.5
     if distance is not None:
@@ -437,25 +402,92 @@ def _match(row: Any, needs: VenueNeeds, t: dict[str, str]) -> VenueMatch | None:
     bookable = bool(venue.bookable) if venue else False
     fit_book = 1.0 if bookable else 0.0
     fit_price = _price_fit(row)
-    if row.price_amount is not None:
-        reasons.append(t["price"].format(price=_price_text(row.price_amount, row.currency)))
-    elif row.price_mode == "negotiable":
-        reasons.append(t["negotiable"])
-    else:
-        reasons.append(t["free"])
+    reasons.append(_price_reason(row, t))
     reasons.append(t["bookable"] if bookable else t["not_bookable"])
     score = (WEIGHTS["capacity"] * fit_cap + WEIGHTS["amenities"] * fit_amen + WEIGHTS["hours"] * fit_hours
              + WEIGHTS["distance"] * fit_dist + WEIGHTS["bookable"] * fit_book + WEIGHTS["price"] * fit_price)
     return VenueMatch(
         row=row, venue=venue, score=round(score, 2), reasons=reasons, warnings=warnings, missing=missing,
         distance_km=distance, open_status=open_status,
-        how_to_book={
-            "bookable": bookable,
-            "contact": venue.contact if venue else None,
-            "community_name": row.community_name,
-            "community_handle": f"@{row.community_username}@{row.community_domain}",
-            "community_page": f"/communities/{row.community_id}",
-            "origin": row.url or row.uri,
-            "detail": f"/items/{row.id}",
-        },
+        how_to_book=_how_to_book(row, venue, bookable),
     )
+
+
+def _venue_of(row: Any) -> wire.VenueData | None:
+    """The venue's typed data from its stored document, None when it cannot be read."""
+    try:
+        return wire.venue_from_ap(orjson.loads(row.raw))
+    except (wire.ContentParseError, orjson.JSONDecodeError, TypeError, ValueError):
+        return None
+
+
+def _capacity_part(
+    capacity: int | None, needs: VenueNeeds, t: dict[str, str], reasons: list[str], warnings: list[str]
+) -> float:
+    """How well the capacity fits the group (0..1), with its reason or warning."""
+    if needs.people is not None and capacity is not None:
+        if capacity / needs.people > 3:
+            warnings.append(t["capacity_big"].format(cap=capacity, n=needs.people))
+        else:
+            reasons.append(t["capacity"].format(cap=capacity, n=needs.people))
+        return _capacity_fit(capacity, needs.people)
+    if needs.people is not None:
+        warnings.append(t["capacity_unknown"])
+        return _capacity_fit(None, needs.people)
+    if capacity is not None:
+        reasons.append(t["capacity_only"].format(cap=capacity))
+    return 0.5
+
+
+def _amenities_part(
+    needs: VenueNeeds, have: set[str], missing: list[str], lang: str, t: dict[str, str],
+    reasons: list[str], warnings: list[str],
+) -> float:
+    """The share of the asked amenities the venue has, with what it has and what it lacks."""
+    def label(key: str) -> str:
+        return wire.AMENITIES.get(key, {}).get(lang, key)
+
+    present = [a for a in needs.amenities if a in have]
+    if present:
+        reasons.append(t["has"].format(items=t["sep"].join(label(a) for a in present)))
+    if missing:
+        warnings.append(t["missing"].format(items=t["sep"].join(label(a) for a in missing)))
+    return len(present) / len(needs.amenities) if needs.amenities else 1.0
+
+
+def _hours_part(
+    venue: wire.VenueData | None, needs: VenueNeeds, lang: str, t: dict[str, str],
+    reasons: list[str], warnings: list[str],
+) -> tuple[str, float] | None:
+    """(open status, fit) for the asked day and time; None when the venue is closed then."""
+    if needs.day is None:
+        return "not_asked", 0.5
+    hours = _hours_of(venue)
+    if hours is None:
+        warnings.append(t["hours_unknown"])
+        return "unknown", 0.3
+    spec = open_during(hours, needs.day, needs.start, needs.end)
+    if spec is None:
+        return None
+    reasons.append(t["open"].format(day=_SHORT[lang][needs.day.weekday()], opens=spec.opens, closes=spec.closes))
+    return "open", 1.0
+
+
+def _price_reason(row: Any, t: dict[str, str]) -> str:
+    if row.price_amount is not None:
+        return t["price"].format(price=_price_text(row.price_amount, row.currency))
+    if row.price_mode == "negotiable":
+        return t["negotiable"]
+    return t["free"]
+
+
+def _how_to_book(row: Any, venue: wire.VenueData | None, bookable: bool) -> dict[str, Any]:
+    return {
+        "bookable": bookable,
+        "contact": venue.contact if venue else None,
+        "community_name": row.community_name,
+        "community_handle": f"@{row.community_username}@{row.community_domain}",
+        "community_page": f"/communities/{row.community_id}",
+        "origin": row.url or row.uri,
+        "detail": f"/items/{row.id}",
+    }
