@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -144,74 +145,111 @@ class Built:
     announce: dict[str, Any]  # what Create/Update carries (a venue's Page, else the object)
 
 
+@dataclass(frozen=True)
+class _Base:
+    """What every kind's builder shares: ids, audience, rendered body and common columns."""
+
+    uri: str
+    actor_uri: str
+    followers: str
+    href: Callable[[str], str]
+    body_html: str
+    common: dict[str, Any]
+    published: datetime
+    updated: datetime | None
+    participant_count: int
+
+
 def _build(
     inst: Instance, kind: str, data: dict[str, Any], images: list[wire.ImageData], *, uri: str,
     actor_uri: str, published: datetime, updated: datetime | None, participant_count: int = 0,
 ) -> Built:
-    followers = f"{actor_uri}/followers"
-    href = _tag_href(inst)
     body_html = _content_html(inst, data.get("content") or "")
-    common = {"kind": kind, "url": uri, "language": data.get("language"), "content": body_html}
+    base = _Base(
+        uri=uri, actor_uri=actor_uri, followers=f"{actor_uri}/followers", href=_tag_href(inst),
+        body_html=body_html, published=published, updated=updated, participant_count=participant_count,
+        common={"kind": kind, "url": uri, "language": data.get("language"), "content": body_html},
+    )
     tags = list(data.get("tags") or [])
     if kind != "note":
         # Hashtags written in the description are linked in it; they belong in ``tag`` too, or
         # Mastodon shows a link that no hashtag timeline knows about.
         tags = list(dict.fromkeys([*tags, *(t.lower() for t in extract_hashtags(data.get("content") or ""))]))
-    if kind == "note":
-        tags = list(dict.fromkeys([*extract_hashtags(data["content"]), *tags]))
-        obj = vocab.note(
-            object_id=uri, actor_id=actor_uri, content_html=body_html, language=data["language"], url=uri,
-            published=published, updated=updated, to=[vocab.PUBLIC], cc=[followers],
-            tags=[{"type": "Hashtag", "name": f"#{t}", "href": href(t)} for t in tags],
-            attachments=[{"type": "Image", "mediaType": i.media_type, "url": i.url, "name": i.alt or ""} for i in images],
-        )
-        return Built(obj, {**common, "name": None, "tags": " ".join(t.lower() for t in tags) or None}, obj)
-    if kind == "event":
-        place = _place(data["place"])
-        event = wire.EventData(
-            id=uri, url=uri, actor_id=actor_uri, name=data["title"], content_html=body_html, summary=None,
-            start=data["start"], end=data["end"], timezone=data["timezone"], place=place,
-            online_url=data["online_url"], category=data["category"], tags=tags, capacity=data["capacity"],
-            participant_count=participant_count, join_mode=data["join_mode"] or "free",
-            external_participation_url=data["external_url"], status=data["status"] or "scheduled",
-            image=images[0] if images else None, language=data["language"], published=published, updated=updated,
-        )
-        obj = wire.event_to_ap(event, followers=followers, tag_href=href)
-        obj.pop("@context", None)
-        cols = {
-            **common, "name": data["title"], "start_time": data["start"], "end_time": data["end"],
-            "timezone": data["timezone"], "place_name": data["place"].name if data["place"] else None,
-            "address": place.address if place else None, "latitude": place.latitude if place else None,
-            "longitude": place.longitude if place else None, "category": data["category"],
-            "tags": " ".join(tags) or None, "capacity": data["capacity"], "join_mode": data["join_mode"],
-            "status": data["status"],
-        }
-        return Built(obj, cols, obj)
-    if kind == "listing":
-        price, mode = _price(data["price"])
-        area = data["area"]
-        area_wire: wire.PlaceData | str | None = (
-            area.name if area is not None and area.latitude is None and not area.address else _place(area)
-        )
-        listing = wire.ListingData(
-            id=uri, url=uri, actor_id=actor_uri, kind=data["kind"], purpose=data["purpose"], title=data["title"],
-            content_html=body_html, price=price, price_mode=mode, condition=data["condition"], area=area_wire,
-            status=data["status"], expires=data["expires"], images=images, tags=tags, language=data["language"],
-            published=published, updated=updated,
-        )
-        obj = wire.listing_to_ap(listing, followers=followers, tag_href=href)
-        obj.pop("@context", None)
-        cols = {
-            **common, "name": data["title"], "listing_kind": data["kind"], "purpose": data["purpose"],
-            "price_amount": price.amount if price else None, "currency": price.currency if price else None,
-            "price_mode": mode, "condition": data["condition"], "status": data["status"],
-            # The author's own tags only: the automatic ones (二手, 闲置 on every goods offer) are
-            # sent to Mastodon readers but are not the item's, so tag=二手 finds what is second-hand.
-            "expires_at": data["expires"], "tags": " ".join(t.lower() for t in listing.tags) or None,
-            "place_name": area.name if area else None, "address": area.address if area else None,
-            "latitude": area.latitude if area else None, "longitude": area.longitude if area else None,
-        }
-        return Built(obj, cols, obj)
+    builder = {"note": _build_note, "event": _build_event, "listing": _build_listing}.get(kind, _build_venue)
+    return builder(base, data, images, tags)
+
+
+def _build_note(b: _Base, data: dict[str, Any], images: list[wire.ImageData], tags: list[str]) -> Built:
+    uri, actor_uri, followers, href, body_html = b.uri, b.actor_uri, b.followers, b.href, b.body_html
+    common, published, updated = b.common, b.published, b.updated
+    tags = list(dict.fromkeys([*extract_hashtags(data["content"]), *tags]))
+    obj = vocab.note(
+        object_id=uri, actor_id=actor_uri, content_html=body_html, language=data["language"], url=uri,
+        published=published, updated=updated, to=[vocab.PUBLIC], cc=[followers],
+        tags=[{"type": "Hashtag", "name": f"#{t}", "href": href(t)} for t in tags],
+        attachments=[{"type": "Image", "mediaType": i.media_type, "url": i.url, "name": i.alt or ""} for i in images],
+    )
+    return Built(obj, {**common, "name": None, "tags": " ".join(t.lower() for t in tags) or None}, obj)
+
+
+def _build_event(b: _Base, data: dict[str, Any], images: list[wire.ImageData], tags: list[str]) -> Built:
+    uri, actor_uri, followers, href, body_html = b.uri, b.actor_uri, b.followers, b.href, b.body_html
+    common, published, updated = b.common, b.published, b.updated
+    participant_count = b.participant_count
+    place = _place(data["place"])
+    event = wire.EventData(
+        id=uri, url=uri, actor_id=actor_uri, name=data["title"], content_html=body_html, summary=None,
+        start=data["start"], end=data["end"], timezone=data["timezone"], place=place,
+        online_url=data["online_url"], category=data["category"], tags=tags, capacity=data["capacity"],
+        participant_count=participant_count, join_mode=data["join_mode"] or "free",
+        external_participation_url=data["external_url"], status=data["status"] or "scheduled",
+        image=images[0] if images else None, language=data["language"], published=published, updated=updated,
+    )
+    obj = wire.event_to_ap(event, followers=followers, tag_href=href)
+    obj.pop("@context", None)
+    cols = {
+        **common, "name": data["title"], "start_time": data["start"], "end_time": data["end"],
+        "timezone": data["timezone"], "place_name": data["place"].name if data["place"] else None,
+        "address": place.address if place else None, "latitude": place.latitude if place else None,
+        "longitude": place.longitude if place else None, "category": data["category"],
+        "tags": " ".join(tags) or None, "capacity": data["capacity"], "join_mode": data["join_mode"],
+        "status": data["status"],
+    }
+    return Built(obj, cols, obj)
+
+
+def _build_listing(b: _Base, data: dict[str, Any], images: list[wire.ImageData], tags: list[str]) -> Built:
+    uri, actor_uri, followers, href, body_html = b.uri, b.actor_uri, b.followers, b.href, b.body_html
+    common, published, updated = b.common, b.published, b.updated
+    price, mode = _price(data["price"])
+    area = data["area"]
+    area_wire: wire.PlaceData | str | None = (
+        area.name if area is not None and area.latitude is None and not area.address else _place(area)
+    )
+    listing = wire.ListingData(
+        id=uri, url=uri, actor_id=actor_uri, kind=data["kind"], purpose=data["purpose"], title=data["title"],
+        content_html=body_html, price=price, price_mode=mode, condition=data["condition"], area=area_wire,
+        status=data["status"], expires=data["expires"], images=images, tags=tags, language=data["language"],
+        published=published, updated=updated,
+    )
+    obj = wire.listing_to_ap(listing, followers=followers, tag_href=href)
+    obj.pop("@context", None)
+    cols = {
+        **common, "name": data["title"], "listing_kind": data["kind"], "purpose": data["purpose"],
+        "price_amount": price.amount if price else None, "currency": price.currency if price else None,
+        "price_mode": mode, "condition": data["condition"], "status": data["status"],
+        # The author's own tags only: the automatic ones (二手, 闲置 on every goods offer) are
+        # sent to Mastodon readers but are not the item's, so tag=二手 finds what is second-hand.
+        "expires_at": data["expires"], "tags": " ".join(t.lower() for t in listing.tags) or None,
+        "place_name": area.name if area else None, "address": area.address if area else None,
+        "latitude": area.latitude if area else None, "longitude": area.longitude if area else None,
+    }
+    return Built(obj, cols, obj)
+
+
+def _build_venue(b: _Base, data: dict[str, Any], images: list[wire.ImageData], tags: list[str]) -> Built:
+    uri, actor_uri, followers, href, body_html = b.uri, b.actor_uri, b.followers, b.href, b.body_html
+    common, published, updated = b.common, b.published, b.updated
     price, mode = _price(data["price"])
     venue = wire.VenueData(
         id=uri, url=uri, actor_id=actor_uri, name=data["name"], content_html=body_html, address=data["address"],
