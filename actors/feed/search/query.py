@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import cast, func, literal, literal_column, select
@@ -108,6 +109,57 @@ def _forms(words: list[Word]) -> list[list[Form]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """One engine's pieces of a search: the matching rows, their score and the tiers."""
+
+    key: Any  # the index column holding objects.id
+    match: ColumnElement[bool]
+    rank: Any
+    title_match: ColumnElement[bool]
+    phrase_title: ColumnElement[bool]
+    phrase_any: ColumnElement[bool]
+    source: Any  # the index joined to objects
+    newest: Any  # the ids of all matches, for the ranking window
+
+
+def _sqlite_parts(forms: list[list[Form]], runs: list[Form], plain: bool) -> _Parts:
+    fts = literal_column("search_index")
+    key = _fts.c.rowid
+
+    def matching(q: str) -> ColumnElement[bool]:
+        return key.in_(select(_fts.c.rowid).where(fts.op("MATCH")(literal(q))))
+
+    q = _fts_query(forms)
+    title_match = matching(f"title : ({q})")
+    return _Parts(
+        key=key,
+        match=fts.op("MATCH")(literal(q)),
+        rank=(-func.bm25(fts, TITLE_WEIGHT, 1.0)).label("rank"),
+        title_match=title_match,
+        phrase_title=title_match if plain else matching(f"title : ({_fts_phrase(runs)})"),
+        phrase_any=matching(_fts_phrase(runs)),
+        source=_fts.join(objects, objects.c.id == key),
+        newest=select(_fts.c.rowid).where(fts.op("MATCH")(literal(q))),
+    )
+
+
+def _postgres_parts(forms: list[list[Form]], runs: list[Form], plain: bool) -> _Parts:
+    doc = _pg.c.doc
+    q_all = cast(literal(_ts_query(forms)), TSQUERY)
+    title_match = doc.op("@@")(cast(literal(_ts_query(forms, "A")), TSQUERY))
+    return _Parts(
+        key=_pg.c.object_id,
+        match=doc.op("@@")(q_all),
+        rank=func.ts_rank(doc, q_all).label("rank"),
+        title_match=title_match,
+        phrase_title=title_match if plain else doc.op("@@")(cast(literal(_ts_phrase(runs, "A")), TSQUERY)),
+        phrase_any=doc.op("@@")(cast(literal(_ts_phrase(runs)), TSQUERY)),
+        source=_pg.join(objects, objects.c.id == _pg.c.object_id),
+        newest=select(_pg.c.object_id).where(doc.op("@@")(q_all)),
+    )
+
+
 async def search(
     conn: AsyncConnection,
     query: str,
@@ -138,32 +190,9 @@ async def search(
     conds: list[ColumnElement[bool]] = [objects.c.deleted_at.is_(None)]
     if filters is not None:
         conds.append(filters)
-    if _is_sqlite(conn):
-        fts = literal_column("search_index")
-        key = _fts.c.rowid
-
-        def matching(q: str) -> ColumnElement[bool]:
-            return key.in_(select(_fts.c.rowid).where(fts.op("MATCH")(literal(q))))
-
-        q = _fts_query(forms)
-        match = fts.op("MATCH")(literal(q))
-        rank = (-func.bm25(fts, TITLE_WEIGHT, 1.0)).label("rank")
-        title_match = matching(f"title : ({q})")
-        phrase_title = title_match if plain else matching(f"title : ({_fts_phrase(runs)})")
-        phrase_any = matching(_fts_phrase(runs))
-        source = _fts.join(objects, objects.c.id == key)
-        newest = select(_fts.c.rowid).where(fts.op("MATCH")(literal(q)))
-    else:
-        doc = _pg.c.doc
-        q_all = cast(literal(_ts_query(forms)), TSQUERY)
-        match = doc.op("@@")(q_all)
-        key = _pg.c.object_id
-        rank = func.ts_rank(doc, q_all).label("rank")
-        title_match = doc.op("@@")(cast(literal(_ts_query(forms, "A")), TSQUERY))
-        phrase_title = title_match if plain else doc.op("@@")(cast(literal(_ts_phrase(runs, "A")), TSQUERY))
-        phrase_any = doc.op("@@")(cast(literal(_ts_phrase(runs)), TSQUERY))
-        source = _pg.join(objects, objects.c.id == key)
-        newest = select(_pg.c.object_id).where(doc.op("@@")(q_all))
+    engine = (_sqlite_parts if _is_sqlite(conn) else _postgres_parts)(forms, runs, plain)
+    key, match, rank, title_match = engine.key, engine.match, engine.rank, engine.title_match
+    phrase_title, phrase_any, source, newest = engine.phrase_title, engine.phrase_any, engine.source, engine.newest
     # Ranking every match of a very common term (书, 活动) costs time in proportion to the
     # matches: only the newest RANK_WINDOW matches are ranked (found cheaply in id order).
     threshold = newest.order_by(newest.selected_columns[0].desc()).limit(1).offset(RANK_WINDOW - 1).scalar_subquery()
