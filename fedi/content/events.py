@@ -50,11 +50,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import nh3
 
-from .vocab import CONTEXT, PUBLIC, as_list, first_str, get_id, isoformat
+from ..vocab import CONTEXT, PUBLIC, as_list, first_str, get_id, isoformat
 
 __all__ = [
     "AMENITIES",
     "CATEGORIES",
+    "DAYS_OF_WEEK",
     "DEFAULT_TIMEZONE",
     "EVENT_STATUSES",
     "JOIN_MODES",
@@ -617,7 +618,7 @@ def _fmt_day(local: datetime, zh: bool, with_year: bool) -> str:
 
 
 def _event_when(e: EventData) -> str:
-    """"12月6日（周六）14:00–16:00" in the event's own timezone (named when not the default)."""
+    """ "12月6日（周六）14:00–16:00" in the event's own timezone (named when not the default)."""
     zh = _is_zh(e.language)
     zone = _zone(e.timezone)
     start = e.start.astimezone(zone)
@@ -640,7 +641,7 @@ def _event_when(e: EventData) -> str:
 
 
 def _place_text(name: str | None, address: PostalAddressData | str | None, zh: bool) -> str | None:
-    """"银湖图书馆（银湖路 1 号）" / "Yinhu Library, 1 Yinhu Road": a place and its address."""
+    """ "银湖图书馆（银湖路 1 号）" / "Yinhu Library, 1 Yinhu Road": a place and its address."""
     addr = _address_text(address)
     if name and addr and addr != name:
         return f"{name}（{addr}）" if zh else f"{name}, {addr}"
@@ -951,7 +952,7 @@ def _part_of_name(part_of: str | None) -> str | None:
 
 
 def _hours_text(hours: list[OpeningHours] | str, zh: bool) -> str | None:
-    """"周一、周二 09:00–21:00；周六 10:00–18:00" / "Mon, Tue 09:00–21:00; Sat 10:00–18:00"."""
+    """ "周一、周二 09:00–21:00；周六 10:00–18:00" / "Mon, Tue 09:00–21:00; Sat 10:00–18:00"."""
     if isinstance(hours, str):
         return hours or None
     names = _WEEKDAYS_ZH if zh else _WEEKDAYS_EN
@@ -996,7 +997,13 @@ def venue_summary_line(v: VenueData) -> str:
         parts.append(f"{_price_text(v.price)}/小时" if zh else f"{_price_text(v.price)}/hour")
     if v.bookable:
         book = "可预约" if zh else "Bookable"
-        parts.append(f"{book}：{v.contact}" if zh and v.contact else f"{book}: {v.contact}" if v.contact else book)
+        parts.append(
+            f"{book}：{v.contact}"
+            if zh and v.contact
+            else f"{book}: {v.contact}"
+            if v.contact
+            else book
+        )
     elif v.contact:
         parts.append(f"联系：{v.contact}" if zh else f"Contact: {v.contact}")
     if v.url:
@@ -1567,7 +1574,9 @@ def listing_from_ap(doc: Any) -> ListingData | None:
         return None
     ident = _required_str(_str(doc.get("id")), "Listing", "id", doc)
     # ``headline`` is ours (no ``name``, see listing_to_ap); FEP-0837 Proposals use ``name``.
-    title = _required_str(_map_first(doc, "name") or _str(doc.get("headline")), "Listing", "name", doc)
+    title = _required_str(
+        _map_first(doc, "name") or _str(doc.get("headline")), "Listing", "name", doc
+    )
     actor = _required_str(_actor(doc), "Listing", "attributedTo", doc)
 
     publishes = doc.get("publishes") if isinstance(doc.get("publishes"), Mapping) else {}
