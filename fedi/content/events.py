@@ -144,6 +144,29 @@ def event_summary_line(e: EventData) -> str:
     return line
 
 
+def _event_location(e: EventData) -> dict[str, Any] | list[dict[str, Any]]:
+    """The place, the online address, or both; an empty list when neither."""
+    locations: list[dict[str, Any]] = []
+    if e.place is not None:
+        locations.append(place_to_ap(e.place))
+    if e.online_url:
+        locations.append({"type": "VirtualLocation", "name": e.name, "url": e.online_url})
+    return locations[0] if len(locations) == 1 else locations
+
+
+def _event_attachments(e: EventData) -> list[dict[str, Any]]:
+    attachments: list[dict[str, Any]] = []
+    if e.image is not None:
+        attachments.append(_image_doc(e.image, banner=True))
+    if e.online_url:
+        # Mobilizon and Gancio read an online address only from a Link attachment; Mobilizon
+        # matches on name "Website" and mediaType text/html.
+        attachments.append(
+            {"type": "Link", "href": e.online_url, "mediaType": "text/html", "name": "Website"}
+        )
+    return attachments
+
+
 def event_to_ap(e: EventData, *, followers: str, tag_href: TagHref | None = None) -> dict[str, Any]:
     """An FEP-8a8e ``Event`` that Mobilizon, Gancio and Mastodon all read."""
     ap_status, ical_status = _STATUS_AP.get(e.status, _STATUS_AP["scheduled"])
@@ -169,15 +192,9 @@ def event_to_ap(e: EventData, *, followers: str, tag_href: TagHref | None = None
     }
     if e.end is not None:
         doc["endTime"] = _local_iso(e.end, e.timezone)
-    locations: list[dict[str, Any]] = []
-    if e.place is not None:
-        locations.append(place_to_ap(e.place))
-    if e.online_url:
-        locations.append({"type": "VirtualLocation", "name": e.name, "url": e.online_url})
-    if len(locations) == 1:
-        doc["location"] = locations[0]
-    elif locations:
-        doc["location"] = locations
+    location = _event_location(e)
+    if location:
+        doc["location"] = location
     if e.category:
         doc["category"] = e.category
     if e.external_participation_url:
@@ -188,15 +205,7 @@ def event_to_ap(e: EventData, *, followers: str, tag_href: TagHref | None = None
     tags = _dedupe(e.tags)
     if tags:
         doc["tag"] = [_hashtag(t, tag_href) for t in tags]
-    attachments: list[dict[str, Any]] = []
-    if e.image is not None:
-        attachments.append(_image_doc(e.image, banner=True))
-    if e.online_url:
-        # Mobilizon and Gancio read an online address only from a Link attachment; Mobilizon
-        # matches on name "Website" and mediaType text/html.
-        attachments.append(
-            {"type": "Link", "href": e.online_url, "mediaType": "text/html", "name": "Website"}
-        )
+    attachments = _event_attachments(e)
     if attachments:
         doc["attachment"] = attachments
     if e.language:
@@ -297,17 +306,7 @@ def event_from_ap(doc: Any) -> EventData:
     ident = _required_str(_str(doc.get("id")), "Event", "id", doc)
     name = _required_str(_map_first(doc, "name"), "Event", "name", doc)
     actor = _required_str(_actor(doc), "Event", "attributedTo", doc)
-    declared_zone = _valid_zone(doc.get("timezone"))
-    zone = ZoneInfo(declared_zone) if declared_zone else None
-    start = _datetime(doc.get("startTime"), "startTime", zone=zone) or _datetime(
-        doc.get("previousStartTime"), "previousStartTime", zone=zone
-    )
-    if start is None:
-        raise ContentParseError(f"Event ({ident}) has no startTime")
-    end = _datetime(doc.get("endTime"), "endTime", zone=zone)
-    if end is not None and end < start:
-        end = None
-    timezone = declared_zone or zone_from_offset(start)
+    start, end, timezone = _event_times(doc, ident)
 
     capacity = _int(doc.get("maximumAttendeeCapacity"))
     if capacity is not None and capacity <= 0:
@@ -344,8 +343,30 @@ def event_from_ap(doc: Any) -> EventData:
         published=_datetime(doc.get("published"), "published"),
         updated=_datetime(doc.get("updated"), "updated"),
     )
-    # Strip our own generated line back off so a Yinhu round trip is exact; anything else a
-    # sender wrote (Gancio's "place, date" line, Mobilizon's) is kept as the summary.
+    summary = _sender_summary(doc, event)
+    if summary:
+        event = replace(event, summary=summary)
+    return event
+
+
+def _event_times(doc: Mapping[str, Any], ident: str) -> tuple[datetime, datetime | None, str]:
+    """Start, end and zone; without ``timezone`` the zone comes from the start's UTC offset."""
+    declared_zone = _valid_zone(doc.get("timezone"))
+    zone = ZoneInfo(declared_zone) if declared_zone else None
+    start = _datetime(doc.get("startTime"), "startTime", zone=zone) or _datetime(
+        doc.get("previousStartTime"), "previousStartTime", zone=zone
+    )
+    if start is None:
+        raise ContentParseError(f"Event ({ident}) has no startTime")
+    end = _datetime(doc.get("endTime"), "endTime", zone=zone)
+    if end is not None and end < start:
+        end = None
+    return start, end, declared_zone or zone_from_offset(start)
+
+
+def _sender_summary(doc: Mapping[str, Any], event: EventData) -> str | None:
+    """Strip our own generated line back off so a Yinhu round trip is exact; anything else a
+    sender wrote (Gancio's "place, date" line, Mobilizon's) is kept as the summary."""
     summary = _map_first(doc, "summary")
     if summary:
         summary = html.unescape(re.sub(r"<[^>]+>", "", summary)).strip()
@@ -354,6 +375,4 @@ def event_from_ap(doc: Any) -> EventData:
             summary = None
         elif summary.startswith(line + " — "):
             summary = summary[len(line) + 3 :] or None
-    if summary:
-        event = replace(event, summary=summary)
-    return event
+    return summary

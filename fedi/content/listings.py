@@ -155,6 +155,30 @@ def listing_content_html(
     return "".join(paragraphs)
 
 
+def _publishes(listing: ListingData) -> dict[str, Any]:
+    """FEP-0837: what the listing offers (or asks for)."""
+    return {
+        "type": "Intent",
+        "id": f"{listing.id}#primary",
+        "action": "transfer" if listing.kind == "goods" else "deliverService",
+        "resourceQuantity": {"hasUnit": "one", "hasNumericalValue": "1"},
+    }
+
+
+def _reciprocal(listing_id: str, price: PriceData) -> dict[str, Any]:
+    """FEP-0837: what is asked in return, a sum of money."""
+    return {
+        "type": "Intent",
+        "id": f"{listing_id}#reciprocal",
+        "action": "transfer",
+        "resourceConformsTo": currency_uri(price.currency),
+        "resourceQuantity": {
+            "hasUnit": "one",
+            "hasNumericalValue": format(price.amount, "f"),
+        },
+    }
+
+
 def listing_to_ap(
     listing: ListingData,
     *,
@@ -182,27 +206,13 @@ def listing_to_ap(
         "to": [PUBLIC],
         "cc": [followers],
         "purpose": listing.purpose,
-        "publishes": {
-            "type": "Intent",
-            "id": f"{listing.id}#primary",
-            "action": "transfer" if listing.kind == "goods" else "deliverService",
-            "resourceQuantity": {"hasUnit": "one", "hasNumericalValue": "1"},
-        },
+        "publishes": _publishes(listing),
         "listingKind": listing.kind,
         "priceMode": listing.price_mode,
         "listingStatus": listing.status,
     }
     if listing.price_mode == "amount" and listing.price is not None:
-        doc["reciprocal"] = {
-            "type": "Intent",
-            "id": f"{listing.id}#reciprocal",
-            "action": "transfer",
-            "resourceConformsTo": currency_uri(listing.price.currency),
-            "resourceQuantity": {
-                "hasUnit": "one",
-                "hasNumericalValue": format(listing.price.amount, "f"),
-            },
-        }
+        doc["reciprocal"] = _reciprocal(listing.id, listing.price)
     if listing.condition:
         doc["condition"] = listing.condition
     if listing.area is not None:
@@ -236,6 +246,30 @@ def _is_listing(doc: Mapping[str, Any]) -> bool:
     return purpose in LISTING_PURPOSES or isinstance(doc.get("publishes"), Mapping)
 
 
+def _price_from_ap(doc: Mapping[str, Any], purpose: str) -> tuple[PriceData | None, str]:
+    """The price (from FEP-0837 ``reciprocal``) and the price mode."""
+    price: PriceData | None = None
+    reciprocal = doc.get("reciprocal")
+    if isinstance(reciprocal, Mapping):
+        quantity = reciprocal.get("resourceQuantity")
+        raw = quantity.get("hasNumericalValue") if isinstance(quantity, Mapping) else None
+        currency = _currency_from_uri(get_id(reciprocal.get("resourceConformsTo")))
+        if raw is not None and currency:
+            try:
+                price = PriceData(amount=Decimal(str(raw)), currency=currency)
+            except InvalidOperation:
+                price = None
+    price_mode = _str(doc.get("priceMode"))
+    if price_mode not in PRICE_MODES:
+        if price is not None:
+            price_mode = "amount"
+        else:
+            price_mode = "free" if purpose == "offer" and reciprocal is None else "negotiable"
+    if price_mode == "amount" and price is None:
+        price_mode = "negotiable"
+    return price, price_mode
+
+
 def listing_from_ap(doc: Any) -> ListingData | None:
     """A listing from our Note or an FEP-0837 ``Proposal``; None when the object is not a
     listing (an ordinary Note). Raises ContentParseError when a listing lacks ``id``, ``name``
@@ -259,25 +293,7 @@ def listing_from_ap(doc: Any) -> ListingData | None:
     if purpose not in LISTING_PURPOSES:
         purpose = "offer"
 
-    price: PriceData | None = None
-    reciprocal = doc.get("reciprocal")
-    if isinstance(reciprocal, Mapping):
-        quantity = reciprocal.get("resourceQuantity")
-        raw = quantity.get("hasNumericalValue") if isinstance(quantity, Mapping) else None
-        currency = _currency_from_uri(get_id(reciprocal.get("resourceConformsTo")))
-        if raw is not None and currency:
-            try:
-                price = PriceData(amount=Decimal(str(raw)), currency=currency)
-            except InvalidOperation:
-                price = None
-    price_mode = _str(doc.get("priceMode"))
-    if price_mode not in PRICE_MODES:
-        if price is not None:
-            price_mode = "amount"
-        else:
-            price_mode = "free" if purpose == "offer" and reciprocal is None else "negotiable"
-    if price_mode == "amount" and price is None:
-        price_mode = "negotiable"
+    price, price_mode = _price_from_ap(doc, purpose)
     status = _str(doc.get("listingStatus"))
     if status not in LISTING_STATUSES:
         status = "available"

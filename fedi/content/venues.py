@@ -203,6 +203,40 @@ def _amenity_key(name: str) -> str:
     return name.strip()
 
 
+def _amenities_from_ap(doc: Mapping[str, Any]) -> list[str]:
+    amenities = []
+    for feature in as_list(doc.get("amenityFeature")):
+        if isinstance(feature, str):
+            amenities.append(_amenity_key(feature))
+        elif isinstance(feature, Mapping) and _bool(feature.get("value"), True):
+            label = _map_first(feature, "name")
+            if label:
+                amenities.append(_amenity_key(label))
+    return amenities
+
+
+def _venue_price_from_ap(doc: Mapping[str, Any]) -> PriceData | None:
+    raw_price = doc.get("price")
+    if raw_price is None or isinstance(raw_price, (bool, Mapping, list)):
+        return None
+    try:
+        return PriceData(
+            amount=Decimal(str(raw_price)),
+            currency=(_str(doc.get("priceCurrency")) or "CNY").upper(),
+        )
+    except InvalidOperation:
+        return None
+
+
+def _part_of_from_ap(contained: Any) -> str | None:
+    if isinstance(contained, Mapping):
+        return safe_url(_str(contained.get("id"))) or _map_first(contained, "name")
+    part_of = _str(contained)
+    if part_of and _SCHEME_RE.match(part_of) and not safe_url(part_of):
+        return None  # a URL, but not one we would link to
+    return part_of
+
+
 def venue_from_ap(doc: Any) -> VenueData:
     """A venue from its ``Place`` (or from an announcing ``Page`` whose ``location`` embeds
     it). Raises ContentParseError without ``id``, ``name`` or the attributed actor."""
@@ -214,34 +248,9 @@ def venue_from_ap(doc: Any) -> VenueData:
     name = _required_str(_map_first(doc, "name") or _map_first(outer, "name"), "Venue", "name", doc)
     actor = _required_str(_actor(doc) or _actor(outer), "Venue", "attributedTo", doc)
 
-    amenities = []
-    for feature in as_list(doc.get("amenityFeature")):
-        if isinstance(feature, str):
-            amenities.append(_amenity_key(feature))
-        elif isinstance(feature, Mapping) and _bool(feature.get("value"), True):
-            label = _map_first(feature, "name")
-            if label:
-                amenities.append(_amenity_key(label))
-
-    price: PriceData | None = None
-    raw_price = doc.get("price")
-    if raw_price is not None and not isinstance(raw_price, (bool, Mapping, list)):
-        try:
-            price = PriceData(
-                amount=Decimal(str(raw_price)),
-                currency=(_str(doc.get("priceCurrency")) or "CNY").upper(),
-            )
-        except InvalidOperation:
-            price = None
-
-    contained = doc.get("containedInPlace")
-    if isinstance(contained, Mapping):
-        part_of = safe_url(_str(contained.get("id"))) or _map_first(contained, "name")
-    else:
-        part_of = _str(contained)
-        if part_of and _SCHEME_RE.match(part_of) and not safe_url(part_of):
-            part_of = None  # a URL, but not one we would link to
-
+    amenities = _amenities_from_ap(doc)
+    price = _venue_price_from_ap(doc)
+    part_of = _part_of_from_ap(doc.get("containedInPlace"))
     images = [img for img in (_image_from_ap(i) for i in as_list(doc.get("image"))) if img]
     if not images:
         images = _images(outer.get("attachment"))
