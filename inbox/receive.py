@@ -19,7 +19,7 @@ from actors import inbox_queue
 from actors.instance import Instance
 from actors.remote import KeyLookup
 from fedi import vocab
-from fedi.httpsig import verify_request
+from fedi.verify import verify_request
 from inbox.dispatch import handler_for
 
 __all__ = ["RateLimiter", "Receipt", "Receiver"]
