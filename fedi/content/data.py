@@ -7,29 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-__all__ = [
-    "AMENITIES",
-    "CATEGORIES",
-    "DAYS_OF_WEEK",
-    "DEFAULT_TIMEZONE",
-    "EVENT_STATUSES",
-    "JOIN_MODES",
-    "LISTING_KINDS",
-    "LISTING_PURPOSES",
-    "LISTING_STATUSES",
-    "PRICE_MODES",
-    "ContentParseError",
-    "EventData",
-    "ImageData",
-    "ListingData",
-    "OpeningHours",
-    "PlaceData",
-    "PostalAddressData",
-    "PriceData",
-    "TagHref",
-    "VenueData",
-]
-
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 FEP_8A8E = "https://w3id.org/fep/8a8e/"

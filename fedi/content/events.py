@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..vocab import CONTEXT, PUBLIC, as_list, first_str, get_id, isoformat
+from ..vocab import CONTEXT, PUBLIC, as_list, first_str, get_id
 from .data import (
     CATEGORIES,
     DEFAULT_TIMEZONE,
@@ -49,16 +49,14 @@ from .text import (
     _dedupe,
     _hashtag,
     _is_zh,
-    _language_maps,
     _str,
     _tags_from_ap,
     _text_html,
     _type_names,
+    _with_language_and_dates,
     clean_html,
     safe_url,
 )
-
-__all__ = ["event_from_ap", "event_summary_line", "event_to_ap"]
 
 _STATUS_AP = {  # ours → (FEP-8a8e eventStatus, Mobilizon/iCalendar status)
     "scheduled": ("EventScheduled", "CONFIRMED"),
@@ -208,14 +206,9 @@ def event_to_ap(e: EventData, *, followers: str, tag_href: TagHref | None = None
     attachments = _event_attachments(e)
     if attachments:
         doc["attachment"] = attachments
-    if e.language:
-        doc["inLanguage"] = e.language
-    _language_maps(doc, e.language, name=e.name, content=e.content_html)
-    if e.published is not None:
-        doc["published"] = isoformat(e.published)
-    if e.updated is not None:
-        doc["updated"] = isoformat(e.updated)
-    return doc
+    return _with_language_and_dates(
+        doc, e.language, e.published, e.updated, name=e.name, content=e.content_html
+    )
 
 
 def _online_url(doc: Mapping[str, Any]) -> str | None:

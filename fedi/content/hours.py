@@ -13,8 +13,6 @@ from ..vocab import as_list, get_id
 from .data import DAYS_OF_WEEK, OpeningHours
 from .text import _str
 
-__all__ = ["zone_from_offset"]
-
 
 def _zone(name: str) -> tzinfo:
     try:

@@ -39,21 +39,12 @@ from .text import (
     _hashtag,
     _hashtag_html,
     _is_zh,
-    _language_maps,
     _str,
     _tags_from_ap,
+    _with_language_and_dates,
     clean_html,
     safe_url,
 )
-
-__all__ = [
-    "automatic_hashtags",
-    "listing_content_html",
-    "listing_from_ap",
-    "listing_hashtags",
-    "listing_own_tags",
-    "listing_to_ap",
-]
 
 _AUTO_TAGS: dict[tuple[str, str], tuple[str, ...]] = {
     ("goods", "offer"): ("二手", "闲置"),
@@ -229,14 +220,9 @@ def listing_to_ap(
         doc["keywords"] = list(listing.tags)
     if listing.images:
         doc["attachment"] = [_image_doc(i) for i in listing.images]
-    if listing.language:
-        doc["inLanguage"] = listing.language
-    _language_maps(doc, listing.language, name=None, content=content)
-    if listing.published is not None:
-        doc["published"] = isoformat(listing.published)
-    if listing.updated is not None:
-        doc["updated"] = isoformat(listing.updated)
-    return doc
+    return _with_language_and_dates(
+        doc, listing.language, listing.published, listing.updated, name=None, content=content
+    )
 
 
 def _is_listing(doc: Mapping[str, Any]) -> bool:

@@ -10,8 +10,6 @@ from .data import PlaceData, PostalAddressData
 from .reading import _map_first, _number
 from .text import _str, _type_names, safe_url
 
-__all__ = ["address_text", "place_from_ap", "place_to_ap"]
-
 
 def _postal_address_doc(addr: PostalAddressData | str) -> dict[str, Any] | str:
     if isinstance(addr, str):
@@ -42,6 +40,21 @@ def _address_text(addr: PostalAddressData | str | None) -> str | None:
     return addr.one_line() or None
 
 
+def _put_address_and_position(
+    doc: dict[str, Any],
+    address: PostalAddressData | str | None,
+    latitude: float | None,
+    longitude: float | None,
+) -> None:
+    """Set ``address`` (unless empty), ``latitude`` and ``longitude`` on a Place document."""
+    if address is not None and not (isinstance(address, PostalAddressData) and address.is_empty()):
+        doc["address"] = _postal_address_doc(address)
+    if latitude is not None:
+        doc["latitude"] = latitude
+    if longitude is not None:
+        doc["longitude"] = longitude
+
+
 def place_to_ap(place: PlaceData) -> dict[str, Any]:
     """A schema.org-flavoured AS ``Place``: name, PostalAddress (or text), latitude/longitude."""
     doc: dict[str, Any] = {"type": "Place", "name": place.name}
@@ -49,14 +62,7 @@ def place_to_ap(place: PlaceData) -> dict[str, Any]:
         doc["id"] = place.id
     if place.url:
         doc["url"] = place.url
-    if place.address is not None and not (
-        isinstance(place.address, PostalAddressData) and place.address.is_empty()
-    ):
-        doc["address"] = _postal_address_doc(place.address)
-    if place.latitude is not None:
-        doc["latitude"] = place.latitude
-    if place.longitude is not None:
-        doc["longitude"] = place.longitude
+    _put_address_and_position(doc, place.address, place.latitude, place.longitude)
     return doc
 
 

@@ -7,8 +7,6 @@ from decimal import Decimal
 
 from .data import PriceData
 
-__all__ = ["currency_uri"]
-
 
 def _fmt_amount(amount: Decimal) -> str:
     text = format(amount, "f")

@@ -11,8 +11,6 @@ from ..vocab import as_list, get_id
 from .data import ContentParseError
 from .text import _str, safe_url
 
-__all__ = ["object_url"]
-
 
 def _map_first(doc: Mapping[str, Any], key: str) -> str | None:
     value = _str(doc.get(key))

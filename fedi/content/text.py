@@ -7,15 +7,14 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import nh3
 
-from ..vocab import as_list
+from ..vocab import as_list, isoformat
 from .data import TagHref
-
-__all__ = ["clean_html", "hashtags_from_ap", "safe_url", "tag_path"]
 
 _CONTROL_RE = re.compile(r"[\x00-\x20\x7f\\]")
 
@@ -179,3 +178,24 @@ def _tags_from_ap(values: Any) -> list[str]:
             if name:
                 out.append(name)
     return _dedupe(out)
+
+
+def _with_language_and_dates(
+    doc: dict[str, Any],
+    language: str | None,
+    published: datetime | None,
+    updated: datetime | None,
+    *,
+    name: str | None,
+    content: str | None,
+) -> dict[str, Any]:
+    """``doc`` with what every kind ends with: ``inLanguage``, the ``*Map`` properties
+    (:func:`_language_maps`) and the ``published``/``updated`` dates."""
+    if language:
+        doc["inLanguage"] = language
+    _language_maps(doc, language, name=name, content=content)
+    if published is not None:
+        doc["published"] = isoformat(published)
+    if updated is not None:
+        doc["updated"] = isoformat(updated)
+    return doc

@@ -11,11 +11,15 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..vocab import CONTEXT, PUBLIC, as_list, isoformat
-from .data import AMENITIES, PostalAddressData, PriceData, TagHref, VenueData
+from ..vocab import CONTEXT, PUBLIC, as_list
+from .data import AMENITIES, PriceData, TagHref, VenueData
 from .hours import _hours_text, _opening_hours_doc, _opening_hours_from_ap
 from .images import _image_doc, _image_from_ap, _images
-from .places import _address_text, _postal_address_doc, _postal_address_from_ap
+from .places import (
+    _address_text,
+    _postal_address_from_ap,
+    _put_address_and_position,
+)
 from .prices import _price_text
 from .reading import (
     _actor,
@@ -34,16 +38,14 @@ from .text import (
     _dedupe,
     _hashtag,
     _is_zh,
-    _language_maps,
     _str,
     _tags_from_ap,
     _text_html,
     _type_names,
+    _with_language_and_dates,
     clean_html,
     safe_url,
 )
-
-__all__ = ["venue_announcement_page", "venue_from_ap", "venue_summary_line", "venue_to_ap"]
 
 
 def _amenity_label(key: str, zh: bool) -> str:
@@ -110,14 +112,7 @@ def _venue_place(v: VenueData) -> dict[str, Any]:
         "mediaType": "text/html",
         "to": [PUBLIC],
     }
-    if v.address is not None and not (
-        isinstance(v.address, PostalAddressData) and v.address.is_empty()
-    ):
-        doc["address"] = _postal_address_doc(v.address)
-    if v.latitude is not None:
-        doc["latitude"] = v.latitude
-    if v.longitude is not None:
-        doc["longitude"] = v.longitude
+    _put_address_and_position(doc, v.address, v.latitude, v.longitude)
     if v.capacity is not None:
         doc["maximumAttendeeCapacity"] = v.capacity
     if v.amenities:
@@ -143,14 +138,9 @@ def _venue_place(v: VenueData) -> dict[str, Any]:
         doc["containedInPlace"] = {"type": "Place", "name": name} if name else v.part_of
     if v.images:
         doc["image"] = [_image_doc(i) for i in v.images]
-    if v.language:
-        doc["inLanguage"] = v.language
-    _language_maps(doc, v.language, name=v.name, content=v.content_html)
-    if v.published is not None:
-        doc["published"] = isoformat(v.published)
-    if v.updated is not None:
-        doc["updated"] = isoformat(v.updated)
-    return doc
+    return _with_language_and_dates(
+        doc, v.language, v.published, v.updated, name=v.name, content=v.content_html
+    )
 
 
 def venue_to_ap(v: VenueData) -> dict[str, Any]:
@@ -185,14 +175,9 @@ def venue_announcement_page(
     }
     if v.images:
         doc["attachment"] = [_image_doc(i) for i in v.images]
-    if v.language:
-        doc["inLanguage"] = v.language
-    _language_maps(doc, v.language, name=v.name, content=v.content_html)
-    if v.published is not None:
-        doc["published"] = isoformat(v.published)
-    if v.updated is not None:
-        doc["updated"] = isoformat(v.updated)
-    return doc
+    return _with_language_and_dates(
+        doc, v.language, v.published, v.updated, name=v.name, content=v.content_html
+    )
 
 
 def _amenity_key(name: str) -> str:
