@@ -13,9 +13,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.db import joined
-from actors.instance import Instance, utcnow
-from actors.models import actors
+from actors.storage.db import joined
+from actors.storage.instance import Instance, utcnow
+from actors.storage.models import actors
 from fedi import vocab
 from fedi.errors import FediError, FetchError
 from fedi.fetch import fetch_json

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from actors import inbox_queue
-from actors.instance import Instance
-from actors.remote import KeyLookup
+from actors.queues import inbox_queue
+from actors.storage.instance import Instance
+from actors.social.remote import KeyLookup
 from fedi import vocab
 from fedi.verify import verify_request
 from inbox.dispatch import handler_for

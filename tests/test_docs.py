@@ -24,14 +24,14 @@ REQUIRED = [
     "fedi.signatures.DEFAULT_SKEW",
     "fedi.httpsig.SUPPORTED_ALGORITHMS",
     "fedi.delivery.MAX_RETRY_AFTER",
-    "actors.delivery.FIRST_RETRY",
-    "actors.delivery.MAX_RETRY",
-    "actors.delivery.GIVE_UP_AFTER",
-    "actors.delivery.HOST_FAILURE_THRESHOLD",
-    "actors.delivery.HOST_MAX_BACKOFF",
-    "actors.delivery.LEASE",
-    "actors.inbox_queue.MAX_ATTEMPTS",
-    "actors.inbox_queue.LEASE",
+    "actors.queues.delivery.FIRST_RETRY",
+    "actors.queues.delivery.MAX_RETRY",
+    "actors.queues.delivery.GIVE_UP_AFTER",
+    "actors.queues.delivery.HOST_FAILURE_THRESHOLD",
+    "actors.queues.delivery.HOST_MAX_BACKOFF",
+    "actors.queues.delivery.LEASE",
+    "actors.queues.inbox_queue.MAX_ATTEMPTS",
+    "actors.queues.inbox_queue.LEASE",
 ]
 
 
@@ -78,7 +78,7 @@ def test_documented_constant_matches_code(name: str) -> None:
 
 def test_prose_quotes_the_key_numbers() -> None:
     text = FEDERATION.read_text(encoding="utf-8")
-    from actors import delivery
+    from actors.queues import delivery
     from fedi import httpsig, signatures
 
     assert f"±{human(signatures.DEFAULT_SKEW)}" in text
