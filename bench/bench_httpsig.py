@@ -14,8 +14,10 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from fedi.httpsig import PublicKeyInfo, sign_headers, verify_request
+from fedi.httpsig import sign_headers
 from fedi.keys import generate_rsa_keypair
+from fedi.signatures import PublicKeyInfo
+from fedi.verify import verify_request
 
 KEY_ID = "https://yinhu.example/u/alice#main-key"
 URL = "https://remote.example/inbox"

@@ -4,22 +4,20 @@ Signing: ``sign_headers`` computes Host, Date, Digest and Signature for one requ
 ``HTTPSignatureAuth`` runs it on every outgoing httpx request, so all signed GETs and POSTs
 go through one place.
 
-Verifying: ``verify_request`` mirrors Mastodon's policy (docs/mastodon-interop.md, C2-C9)
+Verifying: ``verify_cavage`` mirrors Mastodon's policy (docs/mastodon-interop.md, C2-C9)
 and never raises for a bad request; it returns a frozen ``VerifyResult`` whose
 ``VerifyFailure`` reason the web layer maps to a status code. Keys come from a ``KeyLookup``
-callable supplied by the caller, so this module does no I/O and knows no database.
-
-A request with ``Signature-Input`` is RFC 9421 (HTTP Message Signatures): ``verify_request``
-hands it to ``fedi.rfc9421.verify_rfc9421``, which returns the same ``VerifyResult``.
+callable supplied by the caller, so this module does no I/O and knows no database. Results,
+errors and the key lookup are shared with RFC 9421 in ``fedi.signatures``; the entry that
+picks the scheme of a request is ``fedi.verify.verify_request``.
 """
 
 from __future__ import annotations
 
 import base64
-import enum
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate, parsedate_to_datetime
@@ -34,28 +32,32 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from fedi.errors import FediError
 from fedi.keys import load_private_key, load_public_key
+from fedi.signatures import (
+    DEFAULT_SKEW,
+    KeyLookup,
+    PublicKeyInfo,
+    SignatureError,
+    VerifyFailure,
+    VerifyResult,
+    host_header,
+    lookup_key,
+    refetched_owner,
+    to_bytes,
+    utc_timestamp,
+)
 
 __all__ = [
-    "DEFAULT_SKEW",
     "SUPPORTED_ALGORITHMS",
     "HTTPSignatureAuth",
-    "KeyLookup",
-    "PublicKeyInfo",
-    "SignatureError",
     "SignatureParams",
-    "VerifyFailure",
-    "VerifyResult",
     "body_digest",
     "build_signing_string",
     "parse_signature_header",
     "sign_headers",
-    "verify_request",
+    "verify_cavage",
 ]
 
-# Mastodon, Fedify and we all accept a Date up to an hour either side of our clock.
-DEFAULT_SKEW = timedelta(hours=1)
 # hs2019 means "the key decides": RSA keys verify as PKCS#1 v1.5 + SHA-256 (what GoToSocial
 # sends), Ed25519 keys as Ed25519.
 SUPPORTED_ALGORITHMS = frozenset({"rsa-sha256", "hs2019"})
@@ -65,7 +67,6 @@ _MAX_SIGNATURE_LIFETIME = 12 * 3600
 
 _PSEUDO_HEADERS = frozenset({"(request-target)", "(created)", "(expires)"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 # Stateless, so shared: building them on every call costs a fifth of an RSA verify.
 _PKCS1V15 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
@@ -81,33 +82,6 @@ _PARAM_RE = re.compile(
 _ESCAPE_RE = re.compile(r"\\(.)")
 
 
-class VerifyFailure(str, enum.Enum):
-    """Why a request's signature was not accepted."""
-
-    MISSING_SIGNATURE = "missing_signature"
-    MALFORMED = "malformed"
-    UNSUPPORTED_SCHEME = "unsupported_scheme"  # no longer produced: RFC 9421 is verified
-    UNSUPPORTED_ALGORITHM = "unsupported_algorithm"
-    WEAK_COVERAGE = "weak_coverage"
-    MISSING_HEADER = "missing_header"
-    DATE_INVALID = "date_invalid"
-    DATE_OUT_OF_WINDOW = "date_out_of_window"
-    SIGNATURE_EXPIRED = "signature_expired"
-    DIGEST_MISSING = "digest_missing"
-    DIGEST_MISMATCH = "digest_mismatch"
-    KEY_UNAVAILABLE = "key_unavailable"
-    BAD_SIGNATURE = "bad_signature"
-
-
-class SignatureError(FediError):
-    """A request failed one verification step; ``detail`` is safe to show the client."""
-
-    def __init__(self, reason: VerifyFailure, detail: str) -> None:
-        super().__init__(f"{reason.value}: {detail}")
-        self.reason = reason
-        self.detail = detail
-
-
 @dataclass(frozen=True, slots=True)
 class SignatureParams:
     """The parameters of one draft-cavage ``Signature`` header."""
@@ -118,30 +92,6 @@ class SignatureParams:
     signature: bytes
     created: int | None
     expires: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class PublicKeyInfo:
-    """What a key lookup returns: the key and the actor that owns it."""
-
-    key_id: str
-    owner: str
-    public_key_pem: str
-
-
-# (key_id, refresh) -> key. refresh=True means "the cached key failed, fetch it again".
-KeyLookup = Callable[[str, bool], Awaitable[PublicKeyInfo | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyResult:
-    """Outcome of ``verify_request``; ``owner`` is set only when ``ok``."""
-
-    ok: bool
-    reason: VerifyFailure | None
-    detail: str
-    key_id: str | None
-    owner: str | None
 
 
 # ---------------------------------------------------------------------------------------
@@ -253,15 +203,6 @@ def body_digest(body: bytes) -> str:
     return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
 
 
-def _to_bytes(text: str) -> bytes:
-    # Header values arrive as latin-1-decoded bytes (ASGI, httpx), so latin-1 restores the
-    # exact bytes that were signed; UTF-8 covers callers that passed other text.
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8")
-
-
 # ---------------------------------------------------------------------------------------
 # Signing
 
@@ -285,8 +226,8 @@ def sign_headers(
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     added = {
-        "Host": lower.get("host") or _host_header(parts.scheme, parts.hostname, parts.port),
-        "Date": formatdate(_utc_timestamp(now or datetime.now(UTC)), usegmt=True),
+        "Host": lower.get("host") or host_header(parts.scheme, parts.hostname, parts.port),
+        "Date": formatdate(utc_timestamp(now or datetime.now(UTC)), usegmt=True),
     }
     covered = ["(request-target)", "host", "date"]
     if body is not None:
@@ -300,30 +241,13 @@ def sign_headers(
     lower.update((name.lower(), value) for name, value in added.items())
     signing_string = _signing_string(covered, method.lower(), target, lower, None, None)
     signature = load_private_key(private_key_pem).sign(
-        _to_bytes(signing_string), _PKCS1V15, _SHA256
+        to_bytes(signing_string), _PKCS1V15, _SHA256
     )
     added["Signature"] = (
         f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(covered)}",'
         f'signature="{base64.b64encode(signature).decode("ascii")}"'
     )
     return added
-
-
-def _utc_timestamp(moment: datetime) -> float:
-    # A naive datetime is taken as UTC, never as the server's local time, so an injected
-    # test clock means the same thing on every machine.
-    return moment.timestamp() if moment.tzinfo else moment.replace(tzinfo=UTC).timestamp()
-
-
-def _host_header(scheme: str, hostname: str | None, port: int | None) -> str:
-    if not hostname:
-        raise ValueError("cannot sign a URL without a host")
-    host = hostname.encode("idna").decode("ascii") if not hostname.isascii() else hostname
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    if port is not None and port != _DEFAULT_PORTS.get(scheme.lower()):
-        host = f"{host}:{port}"
-    return host
 
 
 class HTTPSignatureAuth(httpx.Auth):
@@ -363,7 +287,7 @@ class HTTPSignatureAuth(httpx.Auth):
 # Verifying
 
 
-async def verify_request(
+async def verify_cavage(
     method: str,
     target: str,
     headers: Mapping[str, str],
@@ -372,22 +296,14 @@ async def verify_request(
     *,
     now: datetime | None = None,
     skew: timedelta = DEFAULT_SKEW,
-    scheme: str = "https",
 ) -> VerifyResult:
-    """Verify a request's signature: RFC 9421 when ``Signature-Input`` is present, else
-    draft-cavage.
+    """Verify a request's draft-cavage ``Signature``; never raises for a bad request.
 
-    ``target`` is the raw path plus ``?`` and the raw query, as received. ``scheme`` is this
-    server's public scheme, used only for RFC 9421's ``@target-uri``. On success the result
-    names the key owner, which the caller must compare with the activity's actor.
+    ``target`` is the raw path plus ``?`` and the raw query, as received. On success the
+    result names the key owner, which the caller must compare with the activity's actor.
+    :func:`fedi.verify.verify_request` is the entry that picks the scheme.
     """
     lower = {name.lower(): value for name, value in headers.items()}
-    if "signature-input" in lower:
-        from fedi.rfc9421 import verify_rfc9421  # imports this module: no cycle at load
-
-        return await verify_rfc9421(
-            method, target, scheme, headers, body, key_lookup, now=now, skew=skew
-        )
     key_id: str | None = None
     try:
         params = _parse_request_signature(lower)
@@ -456,7 +372,7 @@ def _check_time(
     now: datetime,
     skew: timedelta,
 ) -> None:
-    now_ts = _utc_timestamp(now)
+    now_ts = utc_timestamp(now)
     window = skew.total_seconds()
     if "date" in covered:
         value = lower.get("date")
@@ -515,12 +431,12 @@ def _candidate_strings(
 
     A generator, so the path-only string is built only when the first one fails.
     """
-    yield _to_bytes(
+    yield to_bytes(
         _signing_string(covered, method_lower, target, lower, params.created, params.expires)
     )
     if "?" in target and "(request-target)" in covered:
         path = target.partition("?")[0]
-        yield _to_bytes(
+        yield to_bytes(
             _signing_string(covered, method_lower, path, lower, params.created, params.expires)
         )
 
@@ -529,35 +445,16 @@ async def _verify_with_lookup(
     params: SignatureParams, algorithm: str, candidates: Iterator[bytes], key_lookup: KeyLookup
 ) -> str:
     """Return the key owner; refetch the key once if the cached one fails (rotation, C9)."""
-    info = await _lookup(key_lookup, params.key_id, refresh=False)
+    info = await lookup_key(key_lookup, params.key_id, refresh=False)
     signed = [next(candidates)]
     if _verify_any(info, algorithm, params.signature, signed):
         return info.owner
     signed.extend(candidates)
     if _verify_any(info, algorithm, params.signature, signed[1:]):
         return info.owner
-    try:
-        refreshed = await _lookup(key_lookup, params.key_id, refresh=True)
-    except SignatureError:
-        # We did have a key and the signature failed with it; a refetch that fails
-        # changes nothing about that verdict.
-        refreshed = info
-    if refreshed.public_key_pem != info.public_key_pem and _verify_any(
-        refreshed, algorithm, params.signature, signed
-    ):
-        return refreshed.owner
-    raise SignatureError(VerifyFailure.BAD_SIGNATURE, "signature does not verify")
-
-
-async def _lookup(key_lookup: KeyLookup, key_id: str, *, refresh: bool) -> PublicKeyInfo:
-    try:
-        info = await key_lookup(key_id, refresh)
-    except Exception:  # noqa: BLE001
-        # The lookup does network I/O; its failure means "cannot tell", not "forged".
-        info = None
-    if info is None:
-        raise SignatureError(VerifyFailure.KEY_UNAVAILABLE, f"cannot fetch key {key_id}")
-    return info
+    return await refetched_owner(
+        key_lookup, params.key_id, info, lambda key: _verify_any(key, algorithm, params.signature, signed)
+    )
 
 
 def _verify_any(

@@ -11,10 +11,11 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-__all__ = ["generate_rsa_keypair", "load_private_key", "load_public_key"]
+__all__ = ["generate_rsa_keypair", "load_private_key", "load_public_key", "load_signing_key"]
 
 # Large enough for every local actor plus the remote keys an instance verifies in a busy
 # hour; an evicted key only costs one re-parse.
@@ -65,3 +66,15 @@ def load_public_key(pem: str) -> PublicKeyTypes:
     Raises ``ValueError`` for unparsable input; failures are not cached.
     """
     return serialization.load_pem_public_key(pem.strip().encode("ascii"))
+
+
+@lru_cache(maxsize=1024)
+def load_signing_key(pem: str) -> RSAPrivateKey | Ed25519PrivateKey:
+    """Parse an RSA or Ed25519 private key PEM, memoized: what RFC 9421 signs with.
+
+    Raises ``ValueError`` for unparsable input and ``TypeError`` for another kind of key.
+    """
+    key = serialization.load_pem_private_key(pem.strip().encode("ascii"), password=None)
+    if not isinstance(key, RSAPrivateKey | Ed25519PrivateKey):
+        raise TypeError(f"expected an RSA or Ed25519 private key, got {type(key).__name__}")
+    return key

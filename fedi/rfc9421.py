@@ -1,8 +1,9 @@
 """HTTP Message Signatures (RFC 9421) for ActivityPub requests, with RFC 9530 Content-Digest.
 
 Verifying: ``verify_rfc9421`` follows Mastodon's RFC 9421 policy (docs/mastodon-interop.md
-C12) and returns the same ``VerifyResult`` as the draft-cavage verifier in ``fedi.httpsig``,
-which dispatches here when a request carries ``Signature-Input``. Rules:
+C12) and returns the same ``VerifyResult`` (``fedi.signatures``) as the draft-cavage verifier
+in ``fedi.httpsig``; ``fedi.verify.verify_request`` sends here a request that carries
+``Signature-Input``. Rules:
 
 - exactly one signature (Mastodon accepts only one; a request with several is refused rather
   than having us pick one, so a sender never gets different answers from us and Mastodon);
@@ -38,31 +39,31 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 import http_sf
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from fedi.httpsig import (
+from fedi.httpsig import HTTPSignatureAuth
+from fedi.keys import load_public_key, load_signing_key
+from fedi.signatures import (
     DEFAULT_SKEW,
-    HTTPSignatureAuth,
     KeyLookup,
     PublicKeyInfo,
     SignatureError,
     VerifyFailure,
     VerifyResult,
-    _host_header,
-    _lookup,
-    _to_bytes,
-    _utc_timestamp,
+    host_header,
+    lookup_key,
+    refetched_owner,
+    to_bytes,
+    utc_timestamp,
 )
-from fedi.keys import load_public_key
 
 __all__ = [
     "DEFAULT_COMPONENTS",
@@ -137,7 +138,7 @@ def _fields(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str,
 
 def _parse_dictionary(value: str, field: str) -> dict[str, Any]:
     try:
-        parsed = http_sf.parse(_to_bytes(value), tltype="dictionary")
+        parsed = http_sf.parse(to_bytes(value), tltype="dictionary")
     except (http_sf.StructuredFieldError, ValueError, UnicodeError) as exc:
         raise SignatureError(VerifyFailure.MALFORMED, f"unparsable {field}: {exc}") from None
     if not isinstance(parsed, dict):  # pragma: no cover - tltype guarantees it
@@ -353,7 +354,7 @@ async def verify_rfc9421(
             target=target,
             headers=fields,
         )
-        owner = await _verify_with_lookup(sig, _to_bytes(base), key_lookup)
+        owner = await _verify_with_lookup(sig, to_bytes(base), key_lookup)
     except SignatureError as exc:
         return VerifyResult(False, exc.reason, exc.detail, key_id, None)
     return VerifyResult(True, None, "signature verified", key_id, owner)
@@ -394,7 +395,7 @@ def _check_policy(
         raise SignatureError(VerifyFailure.WEAK_COVERAGE, "@target-uri must be covered")
     if (method in _BODY_METHODS or has_body) and "content-digest" not in covered:
         raise SignatureError(VerifyFailure.WEAK_COVERAGE, f"content-digest must be covered on {method} with a body")
-    now_ts = _utc_timestamp(now)
+    now_ts = utc_timestamp(now)
     window = skew.total_seconds()
     if abs(now_ts - sig.created) > window:
         raise SignatureError(VerifyFailure.DATE_OUT_OF_WINDOW, "created outside time window")
@@ -404,18 +405,12 @@ def _check_policy(
 
 async def _verify_with_lookup(sig: SignatureInput, base: bytes, key_lookup: KeyLookup) -> str:
     """Return the key owner; refetch the key once if the cached one fails (rotation, C9)."""
-    info = await _lookup(key_lookup, sig.key_id, refresh=False)
+    info = await lookup_key(key_lookup, sig.key_id, refresh=False)
     if _verify(info, sig.alg, sig.signature, base):
         return info.owner
-    try:
-        refreshed = await _lookup(key_lookup, sig.key_id, refresh=True)
-    except SignatureError:
-        refreshed = info  # a refetch that fails changes nothing about the verdict
-    if refreshed.public_key_pem != info.public_key_pem and _verify(
-        refreshed, sig.alg, sig.signature, base
-    ):
-        return refreshed.owner
-    raise SignatureError(VerifyFailure.BAD_SIGNATURE, "signature does not verify")
+    return await refetched_owner(
+        key_lookup, sig.key_id, info, lambda key: _verify(key, sig.alg, sig.signature, base)
+    )
 
 
 def _verify(info: PublicKeyInfo, alg: str | None, signature: bytes, base: bytes) -> bool:
@@ -444,14 +439,6 @@ def _verify(info: PublicKeyInfo, alg: str | None, signature: bytes, base: bytes)
 # Signing
 
 
-@lru_cache(maxsize=1024)
-def _load_signing_key(pem: str) -> RSAPrivateKey | Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(pem.strip().encode("ascii"), password=None)
-    if not isinstance(key, RSAPrivateKey | Ed25519PrivateKey):
-        raise TypeError(f"expected an RSA or Ed25519 private key, got {type(key).__name__}")
-    return key
-
-
 def sign_rfc9421(
     method: str,
     url: str,
@@ -470,12 +457,12 @@ def sign_rfc9421(
     (SHA-256) when there is a body, ``Signature-Input`` and ``Signature``. ``alg`` follows the
     key: ``rsa-v1_5-sha256`` for RSA, ``ed25519`` for Ed25519.
     """
-    key = _load_signing_key(private_key_pem)
+    key = load_signing_key(private_key_pem)
     fields = _fields(headers)
     parts = urlsplit(url)
-    moment = _utc_timestamp(now or datetime.now(UTC))
+    moment = utc_timestamp(now or datetime.now(UTC))
     added = {
-        "Host": fields.get("host") or _host_header(parts.scheme, parts.hostname, parts.port),
+        "Host": fields.get("host") or host_header(parts.scheme, parts.hostname, parts.port),
         "Date": fields.get("date") or formatdate(moment, usegmt=True),
     }
     covered = list(components if components is not None else DEFAULT_COMPONENTS)
@@ -489,7 +476,7 @@ def sign_rfc9421(
     member = ([(name, {}) for name in covered], {"created": int(moment), "keyid": key_id, "alg": alg})
     params = _serialize_member(member)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    base = _to_bytes(
+    base = to_bytes(
         signature_base(
             covered, params, method=method.upper(), scheme=parts.scheme, target=target, headers=fields
         )

@@ -64,7 +64,7 @@ CONTEXT: list[Any] = [
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
         "communityKind": "yinhu:communityKind",
-        # fedi/content.py: events (FEP-8a8e names, which are also Mobilizon's), places and
+        # fedi/content/: events (FEP-8a8e names, which are also Mobilizon's), places and
         # venues (schema.org), listings (FEP-0837 / Valueflows) and Yinhu's own listing terms.
         "mz": "https://joinmobilizon.org/ns#",
         "ical": "http://www.w3.org/2002/12/cal/ical#",

@@ -19,7 +19,7 @@ from actors.queues import inbox_queue
 from actors.social.remote import KeyLookup
 from actors.storage.instance import Instance
 from fedi import vocab
-from fedi.httpsig import verify_request
+from fedi.verify import verify_request
 from inbox.dispatch import handler_for
 
 __all__ = ["RateLimiter", "Receipt", "Receiver"]

@@ -21,7 +21,7 @@ README = ROOT / "README.md"
 
 # Every constant the docs must quote; a row for each must be in the Constants table.
 REQUIRED = [
-    "fedi.httpsig.DEFAULT_SKEW",
+    "fedi.signatures.DEFAULT_SKEW",
     "fedi.httpsig.SUPPORTED_ALGORITHMS",
     "fedi.delivery.MAX_RETRY_AFTER",
     "actors.queues.delivery.FIRST_RETRY",
@@ -79,9 +79,9 @@ def test_documented_constant_matches_code(name: str) -> None:
 def test_prose_quotes_the_key_numbers() -> None:
     text = FEDERATION.read_text(encoding="utf-8")
     from actors.queues import delivery
-    from fedi import httpsig
+    from fedi import httpsig, signatures
 
-    assert f"±{human(httpsig.DEFAULT_SKEW)}" in text
+    assert f"±{human(signatures.DEFAULT_SKEW)}" in text
     assert f"{human(delivery.FIRST_RETRY)} after the first failure" in text
     assert f"up to\n{human(delivery.MAX_RETRY)}" in text or f"up to {human(delivery.MAX_RETRY)}" in text
     assert f"more than {human(delivery.GIVE_UP_AFTER)} after" in text

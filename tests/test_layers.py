@@ -145,3 +145,60 @@ def test_the_actors_check_catches_upward_imports() -> None:
     assert sorted(found) == [(1, "storage"), (2, "feed"), (4, "publishing"), (5, "social"), (6, "queues")]
     upward = [t for _, t in found if ACTORS_RANK[t] > ACTORS_RANK["queues"]]
     assert sorted(upward) == ["feed", "publishing", "social"]
+
+
+def fedi_import_graph() -> dict[str, set[str]]:
+    """Module → the fedi modules it imports (absolute or relative, at any depth)."""
+    paths = {p: ".".join(p.relative_to(ROOT).with_suffix("").parts) for p in (ROOT / "fedi").rglob("*.py")}
+    names = {name.removesuffix(".__init__") for name in paths.values()}
+    graph: dict[str, set[str]] = {}
+    for path, dotted in paths.items():
+        name = dotted.removesuffix(".__init__")
+        package = name if dotted.endswith(".__init__") else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join(parent + ([node.module] if node.module else []))
+                targets.add(base)
+                targets.update(f"{base}.{alias.name}" for alias in node.names)
+        graph[name] = {t for t in targets if t in names and t != name}
+    return graph
+
+
+def import_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import circle of the graph (its modules in order), or [] when there is none."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                return path[path.index(target) :] + [target]
+            if target not in state and (found := visit(target)):
+                return found
+        path.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+def test_no_import_circle_inside_fedi() -> None:
+    graph = fedi_import_graph()
+    assert "fedi.content.events" in graph["fedi.content"]  # relative imports are resolved
+    assert import_cycle(graph) == []
+
+
+def test_the_circle_check_finds_circles() -> None:
+    assert import_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert import_cycle({"a": {"b"}, "b": set()}) == []

@@ -19,7 +19,7 @@ from actors.storage.models import actors
 from fedi import vocab
 from fedi.errors import FediError, FetchError
 from fedi.fetch import fetch_json
-from fedi.httpsig import PublicKeyInfo
+from fedi.signatures import PublicKeyInfo
 from fedi.webfinger import resolve_handle
 
 __all__ = ["ActorError", "KeyLookup", "fetch_actor", "get_actor", "resolve", "store_actor"]

@@ -1,7 +1,7 @@
 """A fake remote fediverse server: one small Starlette app per domain (STYLE lesson 9).
 
 It serves WebFinger and Person actors with their own RSA keys, and inboxes that verify every
-POST with our own ``fedi.httpsig.verify_request`` (fetching the sender's key through the shared
+POST with our own ``fedi.verify.verify_request`` (fetching the sender's key through the shared
 client, as a real peer would) and record what they accepted. Tests send signed activities from
 its users, rotate their keys, and switch an inbox between healthy, failing and unreachable.
 """
@@ -24,8 +24,10 @@ from starlette.routing import Route
 from fedi import vocab
 from fedi.errors import FediError
 from fedi.fetch import fetch_json
-from fedi.httpsig import HTTPSignatureAuth, PublicKeyInfo, verify_request
+from fedi.httpsig import HTTPSignatureAuth
 from fedi.keys import generate_rsa_keypair
+from fedi.signatures import PublicKeyInfo
+from fedi.verify import verify_request
 from tests.fakes.router import HostRouter
 
 __all__ = ["FakeRemote", "FakeUser", "Received"]

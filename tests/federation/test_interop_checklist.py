@@ -37,14 +37,14 @@ from fedi.errors import FediError
 from fedi.fetch import fetch_json
 from fedi.httpsig import (
     HTTPSignatureAuth,
-    PublicKeyInfo,
     body_digest,
     build_signing_string,
     parse_signature_header,
     sign_headers,
-    verify_request,
 )
 from fedi.keys import generate_rsa_keypair, load_private_key, load_public_key
+from fedi.signatures import PublicKeyInfo
+from fedi.verify import verify_request
 from fedi.webfinger import USERNAME_RE, resolve_handle
 from tests.conftest import Fediverse, Node
 from tests.fakes.remote import FakeRemote, FakeUser

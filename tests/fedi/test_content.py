@@ -1,4 +1,4 @@
-"""fedi/content.py: events, listings and venues to ActivityStreams and back."""
+"""fedi/content/: events, listings and venues to ActivityStreams and back."""
 
 from __future__ import annotations
 

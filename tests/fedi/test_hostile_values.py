@@ -1,6 +1,6 @@
 """Hostile values from peers are dropped at parse time, not escaped later.
 
-Every URL-bearing field the parsers of ``fedi/content.py`` read is tried with a ``javascript:``
+Every URL-bearing field the parsers of ``fedi/content/`` read is tried with a ``javascript:``
 and a ``data:`` value (and a few tricks browsers accept); the parsed value must be gone, while
 the same field with an https URL is kept, so each test proves it looks at that field.
 """

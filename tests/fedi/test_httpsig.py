@@ -23,20 +23,19 @@ from cryptography.hazmat.primitives.hashes import SHA256
 
 import fedi.httpsig as httpsig_module
 import fedi.keys as keys_module
+import fedi.signatures as signatures_module
+import fedi.verify as verify_module
 from fedi.errors import FediError
 from fedi.httpsig import (
     HTTPSignatureAuth,
-    PublicKeyInfo,
-    SignatureError,
-    VerifyFailure,
-    VerifyResult,
     body_digest,
     build_signing_string,
     parse_signature_header,
     sign_headers,
-    verify_request,
 )
 from fedi.keys import generate_rsa_keypair, load_private_key, load_public_key
+from fedi.signatures import PublicKeyInfo, SignatureError, VerifyFailure, VerifyResult
+from fedi.verify import verify_request
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -728,13 +727,14 @@ def test_load_private_key_rejects_non_rsa() -> None:
 
 
 def test_public_surface() -> None:
-    for module in (httpsig_module, keys_module):
+    for module in (httpsig_module, keys_module, signatures_module, verify_module):
         exported = set(module.__all__)
         assert exported == {name for name in exported if hasattr(module, name)}
     assert set(keys_module.__all__) == {
         "generate_rsa_keypair",
         "load_private_key",
         "load_public_key",
+        "load_signing_key",
     }
 
 

@@ -14,13 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fedi.delivery import Outcome, deliver
-from fedi.httpsig import (
-    HTTPSignatureAuth,
-    PublicKeyInfo,
-    VerifyFailure,
-    VerifyResult,
-    verify_request,
-)
+from fedi.httpsig import HTTPSignatureAuth
 from fedi.keys import generate_rsa_keypair, load_private_key
 from fedi.rfc9421 import (
     RFC9421SignatureAuth,
@@ -31,6 +25,8 @@ from fedi.rfc9421 import (
     signature_base,
     verify_rfc9421,
 )
+from fedi.signatures import PublicKeyInfo, VerifyFailure, VerifyResult
+from fedi.verify import verify_request
 
 # ---------------------------------------------------------------------------------------
 # RFC 9421 Appendix B: keys (B.1.2, B.1.4) and the test-request message (B.2)

@@ -18,9 +18,11 @@ import pytest
 
 from fedi.delivery import HostCheckCache, Outcome, deliver
 from fedi.fetch import fetch_json
-from fedi.httpsig import HTTPSignatureAuth, PublicKeyInfo, verify_request
+from fedi.httpsig import HTTPSignatureAuth
 from fedi.keys import generate_rsa_keypair
+from fedi.signatures import PublicKeyInfo
 from fedi.transport import GuardedResolver, network_client
+from fedi.verify import verify_request
 
 KEY_ID = "http://127.0.0.1/c/alice#main-key"
 BODY = b'{"type":"Follow","id":"http://127.0.0.1/a/1","actor":"http://127.0.0.1/c/alice"}'

@@ -25,8 +25,9 @@ from starlette.routing import Route
 from fedi import vocab
 from fedi.errors import FediError
 from fedi.fetch import fetch_json
-from fedi.httpsig import PublicKeyInfo, verify_request
 from fedi.keys import generate_rsa_keypair, load_public_key
+from fedi.signatures import PublicKeyInfo
+from fedi.verify import verify_request
 from tests.fakes.router import HostRouter
 from tests.realworld.payloads import AS, Actor, Source
 from tests.realworld.signing import signed_post_headers
