@@ -27,8 +27,15 @@ from actors.models import FollowState, activities, actors, objects
 from actors.publishing import delete_object, update_object
 from actors.remote import get_actor
 from fedi import vocab
-from tests.aggregate.conftest import HANDLES, Net, event_body, listing_body, venue_body
-from tests.aggregate.fakes import OutboxRemote, gone_app
+from tests.aggregate.conftest import (
+    HANDLES,
+    Net,
+    event_body,
+    followed_group,
+    listing_body,
+    venue_body,
+)
+from tests.aggregate.fakes import gone_app
 from web import cli
 
 FEED_C = "http://c.test/c/yinhu"
@@ -127,28 +134,11 @@ async def test_create_from_unfollowed_actor_is_ignored(net: Net) -> None:
     assert await net.inbox_results("Announce") == [("ignored", "not from anyone followed here")]
 
 
-async def _followed_fake_group(net: Net, domain: str = "mobi.test") -> tuple[OutboxRemote, Any]:
-    remote = OutboxRemote(domain, net.fed.client, net.fed.router)
-    net.fed.remotes.append(remote)
-    group = remote.add_user("group")
-    remote.groups.add("group")
-    remote.outboxes["group"] = []
-    await follow_many(net.c.inst, [group.handle])
-    await net.fed.drain()
-    [follow] = remote.of_type("Follow")
-    accept = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Accept", "actor": group.uri,
-              "object": follow.activity}
-    assert (await remote.send(group, accept, net.c.url("/inbox"))).status_code == 202
-    await net.fed.drain()
-    assert [s.state for s in await subscriptions(net.c.inst) if s.uri == group.uri] == ["accepted"]
-    return remote, group
-
-
 async def test_announce_of_a_followed_community_object_is_fetched_and_stored_once(net: Net) -> None:
     await net.follow_all(["@club@a.test"])
     event = await net.publish(net.a, "club", event_body("公园读书"))
     await net.fed.drain()
-    remote, group = await _followed_fake_group(net)
+    remote, group = await followed_group(net)
     # The group boosts A's event twice, once with a forged embedded copy: C fetches it from A.
     forged = {"id": event.uri, "type": "Event", "name": "FORGED", "attributedTo": group.uri}
     for obj in (event.uri, forged):
@@ -172,7 +162,7 @@ async def test_announce_of_a_followed_community_object_is_fetched_and_stored_onc
 
 
 async def test_backfill_of_bare_ids_and_gancio_announces(net: Net) -> None:
-    remote, group = await _followed_fake_group(net, "gancio.test")
+    remote, group = await followed_group(net, "gancio.test")
     e1 = {"id": remote.object_id("e1"), "type": "Event", "name": "Concerto", "attributedTo": group.uri,
           "startTime": "2030-01-02T20:00:00Z", "published": "2025-01-02T00:00:00Z", "to": [vocab.PUBLIC]}
     e2 = {"id": remote.object_id("e2"), "type": "Event", "name": "Mercato", "attributedTo": group.uri,
@@ -310,7 +300,7 @@ async def test_a_community_asks_to_be_included_and_an_admin_approves(net: Net) -
 async def test_reject_after_accept_removes_the_follow_and_its_pushes_are_ignored(net: Net) -> None:
     # Interop F3: Mastodon sends Reject of an already accepted Follow to remove a follower (a
     # kick). The subscription ends, and what the community pushes afterwards is not stored.
-    remote, group = await _followed_fake_group(net)
+    remote, group = await followed_group(net)
     [follow] = remote.of_type("Follow")
     before = {"id": remote.object_id("e0"), "type": "Event", "name": "踢出前", "attributedTo": group.uri,
               "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
@@ -338,7 +328,7 @@ async def test_reject_after_accept_removes_the_follow_and_its_pushes_are_ignored
 async def test_the_same_new_object_stored_at_once_by_several_deliveries_is_one_row(net: Net) -> None:
     # Push, backfill and boosts can bring one object at the same moment: one insert wins, the
     # others find its row and carry on as updates, and nothing fails.
-    _, group = await _followed_fake_group(net)
+    _, group = await followed_group(net)
     author = await get_actor(net.c.inst, group.uri)
     obj = {"id": f"{group.uri}/events/race", "type": "Event", "name": "同时到达", "attributedTo": group.uri,
            "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
@@ -351,7 +341,7 @@ async def test_the_same_new_object_stored_at_once_by_several_deliveries_is_one_r
 async def test_a_create_from_a_stale_sender_refreshes_it_and_is_stored(net: Net) -> None:
     # The sender's row is read inside the Create's transaction; a stale one is fetched again
     # (on a connection of its own) before anything is written, on SQLite and PostgreSQL alike.
-    remote, group = await _followed_fake_group(net)
+    remote, group = await followed_group(net)
     long_ago = net.c.inst.clock() - timedelta(days=3)
     async with net.c.inst.engine.begin() as conn:
         await conn.execute(update(actors).where(actors.c.uri == group.uri).values(fetched_at=long_ago, name="旧名字"))
