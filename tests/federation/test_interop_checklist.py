@@ -479,31 +479,30 @@ class GoToSocialLike:
             return PublicKeyInfo(key_id, str(key.get("owner")), key["publicKeyPem"])
         return None
 
-    async def _actor(self, request: Request) -> Response:
+    async def _person(self, request: Request, **more: str) -> Response:
+        """bob's Person (with ``more`` fields), answered only to a request ``_check`` lets through."""
         if (refused := await self._check(request)) is not None:
             return refused
         doc = {
             "@context": [vocab.AS_CONTEXT, vocab.SEC_CONTEXT],
             "id": self.uri,
             "type": "Person",
-            "preferredUsername": "bob",
-            "inbox": f"{self.uri}/inbox",
-            "outbox": f"{self.uri}/outbox",
-            "followers": f"{self.uri}/followers",
+            **more,
             "publicKey": self._key(),
         }
         return Response(orjson.dumps(doc), media_type="application/activity+json")
 
+    async def _actor(self, request: Request) -> Response:
+        return await self._person(
+            request,
+            preferredUsername="bob",
+            inbox=f"{self.uri}/inbox",
+            outbox=f"{self.uri}/outbox",
+            followers=f"{self.uri}/followers",
+        )
+
     async def _stub(self, request: Request) -> Response:
-        if (refused := await self._check(request)) is not None:
-            return refused
-        doc = {
-            "@context": [vocab.AS_CONTEXT, vocab.SEC_CONTEXT],
-            "id": self.uri,
-            "type": "Person",
-            "publicKey": self._key(),
-        }
-        return Response(orjson.dumps(doc), media_type="application/activity+json")
+        return await self._person(request)
 
     async def _evil_key(self, request: Request) -> Response:
         # A key document that claims bob as owner, but bob's actor does not list it.
