@@ -82,22 +82,10 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = POLL_TIME
         time.sleep(interval)
 
 
-@dataclass
-class Server:
-    name: str
-    proc: subprocess.Popen[bytes]
-    log: Path
+class OnLocalPort:
+    """A server listening on 127.0.0.1:``port``: its base URL and its host (as in a Host header)."""
 
-
-@dataclass
-class Yinhu:
-    """One instance: a data directory, a port, and its ``yinhu serve`` process when running."""
-
-    name: str
-    data: Path
     port: int
-    logs: Path
-    servers: list[Server] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -106,6 +94,24 @@ class Yinhu:
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+@dataclass
+class Yinhu(OnLocalPort):
+    """One instance: a data directory, a port, and its ``yinhu serve`` process when running."""
+
+    name: str
+    data: Path
+    port: int
+    logs: Path
+    servers: list[Server] = field(default_factory=list)
 
     @property
     def db(self) -> Path:

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Yinhu, free_port, make_instance, stop_process  # noqa: F401 (make_instance: a fixture)
+from tests.e2e.conftest import OnLocalPort, Yinhu, free_port, make_instance, stop_process  # noqa: F401 (make_instance: a fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_DIR = Path(__file__).resolve().parent / "peer"
@@ -65,20 +65,12 @@ def node_binary() -> Path:
 
 
 @dataclass
-class Peer:
+class Peer(OnLocalPort):
     """The Fedify peer: one Group actor ``events`` and the /_test control endpoints."""
 
     port: int
     proc: subprocess.Popen[bytes]
     log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     @property
     def actor(self) -> str:
