@@ -127,11 +127,15 @@ async def _stored(node: Node) -> int:
 
 
 def _like(user: FakeUser, target: str) -> dict[str, Any]:
+    return _like_by(user.uri, user.new_id(), target)
+
+
+def _like_by(actor: str, like_id: str, target: str) -> dict[str, Any]:
     return {
         "@context": vocab.AS_CONTEXT,
-        "id": user.new_id(),
+        "id": like_id,
         "type": "Like",
-        "actor": user.uri,
+        "actor": actor,
         "object": target,
     }
 
@@ -543,13 +547,7 @@ async def test_gotosocial_key_id_and_signed_fetches(fed: Fediverse) -> None:
     those signatures because our actor document is served without a signature."""
     a, club, _remote, _alice = await _setup(fed)
     gts = GoToSocialLike(fed)
-    like = {
-        "@context": vocab.AS_CONTEXT,
-        "id": f"{gts.base}/likes/1",
-        "type": "Like",
-        "actor": gts.uri,
-        "object": club,
-    }
+    like = _like_by(gts.uri, f"{gts.base}/likes/1", club)
     resp = await gts.post(a, like)
     assert resp.status_code == 202, resp.text
     assert gts.unsigned_gets == []
@@ -571,13 +569,7 @@ async def test_key_document_not_listed_by_its_owner_is_refused(fed: Fediverse) -
     does not list, must not verify bob's activities."""
     a, club, _remote, _alice = await _setup(fed)
     gts = GoToSocialLike(fed)
-    like = {
-        "@context": vocab.AS_CONTEXT,
-        "id": f"{gts.base}/likes/2",
-        "type": "Like",
-        "actor": gts.uri,
-        "object": club,
-    }
+    like = _like_by(gts.uri, f"{gts.base}/likes/2", club)
     resp = await gts.post(a, like, key_id=f"{gts.base}/keys/evil", evil=True)
     assert resp.status_code == 401, resp.text
     assert await _stored(a) == 0
@@ -626,13 +618,7 @@ async def test_an_actor_with_two_inline_keys_may_sign_with_either(fed: Fediverse
 
     tap(fed, "multi.test", Starlette(routes=[Route("/users/carol", actor)]))
     for n, (key_id, (private_pem, _pub)) in enumerate(zip(ids, keys, strict=True)):
-        like = {
-            "@context": vocab.AS_CONTEXT,
-            "id": f"{base}/likes/{n}",
-            "type": "Like",
-            "actor": uri,
-            "object": club,
-        }
+        like = _like_by(uri, f"{base}/likes/{n}", club)
         resp = await fed.client.post(
             a.url("/inbox"),
             content=orjson.dumps(like),
