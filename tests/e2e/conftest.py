@@ -65,8 +65,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = POLL_TIMEOUT, interval: float = 0.2) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+def wait_for(
+    predicate: Callable[[], Any],
+    what: str,
+    timeout: float = POLL_TIMEOUT,
+    interval: float = 0.2,
+    context: Callable[[], Any] | None = None,
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds.
+
+    ``context`` is called on failure and its result added to the message (e.g. what a peer got).
+    """
     deadline = time.monotonic() + timeout
     last_exc: BaseException | None = None
     while True:
@@ -78,6 +87,11 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = POLL_TIME
             last_exc = exc
         if time.monotonic() > deadline:
             detail = f" (last error: {last_exc!r})" if last_exc else ""
+            if context is not None:
+                try:
+                    detail += f"\n{context()}"
+                except Exception as exc:  # noqa: BLE001 - the context is a courtesy
+                    detail += f"\n(context failed: {exc!r})"
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
         time.sleep(interval)
 

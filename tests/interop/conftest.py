@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import OnLocalPort, Yinhu, free_port, make_instance, stop_process  # noqa: F401 (make_instance: a fixture)
+from tests.e2e.conftest import OnLocalPort, Yinhu, free_port, make_instance, stop_process, wait_for  # noqa: F401 (make_instance: a fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_DIR = Path(__file__).resolve().parent / "peer"
@@ -149,27 +149,9 @@ def poll(
     interval: float = 0.2,
     context: Callable[[], Any] | None = None,
 ) -> Any:
-    """Poll until ``predicate`` returns something truthy; fail after ``timeout`` seconds.
+    """Poll until ``predicate`` returns something truthy; fail after ``timeout`` seconds (the e2e
+    ``wait_for`` with the interop timeout).
 
     ``context`` is called on failure and its result added to the message (e.g. what the peer got).
     """
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    while True:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as exc:  # noqa: BLE001  keep polling; report the last error
-            last = exc
-        if time.monotonic() > deadline:
-            extra = ""
-            if context is not None:
-                try:
-                    extra = f"\n{context()}"
-                except Exception as exc:  # noqa: BLE001  the context is a courtesy
-                    extra = f"\n(context failed: {exc!r})"
-            raise AssertionError(
-                f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last!r})" if last else "") + extra
-            )
-        time.sleep(interval)
+    return wait_for(predicate, what, timeout, interval, context)
