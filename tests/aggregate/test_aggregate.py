@@ -36,6 +36,7 @@ from tests.aggregate.conftest import (
     venue_body,
 )
 from tests.aggregate.fakes import gone_app
+from tests.fakes.remote import FakeUser
 from web import cli
 
 FEED_C = "http://c.test/c/yinhu"
@@ -44,6 +45,18 @@ FEED_C = "http://c.test/c/yinhu"
 async def _count(net: Net, uri: str) -> int:
     async with net.c.inst.engine.connect() as conn:
         return (await conn.execute(select(func.count()).select_from(objects).where(objects.c.uri == uri))).scalar_one()
+
+
+def _group_event(group: FakeUser, object_id: str, name: str) -> dict[str, Any]:
+    """A public Event of the group's own (attributed to it)."""
+    return {"id": object_id, "type": "Event", "name": name, "attributedTo": group.uri,
+            "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
+
+
+def _from_group(group: FakeUser, activity_type: str, obj: Any) -> dict[str, Any]:
+    """A public ``activity_type`` (Create, Announce) of ``obj`` by the group."""
+    return {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": activity_type, "actor": group.uri,
+            "object": obj, "to": [vocab.PUBLIC]}
 
 
 async def test_follow_many_accept_backfills_bounded_newest_first(net: Net) -> None:
@@ -142,8 +155,7 @@ async def test_announce_of_a_followed_community_object_is_fetched_and_stored_onc
     # The group boosts A's event twice, once with a forged embedded copy: C fetches it from A.
     forged = {"id": event.uri, "type": "Event", "name": "FORGED", "attributedTo": group.uri}
     for obj in (event.uri, forged):
-        announce = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Announce", "actor": group.uri,
-                    "object": obj, "to": [vocab.PUBLIC]}
+        announce = _from_group(group, "Announce", obj)
         assert (await remote.send(group, announce, net.c.url("/inbox"))).status_code == 202
     await net.fed.drain()
     assert await _count(net, event.uri) == 1
@@ -152,10 +164,8 @@ async def test_announce_of_a_followed_community_object_is_fetched_and_stored_onc
     assert "failed" not in states
 
     # An object of the group's own host, embedded by the group: stored with the group as author.
-    own = {"id": remote.object_id("e1"), "type": "Event", "name": "Atelier", "attributedTo": group.uri,
-           "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
-    announce = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Announce", "actor": group.uri,
-                "object": own, "to": [vocab.PUBLIC]}
+    own = _group_event(group, remote.object_id("e1"), "Atelier")
+    announce = _from_group(group, "Announce", own)
     await remote.send(group, announce, net.c.url("/inbox"))
     await net.fed.drain()
     assert (await net.row(own["id"])).name == "Atelier"
@@ -302,10 +312,8 @@ async def test_reject_after_accept_removes_the_follow_and_its_pushes_are_ignored
     # kick). The subscription ends, and what the community pushes afterwards is not stored.
     remote, group = await followed_group(net)
     [follow] = remote.of_type("Follow")
-    before = {"id": remote.object_id("e0"), "type": "Event", "name": "踢出前", "attributedTo": group.uri,
-              "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
-    create = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Create", "actor": group.uri,
-              "object": before, "to": [vocab.PUBLIC]}
+    before = _group_event(group, remote.object_id("e0"), "踢出前")
+    create = _from_group(group, "Create", before)
     await remote.send(group, create, net.c.url("/inbox"))
     await net.fed.drain()
     assert await net.row(before["id"]) is not None
@@ -330,8 +338,7 @@ async def test_the_same_new_object_stored_at_once_by_several_deliveries_is_one_r
     # others find its row and carry on as updates, and nothing fails.
     _, group = await followed_group(net)
     author = await get_actor(net.c.inst, group.uri)
-    obj = {"id": f"{group.uri}/events/race", "type": "Event", "name": "同时到达", "attributedTo": group.uri,
-           "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
+    obj = _group_event(group, f"{group.uri}/events/race", "同时到达")
     results = await asyncio.gather(*(store_once(net.c.inst, author, dict(obj)) for _ in range(4)))
     assert results.count("stored") == 1, results
     assert await _count(net, obj["id"]) == 1
@@ -345,10 +352,8 @@ async def test_a_create_from_a_stale_sender_refreshes_it_and_is_stored(net: Net)
     long_ago = net.c.inst.clock() - timedelta(days=3)
     async with net.c.inst.engine.begin() as conn:
         await conn.execute(update(actors).where(actors.c.uri == group.uri).values(fetched_at=long_ago, name="旧名字"))
-    obj = {"id": remote.object_id("fresh"), "type": "Event", "name": "刷新之后", "attributedTo": group.uri,
-           "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
-    create = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Create", "actor": group.uri,
-              "object": obj, "to": [vocab.PUBLIC]}
+    obj = _group_event(group, remote.object_id("fresh"), "刷新之后")
+    create = _from_group(group, "Create", obj)
     assert (await remote.send(group, create, net.c.url("/inbox"))).status_code == 202
     await net.fed.drain()
     assert (await net.inbox_results("Create"))[-1][0] == "done"
