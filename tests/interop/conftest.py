@@ -11,6 +11,7 @@ for a failing test). Waits are bounded (``INTEROP_TIMEOUT``, 30 s).
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -142,16 +143,6 @@ def instance(make_instance: Callable[[str], Yinhu]) -> Callable[[str], Yinhu]:  
     return make_instance
 
 
-def poll(
-    predicate: Callable[[], Any],
-    what: str,
-    timeout: float = INTEROP_TIMEOUT,
-    interval: float = 0.2,
-    context: Callable[[], Any] | None = None,
-) -> Any:
-    """Poll until ``predicate`` returns something truthy; fail after ``timeout`` seconds (the e2e
-    ``wait_for`` with the interop timeout).
-
-    ``context`` is called on failure and its result added to the message (e.g. what the peer got).
-    """
-    return wait_for(predicate, what, timeout, interval, context)
+# Poll until a predicate returns something truthy, failing after INTEROP_TIMEOUT seconds: the e2e
+# ``wait_for`` (its ``context=`` adds e.g. what the peer got to the failure message).
+poll = functools.partial(wait_for, timeout=INTEROP_TIMEOUT)
