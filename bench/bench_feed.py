@@ -14,7 +14,7 @@ For each database:
    is really boosted: Announce + deliveries queued), and ``--n`` objects bulk-inserted with
    SQLAlchemy Core (40% events over the past/next 90 days with places around 22.6N 114.0E,
    40% listings, 10% venues, 10% notes; ``raw`` is the real AP document, Chinese text from
-   bench/bench_search.py's vocabulary). Then ``actors.search.reindex_all`` (timed).
+   bench/bench_search.py's vocabulary). Then ``actors.feed.search.reindex_all`` (timed).
    PostgreSQL gets ``ANALYZE`` (autovacuum would do it after such a load); SQLite does not
    (the app never runs ANALYZE).
 2. ``yinhu serve --no-workers`` pinned to CPU 0; this process (the client) pinned to CPU 1
@@ -194,11 +194,11 @@ OPTIONAL_COLUMNS = ("name", "start_time", "end_time", "timezone", "place_name", 
 async def populate(data: Path, n: int, n_followers: int, public_pem: str, port: int) -> tuple[list[str], dict[str, float]]:
     from sqlalchemy import insert, select, text
 
-    from actors import search
-    from actors.instance import Instance, utcnow
-    from actors.local import FEED_ACTOR_USERNAME, create_community
-    from actors.models import FollowState, actors, follows, objects
-    from actors.settings import load_settings
+    from actors.feed import search
+    from actors.storage.instance import Instance, utcnow
+    from actors.social.local import FEED_ACTOR_USERNAME, create_community
+    from actors.storage.models import FollowState, actors, follows, objects
+    from actors.storage.settings import load_settings
 
     settings = load_settings(data)
     inst = await Instance.open(settings)
@@ -378,10 +378,10 @@ def post_creates(port: int, pid: int, reqs: list[tuple[bytes, dict[str, str]]], 
 async def run_worker(data: Path, b: Backend, profile: Path | None = None) -> None:
     from sqlalchemy import func, select
 
-    from actors.db import checkpoint_wal
-    from actors.instance import Instance
-    from actors.models import activities, deliveries, inbox_items
-    from actors.settings import load_settings
+    from actors.storage.db import checkpoint_wal
+    from actors.storage.instance import Instance
+    from actors.storage.models import activities, deliveries, inbox_items
+    from actors.storage.settings import load_settings
     from inbox.dispatch import InboxWorker
     from web.cli import freeze_startup_heap
 
@@ -477,7 +477,7 @@ def bench_backend(label: str, db_url: str | None, args: argparse.Namespace, tmp:
     b.stats["search index build (reindex_all)"] = Stat(t["reindex_all"] * 1000, float("nan"), extra="one-off, whole table")
     if db_url is None:
         b.notes.append(f"{label}: database file {(data / 'yinhu.sqlite3').stat().st_size / 1e6:.0f} MB")
-    from actors.feed import DISTRICT_TZ
+    from actors.feed.feed import DISTRICT_TZ
 
     today = datetime.now(UTC).astimezone(DISTRICT_TZ).date()
     os.sched_setaffinity(0, {int(LOAD_CPU)})

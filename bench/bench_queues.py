@@ -216,10 +216,10 @@ async def seed_origins(data: Path, origins: list[tuple[str, bool]], public_pem: 
     """The feed actor follows one Group per origin; the dead one's row is days old."""
     from sqlalchemy import insert, select
 
-    from actors.instance import Instance, utcnow
-    from actors.local import FEED_ACTOR_USERNAME
-    from actors.models import FollowState, actors, follows
-    from actors.settings import load_settings
+    from actors.storage.instance import Instance, utcnow
+    from actors.social.local import FEED_ACTOR_USERNAME
+    from actors.storage.models import FollowState, actors, follows
+    from actors.storage.settings import load_settings
 
     inst = await Instance.open(load_settings(data))
     now = utcnow()
@@ -263,8 +263,8 @@ class ItemTimes:
     """Reads the inbox rows of an instance's database with one engine for the whole run."""
 
     def __init__(self, data: Path) -> None:
-        from actors.db import create_engine
-        from actors.settings import load_settings
+        from actors.storage.db import create_engine
+        from actors.storage.settings import load_settings
 
         self.engine = create_engine(load_settings(data).database_url)
         self.loop = asyncio.new_event_loop()
@@ -272,7 +272,7 @@ class ItemTimes:
     def count_handled(self, skip_origin: str) -> int:
         from sqlalchemy import func, select
 
-        from actors.models import inbox_items
+        from actors.storage.models import inbox_items
 
         async def run() -> int:
             async with self.engine.connect() as conn:
@@ -284,7 +284,7 @@ class ItemTimes:
     def rows(self) -> list[tuple[str, str, datetime | None]]:
         from sqlalchemy import select
 
-        from actors.models import inbox_items
+        from actors.storage.models import inbox_items
 
         async def run() -> list[tuple[str, str, datetime | None]]:
             async with self.engine.connect() as conn:

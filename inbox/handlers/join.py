@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from actors.remote import get_actor
-from actors.rsvp import handle_join, handle_leave
+from actors.social.remote import get_actor
+from actors.social.rsvp import handle_join, handle_leave
 from inbox.dispatch import Context, Outcome, register
 
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from actors.aggregate import follow_many, subscriptions
-from actors.local import create_community
-from actors.models import inbox_items, objects
-from actors.publishing import Published, publish
+from actors.feed.aggregate import follow_many, subscriptions
+from actors.social.local import create_community
+from actors.storage.models import inbox_items, objects
+from actors.publishing.publishing import Published, publish
 from fedi import vocab
 from tests.aggregate.fakes import OutboxRemote
 from tests.conftest import Fediverse, Node

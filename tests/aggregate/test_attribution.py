@@ -15,9 +15,9 @@ from sqlalchemy import select
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from actors.aggregate import backfill
-from actors.models import actors
-from actors.remote import get_actor
+from actors.feed.aggregate import backfill
+from actors.storage.models import actors
+from actors.social.remote import get_actor
 from fedi import vocab
 from tests.aggregate.conftest import Net, followed_group
 from tests.aggregate.fakes import OutboxRemote

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from actors.feed import DISTRICT_TZ
+from actors.feed.feed import DISTRICT_TZ
 from tests.e2e.conftest import REPO, Yinhu, free_port
 from tests.resident.conftest import event, listing, venue
 from web.resident import week_windows
@@ -147,10 +147,10 @@ COMMUNITIES = {"reading": ("银湖读书会", "club"), "compound": ("银湖花�
 
 
 async def _fill(data_dir: Path, ds: DataSet) -> None:
-    from actors.instance import Instance
-    from actors.local import create_community
-    from actors.publishing import publish
-    from actors.settings import load_settings
+    from actors.storage.instance import Instance
+    from actors.social.local import create_community
+    from actors.publishing.publishing import publish
+    from actors.storage.settings import load_settings
 
     inst = await Instance.open(load_settings(data_dir))
     try:

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from actors.delivery import DeliveryWorker
-from actors.instance import Instance
-from actors.local import create_community
-from actors.models import activities, deliveries
-from actors.publishing import publish
+from actors.queues.delivery import DeliveryWorker
+from actors.storage.instance import Instance
+from actors.social.local import create_community
+from actors.storage.models import activities, deliveries
+from actors.publishing.publishing import publish
 from tests.conftest import Fediverse, Node
 from tests.fakes.remote import FakeRemote
 

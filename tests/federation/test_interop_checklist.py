@@ -29,9 +29,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from actors.local import create_community
-from actors.models import inbox_items
-from actors.publishing import publish
+from actors.social.local import create_community
+from actors.storage.models import inbox_items
+from actors.publishing.publishing import publish
 from fedi import vocab
 from fedi.errors import FediError
 from fedi.fetch import fetch_json

@@ -1,4 +1,4 @@
-"""Chinese search (actors.search) on the district fixture, on SQLite and PostgreSQL.
+"""Chinese search (actors.feed.search) on the district fixture, on SQLite and PostgreSQL.
 
 Right answers are stored in the fixture by item id (fixtures/make_fixture.py says how they
 were decided); the result set of each query must equal them, no more, no less.
@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from actors import search
-from actors.local import create_community
-from actors.models import actors, objects
-from actors.publishing import delete_object, publish, update_object
-from actors.remote_objects import delete_remote_object, store_remote_object
+from actors.feed import search
+from actors.social.local import create_community
+from actors.storage.models import actors, objects
+from actors.publishing.publishing import delete_object, publish, update_object
+from actors.feed.remote_objects import delete_remote_object, store_remote_object
 from tests.conftest import Fediverse, Node
 from tests.search.conftest import Loaded, load_fixture
 
@@ -158,7 +158,7 @@ async def test_hit_highlight_keeps_script_escaped(loaded: Loaded) -> None:
     async with loaded.engine.connect() as conn:
         hits = await search.search(conn, "篮球", limit=100)
         rows = {r.id: r for r in await conn.execute(select(objects).where(objects.c.id.in_([h.id for h in hits])))}
-    from actors.text import html_to_text
+    from actors.storage.text import html_to_text
 
     scripted = [h for h in hits if "<script>" in html_to_text(rows[h.id].content)]
     assert len(scripted) == 1
