@@ -324,23 +324,30 @@ def get_latencies(port: int, pid: int, paths: list[tuple[str, str, float]], n_re
 
 
 def presign_creates(port: int, count: int, private_pem: str) -> list[tuple[bytes, dict[str, str]]]:
-    from fedi.httpsig import sign_headers
-
     rng = random.Random(7)
     now = datetime.now(UTC)
     host = f"127.0.0.1:{port}"
     out = []
     for i in range(count):
         uri = f"http://remote.bench/events/{secrets.token_hex(6)}-{i}"
-        start = now + timedelta(days=rng.randint(0, 30), hours=rng.randint(0, 23))
-        doc, _ = make_event(rng, uri, SIGNER, now, now, start=start)
-        activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": uri + "/create", "type": "Create",
-                    "actor": SIGNER, "to": [PUBLIC], "cc": [SIGNER + "/followers"], "object": doc}
-        body = orjson.dumps(activity)
-        base = {"Content-Type": "application/activity+json", "Host": host}
-        signed = sign_headers("POST", f"http://{host}/inbox", base, body, SIGNER_KEY, private_pem, now=now)
-        out.append((body, {**base, **signed}))
+        out.append(signed_create(rng, uri, SIGNER, SIGNER_KEY, private_pem, host, now))
     return out
+
+
+def signed_create(rng: random.Random, uri: str, actor: str, key_id: str, private_pem: str, host: str,
+                  now: datetime) -> tuple[bytes, dict[str, str]]:
+    """A ``Create`` of a random event ``uri`` by ``actor`` (starting within 30 days), as the body and
+    headers of a POST to ``host``'s shared inbox signed with ``key_id``."""
+    from fedi.httpsig import sign_headers
+
+    start = now + timedelta(days=rng.randint(0, 30), hours=rng.randint(0, 23))
+    doc, _ = make_event(rng, uri, actor, now, now, start=start)
+    activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": uri + "/create", "type": "Create",
+                "actor": actor, "to": [PUBLIC], "cc": [actor + "/followers"], "object": doc}
+    body = orjson.dumps(activity)
+    base = {"Content-Type": "application/activity+json", "Host": host}
+    signed = sign_headers("POST", f"http://{host}/inbox", base, body, key_id, private_pem, now=now)
+    return body, {**base, **signed}
 
 
 def post_creates(port: int, pid: int, reqs: list[tuple[bytes, dict[str, str]]], b: Backend) -> None:

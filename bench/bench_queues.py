@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -244,9 +243,7 @@ async def seed_origins(data: Path, origins: list[tuple[str, bool]], public_pem: 
 
 
 def presign(port: int, origins: list[tuple[str, bool]], count: int, private_pem: str, skip_dead: bool) -> list[tuple[bytes, dict[str, str], bool]]:
-    from bench_feed import PUBLIC, make_event
-
-    from fedi.httpsig import sign_headers
+    from bench_feed import signed_create
 
     rng = random.Random(7)
     now = datetime.now(UTC)
@@ -257,14 +254,8 @@ def presign(port: int, origins: list[tuple[str, bool]], count: int, private_pem:
         if dead and skip_dead:
             continue
         uri = f"{actor}/events/{secrets.token_hex(6)}-{i}"
-        start_at = now + timedelta(days=rng.randint(0, 30), hours=rng.randint(0, 23))
-        doc, _ = make_event(rng, uri, actor, now, now, start=start_at)
-        activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": uri + "/create", "type": "Create",
-                    "actor": actor, "to": [PUBLIC], "cc": [actor + "/followers"], "object": doc}
-        body = orjson.dumps(activity)
-        base = {"Content-Type": "application/activity+json", "Host": host}
-        signed = sign_headers("POST", f"http://{host}/inbox", base, body, actor + "#main-key", private_pem, now=now)
-        out.append((body, {**base, **signed}, dead))
+        body, headers = signed_create(rng, uri, actor, actor + "#main-key", private_pem, host, now)
+        out.append((body, headers, dead))
     return out
 
 

@@ -13,11 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from actors.feed.aggregate import follow_many
+from actors.feed.aggregate import follow_many, subscriptions
 from actors.publishing.publishing import Published, publish
 from actors.social.local import create_community
 from actors.storage.models import inbox_items, objects
+from fedi import vocab
+from tests.aggregate.fakes import OutboxRemote
 from tests.conftest import Fediverse, Node
+from tests.fakes.remote import FakeUser
 
 AP = {"Accept": "application/activity+json"}
 HANDLES = ["@club@a.test", "@market@a.test", "@makers@b.test", "@hall@b.test"]
@@ -97,6 +100,24 @@ class Net:
                 .order_by(inbox_items.c.id)
             )
             return [(r.state, r.result or "") for r in rows]
+
+
+async def followed_group(net: Net, domain: str = "mobi.test", name: str = "group") -> tuple[OutboxRemote, FakeUser]:
+    """A fake remote Group ``name`` on ``domain`` with an (empty) outbox, followed by Yinhu and accepted."""
+    remote = OutboxRemote(domain, net.fed.client, net.fed.router)
+    net.fed.remotes.append(remote)
+    group = remote.add_user(name)
+    remote.groups.add(name)
+    remote.outboxes[name] = []
+    await follow_many(net.c.inst, [group.handle])
+    await net.fed.drain()
+    [follow] = remote.of_type("Follow")
+    accept = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Accept", "actor": group.uri,
+              "object": follow.activity}
+    assert (await remote.send(group, accept, net.c.url("/inbox"))).status_code == 202
+    await net.fed.drain()
+    assert [s.state for s in await subscriptions(net.c.inst) if s.uri == group.uri] == ["accepted"]
+    return remote, group
 
 
 @pytest.fixture

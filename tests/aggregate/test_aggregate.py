@@ -27,8 +27,16 @@ from actors.social.local import create_community
 from actors.social.remote import get_actor
 from actors.storage.models import FollowState, activities, actors, objects
 from fedi import vocab
-from tests.aggregate.conftest import HANDLES, Net, event_body, listing_body, venue_body
-from tests.aggregate.fakes import OutboxRemote, gone_app
+from tests.aggregate.conftest import (
+    HANDLES,
+    Net,
+    event_body,
+    followed_group,
+    listing_body,
+    venue_body,
+)
+from tests.aggregate.fakes import gone_app
+from tests.fakes.remote import FakeUser
 from web import cli
 
 FEED_C = "http://c.test/c/yinhu"
@@ -37,6 +45,18 @@ FEED_C = "http://c.test/c/yinhu"
 async def _count(net: Net, uri: str) -> int:
     async with net.c.inst.engine.connect() as conn:
         return (await conn.execute(select(func.count()).select_from(objects).where(objects.c.uri == uri))).scalar_one()
+
+
+def _group_event(group: FakeUser, object_id: str, name: str) -> dict[str, Any]:
+    """A public Event of the group's own (attributed to it)."""
+    return {"id": object_id, "type": "Event", "name": name, "attributedTo": group.uri,
+            "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
+
+
+def _from_group(group: FakeUser, activity_type: str, obj: Any) -> dict[str, Any]:
+    """A public ``activity_type`` (Create, Announce) of ``obj`` by the group."""
+    return {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": activity_type, "actor": group.uri,
+            "object": obj, "to": [vocab.PUBLIC]}
 
 
 async def test_follow_many_accept_backfills_bounded_newest_first(net: Net) -> None:
@@ -127,33 +147,15 @@ async def test_create_from_unfollowed_actor_is_ignored(net: Net) -> None:
     assert await net.inbox_results("Announce") == [("ignored", "not from anyone followed here")]
 
 
-async def _followed_fake_group(net: Net, domain: str = "mobi.test") -> tuple[OutboxRemote, Any]:
-    remote = OutboxRemote(domain, net.fed.client, net.fed.router)
-    net.fed.remotes.append(remote)
-    group = remote.add_user("group")
-    remote.groups.add("group")
-    remote.outboxes["group"] = []
-    await follow_many(net.c.inst, [group.handle])
-    await net.fed.drain()
-    [follow] = remote.of_type("Follow")
-    accept = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Accept", "actor": group.uri,
-              "object": follow.activity}
-    assert (await remote.send(group, accept, net.c.url("/inbox"))).status_code == 202
-    await net.fed.drain()
-    assert [s.state for s in await subscriptions(net.c.inst) if s.uri == group.uri] == ["accepted"]
-    return remote, group
-
-
 async def test_announce_of_a_followed_community_object_is_fetched_and_stored_once(net: Net) -> None:
     await net.follow_all(["@club@a.test"])
     event = await net.publish(net.a, "club", event_body("公园读书"))
     await net.fed.drain()
-    remote, group = await _followed_fake_group(net)
+    remote, group = await followed_group(net)
     # The group boosts A's event twice, once with a forged embedded copy: C fetches it from A.
     forged = {"id": event.uri, "type": "Event", "name": "FORGED", "attributedTo": group.uri}
     for obj in (event.uri, forged):
-        announce = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Announce", "actor": group.uri,
-                    "object": obj, "to": [vocab.PUBLIC]}
+        announce = _from_group(group, "Announce", obj)
         assert (await remote.send(group, announce, net.c.url("/inbox"))).status_code == 202
     await net.fed.drain()
     assert await _count(net, event.uri) == 1
@@ -162,17 +164,15 @@ async def test_announce_of_a_followed_community_object_is_fetched_and_stored_onc
     assert "failed" not in states
 
     # An object of the group's own host, embedded by the group: stored with the group as author.
-    own = {"id": remote.object_id("e1"), "type": "Event", "name": "Atelier", "attributedTo": group.uri,
-           "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
-    announce = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Announce", "actor": group.uri,
-                "object": own, "to": [vocab.PUBLIC]}
+    own = _group_event(group, remote.object_id("e1"), "Atelier")
+    announce = _from_group(group, "Announce", own)
     await remote.send(group, announce, net.c.url("/inbox"))
     await net.fed.drain()
     assert (await net.row(own["id"])).name == "Atelier"
 
 
 async def test_backfill_of_bare_ids_and_gancio_announces(net: Net) -> None:
-    remote, group = await _followed_fake_group(net, "gancio.test")
+    remote, group = await followed_group(net, "gancio.test")
     e1 = {"id": remote.object_id("e1"), "type": "Event", "name": "Concerto", "attributedTo": group.uri,
           "startTime": "2030-01-02T20:00:00Z", "published": "2025-01-02T00:00:00Z", "to": [vocab.PUBLIC]}
     e2 = {"id": remote.object_id("e2"), "type": "Event", "name": "Mercato", "attributedTo": group.uri,
@@ -310,12 +310,10 @@ async def test_a_community_asks_to_be_included_and_an_admin_approves(net: Net) -
 async def test_reject_after_accept_removes_the_follow_and_its_pushes_are_ignored(net: Net) -> None:
     # Interop F3: Mastodon sends Reject of an already accepted Follow to remove a follower (a
     # kick). The subscription ends, and what the community pushes afterwards is not stored.
-    remote, group = await _followed_fake_group(net)
+    remote, group = await followed_group(net)
     [follow] = remote.of_type("Follow")
-    before = {"id": remote.object_id("e0"), "type": "Event", "name": "踢出前", "attributedTo": group.uri,
-              "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
-    create = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Create", "actor": group.uri,
-              "object": before, "to": [vocab.PUBLIC]}
+    before = _group_event(group, remote.object_id("e0"), "踢出前")
+    create = _from_group(group, "Create", before)
     await remote.send(group, create, net.c.url("/inbox"))
     await net.fed.drain()
     assert await net.row(before["id"]) is not None
@@ -338,10 +336,9 @@ async def test_reject_after_accept_removes_the_follow_and_its_pushes_are_ignored
 async def test_the_same_new_object_stored_at_once_by_several_deliveries_is_one_row(net: Net) -> None:
     # Push, backfill and boosts can bring one object at the same moment: one insert wins, the
     # others find its row and carry on as updates, and nothing fails.
-    _, group = await _followed_fake_group(net)
+    _, group = await followed_group(net)
     author = await get_actor(net.c.inst, group.uri)
-    obj = {"id": f"{group.uri}/events/race", "type": "Event", "name": "同时到达", "attributedTo": group.uri,
-           "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
+    obj = _group_event(group, f"{group.uri}/events/race", "同时到达")
     results = await asyncio.gather(*(store_once(net.c.inst, author, dict(obj)) for _ in range(4)))
     assert results.count("stored") == 1, results
     assert await _count(net, obj["id"]) == 1
@@ -351,14 +348,12 @@ async def test_the_same_new_object_stored_at_once_by_several_deliveries_is_one_r
 async def test_a_create_from_a_stale_sender_refreshes_it_and_is_stored(net: Net) -> None:
     # The sender's row is read inside the Create's transaction; a stale one is fetched again
     # (on a connection of its own) before anything is written, on SQLite and PostgreSQL alike.
-    remote, group = await _followed_fake_group(net)
+    remote, group = await followed_group(net)
     long_ago = net.c.inst.clock() - timedelta(days=3)
     async with net.c.inst.engine.begin() as conn:
         await conn.execute(update(actors).where(actors.c.uri == group.uri).values(fetched_at=long_ago, name="旧名字"))
-    obj = {"id": remote.object_id("fresh"), "type": "Event", "name": "刷新之后", "attributedTo": group.uri,
-           "startTime": "2030-01-01T10:00:00Z", "to": [vocab.PUBLIC]}
-    create = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Create", "actor": group.uri,
-              "object": obj, "to": [vocab.PUBLIC]}
+    obj = _group_event(group, remote.object_id("fresh"), "刷新之后")
+    create = _from_group(group, "Create", obj)
     assert (await remote.send(group, create, net.c.url("/inbox"))).status_code == 202
     await net.fed.drain()
     assert (await net.inbox_results("Create"))[-1][0] == "done"

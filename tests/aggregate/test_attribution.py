@@ -15,30 +15,13 @@ from sqlalchemy import select
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from actors.feed.aggregate import backfill, follow_many, subscriptions
+from actors.feed.aggregate import backfill
 from actors.social.remote import get_actor
 from actors.storage.models import actors
 from fedi import vocab
-from tests.aggregate.conftest import Net
+from tests.aggregate.conftest import Net, followed_group
 from tests.aggregate.fakes import OutboxRemote
 from tests.fakes.remote import FakeUser
-
-
-async def _followed_group(net: Net, domain: str, name: str) -> tuple[OutboxRemote, FakeUser]:
-    remote = OutboxRemote(domain, net.fed.client, net.fed.router)
-    net.fed.remotes.append(remote)
-    group = remote.add_user(name)
-    remote.groups.add(name)
-    remote.outboxes[name] = []
-    await follow_many(net.c.inst, [group.handle])
-    await net.fed.drain()
-    [follow] = remote.of_type("Follow")
-    accept = {"@context": vocab.AS_CONTEXT, "id": group.new_id(), "type": "Accept", "actor": group.uri,
-              "object": follow.activity}
-    assert (await remote.send(group, accept, net.c.url("/inbox"))).status_code == 202
-    await net.fed.drain()
-    assert [s.state for s in await subscriptions(net.c.inst) if s.uri == group.uri] == ["accepted"]
-    return remote, group
 
 
 async def _actor_id(net: Net, uri: str) -> int:
@@ -54,7 +37,7 @@ async def _api_item(net: Net, uri: str, query: str) -> dict[str, Any] | None:
 
 
 async def test_a_mobilizon_group_event_is_the_groups_whichever_route_it_takes(net: Net) -> None:
-    remote, group = await _followed_group(net, "mobi.test", "dancers")
+    remote, group = await followed_group(net, "mobi.test", "dancers")
     member = remote.add_user("emorrp1")  # not followed
 
     def event(key: str, name: str) -> dict[str, Any]:
@@ -125,7 +108,7 @@ class Lemmy:
 
 
 async def test_lemmy_posts_belong_to_the_community_live_by_backfill_and_direct(net: Net) -> None:
-    remote, community = await _followed_group(net, "lemmy.test", "gardens")
+    remote, community = await followed_group(net, "lemmy.test", "gardens")
     lemmy = Lemmy(remote, community, remote.add_user("picard"))
     live, backfilled, direct = lemmy.page("p1", "Seed swap"), lemmy.page("p2", "Compost notes"), lemmy.page("p3", "Pruning")
     await remote.send(community, lemmy.announce(lemmy.inner("Create", live)), net.c.url("/inbox"))
@@ -148,7 +131,7 @@ async def test_lemmy_posts_belong_to_the_community_live_by_backfill_and_direct(n
 
 
 async def test_announced_update_delete_and_undo_follow_the_direct_origin_rules(net: Net) -> None:
-    remote, community = await _followed_group(net, "lemmy.test", "gardens")
+    remote, community = await followed_group(net, "lemmy.test", "gardens")
     lemmy = Lemmy(remote, community, remote.add_user("picard"))
     mod = remote.add_user("mod")
     kept, removed, by_mod = lemmy.page("p1", "Seed swap"), lemmy.page("p2", "Compost"), lemmy.page("p3", "Orchard")
@@ -188,7 +171,7 @@ async def test_announced_update_delete_and_undo_follow_the_direct_origin_rules(n
 
 async def test_an_announced_venue_page_is_public_by_the_pages_addressing(net: Net) -> None:
     """A venue is stored as the Place inside the Page; its audience is the Page's own."""
-    remote, group = await _followed_group(net, "hall.test", "hall")
+    remote, group = await followed_group(net, "hall.test", "hall")
     place = {"id": remote.object_id("place1"), "type": "Place", "name": "Community hall",
              "latitude": 30.26, "longitude": 120.11}
     page = {"id": remote.object_id("page1"), "type": "Page", "attributedTo": group.uri, "name": "Community hall",
@@ -205,7 +188,7 @@ async def test_an_announced_venue_page_is_public_by_the_pages_addressing(net: Ne
 async def test_a_stranger_cannot_claim_a_followed_communitys_audience(net: Net) -> None:
     """``audience`` names a community here, but the post is from another server and the
     community never announced it: kept (it concerns us) and never shown as the community's."""
-    remote, community = await _followed_group(net, "lemmy.test", "gardens")
+    remote, community = await followed_group(net, "lemmy.test", "gardens")
     evil = net.fed.remote("evil.test")
     eve = evil.add_user("eve")
     post = {"id": eve.new_id("post"), "type": "Page", "attributedTo": eve.uri, "audience": community.uri,

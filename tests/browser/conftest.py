@@ -33,6 +33,7 @@ import pytest
 
 from actors.feed.feed import DISTRICT_TZ
 from tests.e2e.conftest import REPO, Yinhu, free_port
+from tests.resident.conftest import event, listing, venue
 from web.resident import week_windows
 
 CHROMIUM = os.environ.get("YINHU_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -64,36 +65,6 @@ def _unavailable(reason: str) -> None:
 
 def _at(day: date, hh_mm: str) -> str:
     return f"{day.isoformat()}T{hh_mm}"
-
-
-def _event(title: str, start: str, end: str, **over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": "event", "title": title, "content": over.pop("content", f"{title}，欢迎邻居参加。"),
-        "start": start, "end": end, "timezone": "Asia/Shanghai",
-        "place": {"name": "银湖社区中心", "address": "银湖路 8 号", "latitude": 22.61, "longitude": 114.02},
-        "join_mode": "free", "language": "zh-CN",
-    }
-    body.update(over)
-    return body
-
-
-def _listing(title: str, **over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": "listing", "kind": "goods", "purpose": "offer", "title": title,
-        "content": over.pop("content", f"{title}，在银湖花园自提。"), "area": "银湖花园", "language": "zh-CN",
-    }
-    body.update(over)
-    return body
-
-
-def _venue(name: str, **over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": "venue", "name": name, "content": f"{name}，欢迎预约。", "address": "银湖路 8 号",
-        "latitude": 22.61, "longitude": 114.02, "bookable": True, "contact": "物业前台 0755-1234",
-        "price": "free", "language": "zh-CN",
-    }
-    body.update(over)
-    return body
 
 
 @dataclass
@@ -131,41 +102,41 @@ def make_data(now: datetime) -> DataSet:
     ds = DataSet(now=now, today=today, windows=windows, saturday=saturday)
     ds.events = {
         # Runs from the small hours of today into tomorrow, so it is "today" at any hour.
-        "today": _event("社区开放日", _at(today, "00:00"), _at(today + timedelta(days=1), "06:00"),
+        "today": event("社区开放日", _at(today, "00:00"), _at(today + timedelta(days=1), "06:00"),
                         category="COMMUNITY", tags=["开放日"]),
         # The last day of this weekend, late, so it is still ahead on a Saturday too.
-        "weekend": _event("篮球友谊赛", _at(weekend_last, "20:00"), _at(weekend_last, "23:30"), category="SPORTS",
+        "weekend": event("篮球友谊赛", _at(weekend_last, "20:00"), _at(weekend_last, "23:30"), category="SPORTS",
                           tags=["篮球"], place={"name": "银湖球场", "address": "银湖路 20 号",
                                                 "latitude": 22.63, "longitude": 114.02}),
-        "reading": _event("读书会：三体", _at(mon, "19:00"), _at(mon, "21:00"), category="BOOK_CLUBS",
+        "reading": event("读书会：三体", _at(mon, "19:00"), _at(mon, "21:00"), category="BOOK_CLUBS",
                           tags=["读书"], content="这次一起读《三体》第一部，读书会欢迎新朋友。",
                           place={"name": "银湖图书角", "address": "银湖路 8 号 2 楼",
                                  "latitude": 22.6123, "longitude": 114.0245}),
-        "yoga": _event("晨间瑜伽", _at(mon + timedelta(days=1), "07:00"), _at(mon + timedelta(days=1), "08:00"),
+        "yoga": event("晨间瑜伽", _at(mon + timedelta(days=1), "07:00"), _at(mon + timedelta(days=1), "08:00"),
                        category="MEDITATION_WELLBEING", tags=["瑜伽"]),
         # Same category as the reading club, outside next week: the date filter leaves it out.
-        "later_books": _event("旧书交换日", _at(mon + timedelta(days=14), "14:00"),
+        "later_books": event("旧书交换日", _at(mon + timedelta(days=14), "14:00"),
                               _at(mon + timedelta(days=14), "16:00"), category="BOOK_CLUBS", tags=["读书"]),
     }
     ds.listings = {
-        "bike": _listing("儿童自行车", price={"amount": "120", "currency": "CNY"}, condition="good"),
-        "shelf": _listing("二手书架", price={"amount": "60", "currency": "CNY"}, condition="good"),
-        "piano": _listing("立式钢琴", price={"amount": "3000", "currency": "CNY"}),
-        "books": _listing("免费赠送旧书", price="free", tags=["读书"]),
+        "bike": listing("儿童自行车", price={"amount": "120", "currency": "CNY"}, condition="good"),
+        "shelf": listing("二手书架", price={"amount": "60", "currency": "CNY"}, condition="good"),
+        "piano": listing("立式钢琴", price={"amount": "3000", "currency": "CNY"}),
+        "books": listing("免费赠送旧书", price="free", tags=["读书"]),
     }
     ds.venues = {
         # 25 people, projector, Saturday 14:00–17:00: only room40 and hall200 pass; room40 fits best.
-        "room40": _venue("多功能活动室", capacity=40, amenities=["projector", "wifi", "tables_chairs"],
+        "room40": venue("多功能活动室", capacity=40, amenities=["projector", "wifi", "tables_chairs"],
                          opening_hours=[{"days": ["Mo", "Tu", "We", "Th", "Fr"], "opens": "09:00", "closes": "21:00"},
                                         {"days": ["Sa"], "opens": "10:00", "closes": "18:00"}]),
-        "hall200": _venue("大礼堂", capacity=200, amenities=["projector", "wifi", "sound_system", "microphone"],
+        "hall200": venue("大礼堂", capacity=200, amenities=["projector", "wifi", "sound_system", "microphone"],
                           opening_hours="Mo-Su 08:00-22:00", price={"amount": "100", "currency": "CNY"}),
-        "room10": _venue("小会议室", capacity=10, amenities=["projector", "wifi", "whiteboard"],
+        "room10": venue("小会议室", capacity=10, amenities=["projector", "wifi", "whiteboard"],
                          opening_hours="Mo-Su 08:00-22:00"),
-        "weekday30": _venue("街道办会议室", capacity=30, amenities=["projector", "wifi"],
+        "weekday30": venue("街道办会议室", capacity=30, amenities=["projector", "wifi"],
                             opening_hours="Mo-Fr 09:00-18:00; Sa-Su off"),
-        "garden50": _venue("屋顶花园", capacity=50, amenities=["outdoor", "kitchen", "drinking_water"], bookable=False),
-        "maker20": _venue("创客空间", capacity=20, amenities=["projector", "whiteboard", "power_outlets", "wifi"],
+        "garden50": venue("屋顶花园", capacity=50, amenities=["outdoor", "kitchen", "drinking_water"], bookable=False),
+        "maker20": venue("创客空间", capacity=20, amenities=["projector", "whiteboard", "power_outlets", "wifi"],
                           opening_hours="We-Su 13:00-22:00", price={"amount": "30", "currency": "CNY"}),
     }
     return ds

@@ -65,8 +65,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = POLL_TIMEOUT, interval: float = 0.2) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+def wait_for(
+    predicate: Callable[[], Any],
+    what: str,
+    timeout: float = POLL_TIMEOUT,
+    interval: float = 0.2,
+    context: Callable[[], Any] | None = None,
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds.
+
+    ``context`` is called on failure and its result added to the message (e.g. what a peer got).
+    """
     deadline = time.monotonic() + timeout
     last_exc: BaseException | None = None
     while True:
@@ -78,8 +87,27 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = POLL_TIME
             last_exc = exc
         if time.monotonic() > deadline:
             detail = f" (last error: {last_exc!r})" if last_exc else ""
+            if context is not None:
+                try:
+                    detail += f"\n{context()}"
+                except Exception as exc:  # noqa: BLE001 - the context is a courtesy
+                    detail += f"\n(context failed: {exc!r})"
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
         time.sleep(interval)
+
+
+class OnLocalPort:
+    """A server listening on 127.0.0.1:``port``: its base URL and its host (as in a Host header)."""
+
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
 
 
 @dataclass
@@ -90,7 +118,7 @@ class Server:
 
 
 @dataclass
-class Yinhu:
+class Yinhu(OnLocalPort):
     """One instance: a data directory, a port, and its ``yinhu serve`` process when running."""
 
     name: str
@@ -98,14 +126,6 @@ class Yinhu:
     port: int
     logs: Path
     servers: list[Server] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     @property
     def db(self) -> Path:

@@ -30,9 +30,22 @@ from fedi.signatures import PublicKeyInfo
 from fedi.verify import verify_request
 from tests.fakes.router import HostRouter
 
-__all__ = ["FakeRemote", "FakeUser", "Received"]
+__all__ = ["FakeRemote", "FakeUser", "Received", "fetch_public_key"]
 
 _ids = itertools.count(1)
+
+
+async def fetch_public_key(client: httpx.AsyncClient, key_id: str) -> PublicKeyInfo | None:
+    """A peer's key lookup: fetch the signer's actor (Yinhu's) through ``client``, every time, and
+    find the key ``key_id`` in its ``publicKey``; None when the actor cannot be had or lacks the key."""
+    try:
+        doc = await fetch_json(client, key_id.split("#", 1)[0], allow_private=True, check_id=False)
+    except FediError:
+        return None
+    for key in vocab.as_list(doc.get("publicKey")):
+        if isinstance(key, dict) and key.get("id") == key_id and key.get("publicKeyPem"):
+            return PublicKeyInfo(key_id, str(key.get("owner") or doc.get("id")), key["publicKeyPem"])
+    return None
 
 
 @dataclass
@@ -226,12 +239,4 @@ class FakeRemote:
 
     async def _key_lookup(self, key_id: str, refresh: bool) -> PublicKeyInfo | None:
         """Fetch the sender's actor (our Yinhu) through the shared client, every time."""
-        url = key_id.split("#", 1)[0]
-        try:
-            doc = await fetch_json(self.client, url, allow_private=True, check_id=False)
-        except FediError:
-            return None
-        for key in vocab.as_list(doc.get("publicKey")):
-            if isinstance(key, dict) and key.get("id") == key_id and key.get("publicKeyPem"):
-                return PublicKeyInfo(key_id, str(key.get("owner") or doc.get("id")), key["publicKeyPem"])
-        return None
+        return await fetch_public_key(self.client, key_id)

@@ -49,12 +49,17 @@ async def _row(inst: Instance, inbox: str, activity_type: str = "Create") -> Any
     return rows[0]
 
 
+async def _first_try(a: Node) -> Any:
+    """Publish a note in ``club``, let one worker pass try it, and return its delivery row to INBOX."""
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    assert await DeliveryWorker(a.inst).run_once() == 1
+    return await _row(a.inst, INBOX)
+
+
 async def test_dead_inbox_is_retried_later_with_the_injected_clock(fed: Fediverse) -> None:
     a, [remote] = await _followed(fed)
     remote.fail_with(503)
-    await publish(a.inst, "club", {"type": "note", "content": "hello"})
-    assert await DeliveryWorker(a.inst).run_once() == 1
-    row = await _row(a.inst, INBOX)
+    row = await _first_try(a)
     assert (row.state, row.attempts, row.last_status) == ("pending", 1, 503)
     assert row.next_try_at > a.clock()
     assert row.lease_until is None
@@ -73,9 +78,7 @@ async def test_dead_inbox_is_retried_later_with_the_injected_clock(fed: Fedivers
 async def test_unreachable_inbox_is_retried(fed: Fediverse) -> None:
     a, [remote] = await _followed(fed)
     remote.go_down()
-    await publish(a.inst, "club", {"type": "note", "content": "hello"})
-    assert await DeliveryWorker(a.inst).run_once() == 1
-    row = await _row(a.inst, INBOX)
+    row = await _first_try(a)
     assert (row.state, row.attempts, row.last_status) == ("pending", 1, None)
     assert "ConnectError" in row.last_error
     remote.heal()
@@ -87,9 +90,7 @@ async def test_unreachable_inbox_is_retried(fed: Fediverse) -> None:
 async def test_gone_inbox_is_dead_after_one_try(fed: Fediverse) -> None:
     a, [remote] = await _followed(fed)
     remote.fail_with(410)
-    await publish(a.inst, "club", {"type": "note", "content": "hello"})
-    assert await DeliveryWorker(a.inst).run_once() == 1
-    row = await _row(a.inst, INBOX)
+    row = await _first_try(a)
     assert (row.state, row.attempts, row.last_status) == ("dead", 1, 410)
     a.clock.advance(timedelta(days=1))
     remote.heal()
@@ -166,9 +167,7 @@ async def test_retry_after_counts_from_the_answer_not_the_claim(fed: Fediverse) 
 
     remote.before_answer = slow
     remote.fail_with(429, {"Retry-After": "600"})
-    await publish(a.inst, "club", {"type": "note", "content": "hello"})
-    assert await DeliveryWorker(a.inst).run_once() == 1
-    row = await _row(a.inst, INBOX)
+    row = await _first_try(a)
     answered = a.clock()
     assert row.next_try_at >= answered + timedelta(seconds=600)
 

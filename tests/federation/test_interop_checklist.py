@@ -127,11 +127,15 @@ async def _stored(node: Node) -> int:
 
 
 def _like(user: FakeUser, target: str) -> dict[str, Any]:
+    return _like_by(user.uri, user.new_id(), target)
+
+
+def _like_by(actor: str, like_id: str, target: str) -> dict[str, Any]:
     return {
         "@context": vocab.AS_CONTEXT,
-        "id": user.new_id(),
+        "id": like_id,
         "type": "Like",
-        "actor": user.uri,
+        "actor": actor,
         "object": target,
     }
 
@@ -479,31 +483,30 @@ class GoToSocialLike:
             return PublicKeyInfo(key_id, str(key.get("owner")), key["publicKeyPem"])
         return None
 
-    async def _actor(self, request: Request) -> Response:
+    async def _person(self, request: Request, **more: str) -> Response:
+        """bob's Person (with ``more`` fields), answered only to a request ``_check`` lets through."""
         if (refused := await self._check(request)) is not None:
             return refused
         doc = {
             "@context": [vocab.AS_CONTEXT, vocab.SEC_CONTEXT],
             "id": self.uri,
             "type": "Person",
-            "preferredUsername": "bob",
-            "inbox": f"{self.uri}/inbox",
-            "outbox": f"{self.uri}/outbox",
-            "followers": f"{self.uri}/followers",
+            **more,
             "publicKey": self._key(),
         }
         return Response(orjson.dumps(doc), media_type="application/activity+json")
 
+    async def _actor(self, request: Request) -> Response:
+        return await self._person(
+            request,
+            preferredUsername="bob",
+            inbox=f"{self.uri}/inbox",
+            outbox=f"{self.uri}/outbox",
+            followers=f"{self.uri}/followers",
+        )
+
     async def _stub(self, request: Request) -> Response:
-        if (refused := await self._check(request)) is not None:
-            return refused
-        doc = {
-            "@context": [vocab.AS_CONTEXT, vocab.SEC_CONTEXT],
-            "id": self.uri,
-            "type": "Person",
-            "publicKey": self._key(),
-        }
-        return Response(orjson.dumps(doc), media_type="application/activity+json")
+        return await self._person(request)
 
     async def _evil_key(self, request: Request) -> Response:
         # A key document that claims bob as owner, but bob's actor does not list it.
@@ -544,13 +547,7 @@ async def test_gotosocial_key_id_and_signed_fetches(fed: Fediverse) -> None:
     those signatures because our actor document is served without a signature."""
     a, club, _remote, _alice = await _setup(fed)
     gts = GoToSocialLike(fed)
-    like = {
-        "@context": vocab.AS_CONTEXT,
-        "id": f"{gts.base}/likes/1",
-        "type": "Like",
-        "actor": gts.uri,
-        "object": club,
-    }
+    like = _like_by(gts.uri, f"{gts.base}/likes/1", club)
     resp = await gts.post(a, like)
     assert resp.status_code == 202, resp.text
     assert gts.unsigned_gets == []
@@ -572,13 +569,7 @@ async def test_key_document_not_listed_by_its_owner_is_refused(fed: Fediverse) -
     does not list, must not verify bob's activities."""
     a, club, _remote, _alice = await _setup(fed)
     gts = GoToSocialLike(fed)
-    like = {
-        "@context": vocab.AS_CONTEXT,
-        "id": f"{gts.base}/likes/2",
-        "type": "Like",
-        "actor": gts.uri,
-        "object": club,
-    }
+    like = _like_by(gts.uri, f"{gts.base}/likes/2", club)
     resp = await gts.post(a, like, key_id=f"{gts.base}/keys/evil", evil=True)
     assert resp.status_code == 401, resp.text
     assert await _stored(a) == 0
@@ -627,13 +618,7 @@ async def test_an_actor_with_two_inline_keys_may_sign_with_either(fed: Fediverse
 
     tap(fed, "multi.test", Starlette(routes=[Route("/users/carol", actor)]))
     for n, (key_id, (private_pem, _pub)) in enumerate(zip(ids, keys, strict=True)):
-        like = {
-            "@context": vocab.AS_CONTEXT,
-            "id": f"{base}/likes/{n}",
-            "type": "Like",
-            "actor": uri,
-            "object": club,
-        }
+        like = _like_by(uri, f"{base}/likes/{n}", club)
         resp = await fed.client.post(
             a.url("/inbox"),
             content=orjson.dumps(like),

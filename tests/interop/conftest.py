@@ -11,6 +11,7 @@ for a failing test). Waits are bounded (``INTEROP_TIMEOUT``, 30 s).
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Yinhu, free_port, make_instance, stop_process  # noqa: F401 (make_instance: a fixture)
+from tests.e2e.conftest import OnLocalPort, Yinhu, free_port, make_instance, stop_process, wait_for  # noqa: F401 (make_instance: a fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_DIR = Path(__file__).resolve().parent / "peer"
@@ -65,20 +66,12 @@ def node_binary() -> Path:
 
 
 @dataclass
-class Peer:
+class Peer(OnLocalPort):
     """The Fedify peer: one Group actor ``events`` and the /_test control endpoints."""
 
     port: int
     proc: subprocess.Popen[bytes]
     log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     @property
     def actor(self) -> str:
@@ -150,34 +143,6 @@ def instance(make_instance: Callable[[str], Yinhu]) -> Callable[[str], Yinhu]:  
     return make_instance
 
 
-def poll(
-    predicate: Callable[[], Any],
-    what: str,
-    timeout: float = INTEROP_TIMEOUT,
-    interval: float = 0.2,
-    context: Callable[[], Any] | None = None,
-) -> Any:
-    """Poll until ``predicate`` returns something truthy; fail after ``timeout`` seconds.
-
-    ``context`` is called on failure and its result added to the message (e.g. what the peer got).
-    """
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    while True:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as exc:  # noqa: BLE001  keep polling; report the last error
-            last = exc
-        if time.monotonic() > deadline:
-            extra = ""
-            if context is not None:
-                try:
-                    extra = f"\n{context()}"
-                except Exception as exc:  # noqa: BLE001  the context is a courtesy
-                    extra = f"\n(context failed: {exc!r})"
-            raise AssertionError(
-                f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last!r})" if last else "") + extra
-            )
-        time.sleep(interval)
+# Poll until a predicate returns something truthy, failing after INTEROP_TIMEOUT seconds: the e2e
+# ``wait_for`` (its ``context=`` adds e.g. what the peer got to the failure message).
+poll = functools.partial(wait_for, timeout=INTEROP_TIMEOUT)

@@ -23,11 +23,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi import vocab
-from fedi.errors import FediError
-from fedi.fetch import fetch_json
+from fedi.httpsig import PublicKeyInfo, verify_request
 from fedi.keys import generate_rsa_keypair, load_public_key
-from fedi.signatures import PublicKeyInfo
-from fedi.verify import verify_request
+from tests.fakes.remote import fetch_public_key
 from tests.fakes.router import HostRouter
 from tests.realworld.payloads import AS, Actor, Source
 from tests.realworld.signing import signed_post_headers
@@ -141,14 +139,7 @@ class SourceRemote:
 
     async def _key_lookup(self, key_id: str, refresh: bool) -> PublicKeyInfo | None:
         """Fetch the signer's actor (Yinhu's) through the shared client, as a peer does."""
-        try:
-            doc = await fetch_json(self.client, key_id.split("#", 1)[0], allow_private=True, check_id=False)
-        except FediError:
-            return None
-        for key in vocab.as_list(doc.get("publicKey")):
-            if isinstance(key, dict) and key.get("id") == key_id and key.get("publicKeyPem"):
-                return PublicKeyInfo(key_id, str(key.get("owner") or doc.get("id")), key["publicKeyPem"])
-        return None
+        return await fetch_public_key(self.client, key_id)
 
     # --- sending ---------------------------------------------------------------------------
     async def push(self, actor_path: str, activity: dict[str, Any], inbox: str, now: Any) -> httpx.Response:

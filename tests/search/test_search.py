@@ -6,6 +6,8 @@ were decided); the result set of each query must equal them, no more, no less.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select, text
 
@@ -14,7 +16,7 @@ from actors.feed.remote_objects import delete_remote_object, store_remote_object
 from actors.publishing.publishing import delete_object, publish, update_object
 from actors.social.local import create_community
 from actors.storage.models import actors, objects
-from tests.conftest import Fediverse
+from tests.conftest import Fediverse, Node
 from tests.search.conftest import Loaded, load_fixture
 
 EXPECTED = load_fixture()["expected"]
@@ -208,16 +210,22 @@ async def test_publish_update_delete_keep_the_index_exact(fed: Fediverse) -> Non
     assert await _ids(engine, "瑜伽") == []
 
 
+async def _far_group(node: Node, username: str, name: str) -> Any:
+    """A remote Group actor ``http://far.test/c/<username>`` stored on ``node``; its actors row."""
+    now = node.inst.clock()
+    uri = f"http://far.test/c/{username}"
+    async with node.inst.engine.begin() as conn:
+        await conn.execute(actors.insert().values(
+            uri=uri, local=False, type="Group", username=username, domain="far.test",
+            name=name, summary="", created_at=now, updated_at=now,
+        ))
+        return (await conn.execute(select(actors).where(actors.c.uri == uri))).one()
+
+
 async def test_remote_objects_are_indexed_updated_and_removed(fed: Fediverse) -> None:
     node = await fed.yinhu("a.test")
     engine = node.inst.engine
-    now = node.inst.clock()
-    async with engine.begin() as conn:
-        await conn.execute(actors.insert().values(
-            uri="http://far.test/c/market", local=False, type="Group", username="market", domain="far.test",
-            name="远方二手市集", summary="", created_at=now, updated_at=now,
-        ))
-        author = (await conn.execute(select(actors).where(actors.c.uri == "http://far.test/c/market"))).one()
+    author = await _far_group(node, "market", "远方二手市集")
     doc = {"id": "http://far.test/o/1", "type": "Note", "attributedTo": author.uri,
            "content": "<p>出一台九成新的<b>电饭煲</b></p>", "published": "2030-01-01T00:00:00Z"}
     assert await store_remote_object(node.inst, author, doc) == "stored"
@@ -323,13 +331,7 @@ async def test_a_received_listing_is_found_by_its_own_words_not_its_automatic_ha
 
     node = await fed.yinhu("a.test")
     engine = node.inst.engine
-    now = node.inst.clock()
-    async with engine.begin() as conn:
-        await conn.execute(actors.insert().values(
-            uri="http://far.test/c/hood", local=False, type="Group", username="hood", domain="far.test",
-            name="远方邻里", summary="", created_at=now, updated_at=now,
-        ))
-        author = (await conn.execute(select(actors).where(actors.c.uri == "http://far.test/c/hood"))).one()
+    author = await _far_group(node, "hood", "远方邻里")
     docs = {
         "request": ListingData(id="http://far.test/o/1", url="http://far.test/o/1", actor_id=author.uri, kind="goods",
                                purpose="request", title="求购全新婴儿床", content_html="<p>要全新未拆封的</p>", language="zh-CN"),

@@ -396,14 +396,7 @@ async function control(request, url) {
       if (followers.size === 0) return json({ error: "no followers yet" }, 409);
       const { id, event } = makeEvent(ctx, body);
       events.set(id, event);
-      const create = new Create({
-        id: new URL(`/activities/${randomUUID()}`, ORIGIN),
-        actor: ctx.getActorUri(IDENTIFIER),
-        object: event,
-        to: PUBLIC_COLLECTION,
-        cc: ctx.getFollowersUri(IDENTIFIER),
-        published: Temporal.Now.instant(),
-      });
+      const create = createOf(ctx, event, { published: Temporal.Now.instant() });
       await ctx.sendActivity({ identifier: IDENTIFIER }, "followers", create, { preferSharedInbox: true });
       return json({ id: event.id.href, activity: create.id.href, followers: [...followers.keys()] });
     }
@@ -414,17 +407,23 @@ async function control(request, url) {
   }
 }
 
-// A Create(Event) signed by hand with Fedify's signRequest, then spoiled as asked.
-async function sendBad(ctx, { kind, inbox, spec = "draft-cavage-http-signatures-12", title }) {
-  if (!["good", "wrong-key", "altered-body"].includes(kind)) throw new Error(`unknown kind ${kind}`);
-  const { event } = makeEvent(ctx, { title: title ?? `Fedify ${kind} ${spec} event` });
-  const create = new Create({
+// The peer's public Create of ``event`` to its followers (``more``: further properties).
+function createOf(ctx, event, more = {}) {
+  return new Create({
     id: new URL(`/activities/${randomUUID()}`, ORIGIN),
     actor: ctx.getActorUri(IDENTIFIER),
     object: event,
     to: PUBLIC_COLLECTION,
     cc: ctx.getFollowersUri(IDENTIFIER),
+    ...more,
   });
+}
+
+// A Create(Event) signed by hand with Fedify's signRequest, then spoiled as asked.
+async function sendBad(ctx, { kind, inbox, spec = "draft-cavage-http-signatures-12", title }) {
+  if (!["good", "wrong-key", "altered-body"].includes(kind)) throw new Error(`unknown kind ${kind}`);
+  const { event } = makeEvent(ctx, { title: title ?? `Fedify ${kind} ${spec} event` });
+  const create = createOf(ctx, event);
   const body = JSON.stringify(await create.toJsonLd({ format: "compact", contextLoader: documentLoader }));
   const [rsa] = await ctx.getActorKeyPairs(IDENTIFIER);
   // "wrong-key": a fresh key pair the actor never published, under the actor's own key id.
