@@ -67,3 +67,51 @@ def test_the_check_catches_upward_imports() -> None:
     found = imported_packages(ast.parse(source), "actors")
     assert (4, "web") in found and (5, "inbox") in found
     assert [t for _, t in found if t in RANK and RANK[t] > RANK["actors"]] == ["web", "inbox"]
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def import_graph(package: str) -> dict[str, set[str]]:
+    """Which modules of ``package`` (dotted) each of its modules imports, at any depth."""
+    folder = ROOT.joinpath(*package.split("."))
+    names = {module_name(p) for p in folder.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for path in folder.rglob("*.py"):
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        graph[module_name(path)] = (found & names) - {module_name(path)}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import path that comes back to where it started, as [a, b, ..., a]."""
+    found: list[list[str]] = []
+
+    def visit(name: str, path: list[str]) -> None:
+        for nxt in sorted(graph.get(name, ())):
+            if nxt == path[0]:
+                found.append([*path, nxt])
+            elif nxt not in path and nxt > path[0]:  # each circle once, from its smallest name
+                visit(nxt, [*path, nxt])
+
+    for start in sorted(graph):
+        visit(start, [start])
+    return found
+
+
+def test_the_cli_has_no_import_circle() -> None:
+    graph = import_graph("web.cli")
+    assert {"web.cli.entry", "web.cli.common", "web.cli.demo.command"} <= set(graph)
+    assert circles(graph) == []
+
+
+def test_the_circle_check_finds_circles() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert circles(graph) == [["a", "b", "c", "a"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
