@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.models import Role
-from actors.validation import (
+from actors.storage.models import Role
+from actors.publishing.validation import (
     CONDITIONS,
     EVENT_STATUSES,
     JOIN_MODES,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from actors.aggregate import (
+from actors.feed.aggregate import (
     BACKFILL_LIMIT,
     backfill,
     decide_inclusion,
@@ -21,11 +21,11 @@ from actors.aggregate import (
     subscriptions,
     unfollow,
 )
-from actors.follows import decide_follower, follow_remote, list_following
-from actors.local import create_community
-from actors.models import FollowState, activities, actors, objects
-from actors.publishing import delete_object, update_object
-from actors.remote import get_actor
+from actors.social.follows import decide_follower, follow_remote, list_following
+from actors.social.local import create_community
+from actors.storage.models import FollowState, activities, actors, objects
+from actors.publishing.publishing import delete_object, update_object
+from actors.social.remote import get_actor
 from fedi import vocab
 from tests.aggregate.conftest import HANDLES, Net, event_body, listing_body, venue_body
 from tests.aggregate.fakes import OutboxRemote, gone_app

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from actors.instance import Instance
+from actors.storage.instance import Instance
 from web.cli.common import CliError, _table, _with_instance
 
 
@@ -26,7 +26,7 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 async def cmd_account(args: argparse.Namespace) -> int:
-    from actors.accounts import (
+    from actors.social.accounts import (
         AccountError,
         add_membership,
         create_account,
@@ -34,7 +34,7 @@ async def cmd_account(args: argparse.Namespace) -> int:
         set_disabled,
         set_password,
     )
-    from actors.models import Role
+    from actors.storage.models import Role
 
     async def run(inst: Instance) -> int:
         name = args.name.strip().lower()
@@ -76,7 +76,7 @@ def _when(value: Any) -> str:
 
 
 async def cmd_token(args: argparse.Namespace) -> int:
-    from actors.accounts import AccountError, create_token, list_tokens, revoke_token_id
+    from actors.social.accounts import AccountError, create_token, list_tokens, revoke_token_id
 
     async def run(inst: Instance) -> int:
         try:

@@ -8,12 +8,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from actors.follows import FollowError
-from actors.instance import Instance, NotInitialised
-from actors.local import CommunityError
-from actors.publishing import ContentError
-from actors.remote import ActorError
-from actors.settings import ConfigError, default_data_dir, load_settings
+from actors.social.follows import FollowError
+from actors.storage.instance import Instance, NotInitialised
+from actors.social.local import CommunityError
+from actors.publishing.publishing import ContentError
+from actors.social.remote import ActorError
+from actors.storage.settings import ConfigError, default_data_dir, load_settings
 from fedi.errors import FediError
 
 USER_ERRORS = (ConfigError, CommunityError, ContentError, FollowError, ActorError, FediError, NotInitialised, ValueError)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from actors.instance import Instance
-from actors.local import COMMUNITY_KINDS
+from actors.storage.instance import Instance
+from actors.social.local import COMMUNITY_KINDS
 from web.cli.common import _with_instance
 
 
 async def cmd_community(args: argparse.Namespace) -> int:
-    from actors.local import create_community, list_communities
+    from actors.social.local import create_community, list_communities
 
     async def run(inst: Instance) -> int:
         if args.community_cmd == "create":
@@ -36,7 +36,7 @@ async def cmd_community(args: argparse.Namespace) -> int:
 
 
 async def cmd_followers(args: argparse.Namespace) -> int:
-    from actors.follows import decide_follower, list_followers
+    from actors.social.follows import decide_follower, list_followers
 
     async def run(inst: Instance) -> int:
         if args.approve or args.reject:

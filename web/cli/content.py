@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from actors.instance import Instance
-from actors.local import CommunityError
+from actors.storage.instance import Instance
+from actors.social.local import CommunityError
 from web.cli.common import CliError, _with_instance
 
 
@@ -42,9 +42,9 @@ def _file_refs(body: Any, base: Path) -> list[tuple[dict[str, Any], Path]]:
 
 async def _attach_files(inst: Instance, slug: str, body: Any, base: Path) -> None:
     """Validate first with placeholders, then store the images: invalid content stores nothing."""
-    from actors.local import get_local_actor
-    from actors.media import MediaError, store_image
-    from actors.validation import validate
+    from actors.social.local import get_local_actor
+    from actors.publishing.media import MediaError, store_image
+    from actors.publishing.validation import validate
 
     refs = _file_refs(body, base)
     if not refs:
@@ -66,7 +66,7 @@ async def _attach_files(inst: Instance, slug: str, body: Any, base: Path) -> Non
 
 
 async def cmd_publish(args: argparse.Namespace) -> int:
-    from actors.publishing import publish
+    from actors.publishing.publishing import publish
 
     body = _read_json(args.file)
 
@@ -83,7 +83,7 @@ async def cmd_publish(args: argparse.Namespace) -> int:
 async def _owner_of(inst: Instance, uri: str) -> str:
     from sqlalchemy import select
 
-    from actors.models import actors, objects
+    from actors.storage.models import actors, objects
 
     async with inst.engine.connect() as conn:
         row = (
@@ -99,7 +99,7 @@ async def _owner_of(inst: Instance, uri: str) -> str:
 
 
 async def cmd_update(args: argparse.Namespace) -> int:
-    from actors.publishing import update_object
+    from actors.publishing.publishing import update_object
 
     body = _read_json(args.file)
 
@@ -117,7 +117,7 @@ async def cmd_update(args: argparse.Namespace) -> int:
 
 
 async def cmd_delete(args: argparse.Namespace) -> int:
-    from actors.publishing import delete_object
+    from actors.publishing.publishing import delete_object
 
     async def run(inst: Instance) -> int:
         result = await delete_object(inst, args.url)

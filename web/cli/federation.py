@@ -6,13 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from actors.instance import Instance
+from actors.storage.instance import Instance
 from web.cli.common import USER_ERRORS, CliError, _table, _with_instance
 
 
 async def cmd_follow(args: argparse.Namespace) -> int:
-    from actors.aggregate import FollowResult, follow_many
-    from actors.local import FEED_ACTOR_USERNAME
+    from actors.feed.aggregate import FollowResult, follow_many
+    from actors.social.local import FEED_ACTOR_USERNAME
 
     def progress(i: int, n: int, r: FollowResult) -> None:
         print(f"[{i}/{n}] {r.target}: {r.state}" + (f" ({r.error})" if r.error else ""), file=sys.stderr, flush=True)
@@ -30,8 +30,8 @@ async def cmd_follow(args: argparse.Namespace) -> int:
 
 
 async def cmd_unfollow(args: argparse.Namespace) -> int:
-    from actors.aggregate import unfollow
-    from actors.local import FEED_ACTOR_USERNAME
+    from actors.feed.aggregate import unfollow
+    from actors.social.local import FEED_ACTOR_USERNAME
 
     async def run(inst: Instance) -> int:
         failures = 0
@@ -49,14 +49,14 @@ async def cmd_unfollow(args: argparse.Namespace) -> int:
 
 
 async def cmd_subscriptions(args: argparse.Namespace) -> int:
-    from actors.aggregate import (
+    from actors.feed.aggregate import (
         decide_inclusion,
         handle_of,
         inclusion_requests,
         refresh_subscriptions,
         subscriptions,
     )
-    from actors.local import FEED_ACTOR_USERNAME
+    from actors.social.local import FEED_ACTOR_USERNAME
 
     async def run(inst: Instance) -> int:
         if args.approve or args.reject:
@@ -87,8 +87,8 @@ async def cmd_subscriptions(args: argparse.Namespace) -> int:
 
 
 async def cmd_following(args: argparse.Namespace) -> int:
-    from actors.follows import list_following
-    from actors.local import FEED_ACTOR_USERNAME
+    from actors.social.follows import list_following
+    from actors.social.local import FEED_ACTOR_USERNAME
 
     async def run(inst: Instance) -> int:
         rows = await list_following(inst, args.as_actor or FEED_ACTOR_USERNAME)
@@ -102,7 +102,7 @@ async def cmd_following(args: argparse.Namespace) -> int:
 
 
 async def cmd_participants(args: argparse.Namespace) -> int:
-    from actors.rsvp import RsvpError, decide_participant, list_participants
+    from actors.social.rsvp import RsvpError, decide_participant, list_participants
 
     async def run(inst: Instance) -> int:
         try:

@@ -9,13 +9,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from actors.instance import Instance
-from actors.settings import Settings, load_settings, write_settings
+from actors.storage.instance import Instance
+from actors.storage.settings import Settings, load_settings, write_settings
 from web.cli.common import CliError, _data, _with_instance
 
 
 async def cmd_init(args: argparse.Namespace) -> int:
-    from actors.local import initialise
+    from actors.social.local import initialise
 
     data = _data(args)
     if (data / "yinhu.toml").exists():
@@ -50,7 +50,7 @@ async def cmd_init(args: argparse.Namespace) -> int:
 
 
 async def cmd_migrate(args: argparse.Namespace) -> int:
-    from actors import migrate
+    from actors.storage import migrate
 
     settings = load_settings(_data(args))
     inst = await Instance.open(settings, check_schema=False)
@@ -60,7 +60,7 @@ async def cmd_migrate(args: argparse.Namespace) -> int:
         print(f"schema {before or 'empty'} → {migrate.head_revision()}")
         if before is not None and before < "0003":
             # The search index arrived in 0003: fill it for what the database already holds.
-            from actors.search import reindex_all
+            from actors.feed.search import reindex_all
 
             print(f"indexed {await reindex_all(inst)} objects for search")
     finally:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from actors import search
-from actors.instance import Instance
+from actors.feed import search
+from actors.storage.instance import Instance
 from web.cli.common import _with_instance
 
 

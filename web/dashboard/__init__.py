@@ -1,7 +1,7 @@
 """The organisers' web door: login, a dashboard per community, and forms for each kind.
 
 The forms build the same JSON body the API and the CLI take and hand it to ``publish`` /
-``update_object`` / ``delete_object``: validation lives only in ``actors.validation``. Images
+``update_object`` / ``delete_object``: validation lives only in ``actors.publishing.validation``. Images
 are checked after the body validates (with placeholder media tokens), then stored, then the
 body is published, so invalid content stores nothing. Every POST carries a CSRF token.
 

@@ -11,12 +11,12 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from actors.accounts import (
+from actors.social.accounts import (
     Account,
 )
-from actors.instance import Instance
-from actors.local import get_local_actor
-from actors.models import objects
+from actors.storage.instance import Instance
+from actors.social.local import get_local_actor
+from actors.storage.models import objects
 from web.dashboard.forms import (
     MAX_PART,
     SLOTS,

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from actors.accounts import (
+from actors.social.accounts import (
     MIN_PASSWORD,
     AccountError,
     add_membership,
@@ -14,7 +14,7 @@ from actors.accounts import (
     change_password,
     remove_membership,
 )
-from actors.models import Role, accounts, actors, memberships
+from actors.storage.models import Role, accounts, actors, memberships
 from web.dashboard.access import (
     _csrf_failed,
     _gate,

@@ -10,15 +10,15 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from actors.accounts import (
+from actors.social.accounts import (
     Account,
 )
-from actors.instance import Instance
-from actors.local import list_communities
-from actors.media import MediaError, store_image
-from actors.models import objects
-from actors.publishing import delete_object, publish, update_object
-from actors.validation import (
+from actors.storage.instance import Instance
+from actors.social.local import list_communities
+from actors.publishing.media import MediaError, store_image
+from actors.storage.models import objects
+from actors.publishing.publishing import delete_object, publish, update_object
+from actors.publishing.validation import (
     ContentError,
     validate,
 )

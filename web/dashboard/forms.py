@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy.engine import Row
 from starlette.datastructures import FormData
 
-from actors.validation import (
+from actors.publishing.validation import (
     CONDITIONS,
     CURRENCIES,
     EVENT_STATUSES,

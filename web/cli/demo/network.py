@@ -217,9 +217,9 @@ def run_cli(args: list[str], prefix: str = "    ") -> list[str]:
 def wait_follows(feed: Node, n: int, nodes: list[Node]) -> None:
     import asyncio
 
-    from actors.instance import Instance
-    from actors.local import FEED_ACTOR_USERNAME
-    from actors.settings import load_settings
+    from actors.storage.instance import Instance
+    from actors.social.local import FEED_ACTOR_USERNAME
+    from actors.storage.settings import load_settings
 
     async def loop() -> None:
         inst = await Instance.open(load_settings(feed.data))
@@ -228,7 +228,7 @@ def wait_follows(feed: Node, n: int, nodes: list[Node]) -> None:
         try:
             while True:
                 _check_running(nodes)
-                from actors.follows import list_following
+                from actors.social.follows import list_following
 
                 rows = await list_following(inst, FEED_ACTOR_USERNAME)
                 states = [str(getattr(r.state, "value", r.state)) for r in rows]

@@ -211,12 +211,12 @@ def _nodes(root: Path, base: int) -> list[Node]:
 
 # --- setup in process (the library calls behind yinhu init / community create / publish) -----
 async def _setup_instance(node: Node, items: list[Item], password: str) -> dict[str, int]:
-    from actors.accounts import add_membership, create_account
-    from actors.instance import Instance
-    from actors.local import create_community, initialise
-    from actors.models import Role
-    from actors.publishing import publish
-    from actors.settings import Settings, write_settings
+    from actors.social.accounts import add_membership, create_account
+    from actors.storage.instance import Instance
+    from actors.social.local import create_community, initialise
+    from actors.storage.models import Role
+    from actors.publishing.publishing import publish
+    from actors.storage.settings import Settings, write_settings
 
     settings = Settings(url=node.url, data_dir=node.data, dev=True, instance_name=node.name,
                         description=node.description)
