@@ -147,9 +147,10 @@ def test_the_actors_check_catches_upward_imports() -> None:
     assert sorted(upward) == ["feed", "publishing", "social"]
 
 
-def fedi_import_graph() -> dict[str, set[str]]:
-    """Module → the fedi modules it imports (absolute or relative, at any depth)."""
-    paths = {p: ".".join(p.relative_to(ROOT).with_suffix("").parts) for p in (ROOT / "fedi").rglob("*.py")}
+def import_graph(package: str) -> dict[str, set[str]]:
+    """Module → the modules of ``package`` (dotted) it imports (absolute or relative, at any depth)."""
+    folder = ROOT.joinpath(*package.split("."))
+    paths = {p: ".".join(p.relative_to(ROOT).with_suffix("").parts) for p in folder.rglob("*.py")}
     names = {name.removesuffix(".__init__") for name in paths.values()}
     graph: dict[str, set[str]] = {}
     for path, dotted in paths.items():
@@ -194,7 +195,7 @@ def import_cycle(graph: dict[str, set[str]]) -> list[str]:
 
 
 def test_no_import_circle_inside_fedi() -> None:
-    graph = fedi_import_graph()
+    graph = import_graph("fedi")
     assert "fedi.content.events" in graph["fedi.content"]  # relative imports are resolved
     assert import_cycle(graph) == []
 
@@ -202,3 +203,9 @@ def test_no_import_circle_inside_fedi() -> None:
 def test_the_circle_check_finds_circles() -> None:
     assert import_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
     assert import_cycle({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_cli_has_no_import_circle() -> None:
+    graph = import_graph("web.cli")
+    assert {"web.cli.entry", "web.cli.common", "web.cli.demo.command"} <= set(graph)
+    assert import_cycle(graph) == []

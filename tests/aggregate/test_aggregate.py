@@ -37,7 +37,8 @@ from tests.aggregate.conftest import (
 )
 from tests.aggregate.fakes import gone_app
 from tests.fakes.remote import FakeUser
-from web import cli
+from web.cli import build_parser
+from web.cli import federation as cli_federation
 
 FEED_C = "http://c.test/c/yinhu"
 
@@ -257,12 +258,12 @@ async def test_subscriptions_show_every_state_including_gone(net: Net, monkeypat
     async def direct(args: argparse.Namespace, fn: Any) -> int:
         return int(await fn(net.c.inst))
 
-    monkeypatch.setattr(cli, "_with_instance", direct)
-    args = cli.build_parser().parse_args(
+    monkeypatch.setattr(cli_federation, "_with_instance", direct)
+    args = build_parser().parse_args(
         ["follow", "@club@a.test", "@closed@b.test", "@club@slow.test", "@club@doomed.test", "@club@deleted.test",
          "@ghost@a.test"]
     )
-    assert await cli.cmd_follow(args) == 1
+    assert await cli_federation.cmd_follow(args) == 1
     out, err = capsys.readouterr()
     assert "[1/6] @club@a.test: pending" in err and "[6/6] @ghost@a.test: failed" in err
     assert out.splitlines()[0].startswith("pending\t@club@a.test\thttp://a.test/c/club")
@@ -277,7 +278,7 @@ async def test_subscriptions_show_every_state_including_gone(net: Net, monkeypat
     states = {s.handle: s.state for s in await subscriptions(net.c.inst)}
     assert states == {"@club@a.test": "accepted", "@closed@b.test": "rejected", "@club@slow.test": "pending",
                       "@club@doomed.test": "gone", "@club@deleted.test": "gone"}
-    assert await cli.cmd_subscriptions(cli.build_parser().parse_args(["subscriptions"])) == 0
+    assert await cli_federation.cmd_subscriptions(build_parser().parse_args(["subscriptions"])) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].split() == ["STATE", "COMMUNITY", "NAME", "LAST", "ITEM"]

@@ -7,11 +7,10 @@ from typing import Any
 
 from actors.feed import search
 from actors.storage.instance import Instance
+from web.cli.common import _with_instance
 
 
 async def cmd_search(args: argparse.Namespace) -> int:
-    from web.cli import _with_instance
-
     async def run(inst: Instance) -> int:
         if args.search_cmd == "reindex":
             print(f"indexed {await search.reindex_all(inst)} objects for search")
@@ -32,7 +31,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
     return await _with_instance(args, run)
 
 
-def configure(sub: Any, common: argparse.ArgumentParser) -> None:
+def add_search_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser("search", parents=[common], help="search: variants and synonyms, rebuild the index")
     ssub = s.add_subparsers(dest="search_cmd", required=True)
     ssub.add_parser("reindex", parents=[common], help="rebuild the whole search index from the stored objects")

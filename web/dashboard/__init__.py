@@ -1,0 +1,31 @@
+"""The organisers' web door: login, a dashboard per community, and forms for each kind.
+
+The forms build the same JSON body the API and the CLI take and hand it to ``publish`` /
+``update_object`` / ``delete_object``: validation lives only in ``actors.publishing.validation``. Images
+are checked after the body validates (with placeholder media tokens), then stored, then the
+body is published, so invalid content stores nothing. Every POST carries a CSRF token.
+
+The pieces: ``forms`` (the fields of each kind, form ⇄ body ⇄ row), ``access`` (the session
+gate, CSRF, capped form reading), ``accounts`` (login, logout, password, members) and
+``content`` (a community's dashboard, new / edit / delete).
+"""
+
+from starlette.routing import Route
+
+from web.dashboard.accounts import login, logout, members, password
+from web.dashboard.content import community, delete, edit, index, new
+
+__all__ = ["routes"]
+
+
+routes = [
+    Route("/login", login, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/dashboard", index),
+    Route("/dashboard/password", password, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}", community),
+    Route("/dashboard/{slug}/members", members, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/new/{kind}", new, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/edit/{token}", edit, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/delete/{token}", delete, methods=["GET", "POST"]),
+]

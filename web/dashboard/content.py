@@ -1,0 +1,279 @@
+"""A community's dashboard and the new / edit / delete pages of each kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from actors.publishing.media import MediaError, store_image
+from actors.publishing.publishing import delete_object, publish, update_object
+from actors.publishing.validation import (
+    ContentError,
+    validate,
+)
+from actors.social.accounts import (
+    Account,
+)
+from actors.social.local import list_communities
+from actors.storage.instance import Instance
+from actors.storage.models import objects
+from web.dashboard.access import (
+    _csrf_failed,
+    _gate,
+    _inst,
+    _object_row,
+    _read_form,
+    _t,
+    _to_login,
+)
+from web.dashboard.forms import (
+    DEFAULTS,
+    FIELDS,
+    IMAGE_ERRORS,
+    KINDS,
+    PENDING,
+    SLOTS,
+    _body,
+    _form_values,
+    _local_time,
+    _stored_images,
+    _values_from_row,
+)
+from web.i18n import pick_language, translator
+from web.pages import render, render_error
+from web.sessions import csrf_ok, csrf_token, current_account
+
+# --- dashboard pages ------------------------------------------------------------------------
+
+
+async def index(request: Request) -> Response:
+    account = await current_account(request)
+    if account is None:
+        return _to_login(request)
+    communities = [c for c in await list_communities(_inst(request)) if account.can_publish(c.username)]
+    return render(request, "dashboard/index.html", account=account, communities=communities,
+                  csrf=csrf_token(request), ok=request.query_params.get("ok") == "password")
+
+
+def _when(row: Row[Any]) -> str:
+    if row.start_time is not None:
+        return _local_time(row.start_time, row.timezone).replace("T", " ")
+    return _local_time(row.published, "Asia/Shanghai").replace("T", " ")
+
+
+async def community(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    gate = await _gate(request, slug)
+    if isinstance(gate, Response):
+        return gate
+    account, c = gate
+    async with _inst(request).engine.connect() as conn:
+        rows = list(
+            await conn.execute(
+                select(objects.c.uri, objects.c.kind, objects.c.name, objects.c.start_time, objects.c.timezone,
+                       objects.c.status, objects.c.published, objects.c.source)
+                .where(objects.c.actor_id == c.id, objects.c.local.is_(True), objects.c.deleted_at.is_(None))
+                .order_by(objects.c.published.desc())
+                .limit(500)
+            )
+        )
+    groups: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+    for r in rows:
+        kind = r.kind if r.kind in groups else "note"
+        lines = (r.source or "").strip().splitlines()
+        title = r.name or (lines[0][:80] if lines else "—")
+        groups[kind].append({"uri": r.uri, "token": r.uri.rsplit("/", 1)[-1], "title": title,
+                             "when": _when(r), "status": r.status})
+    ok = request.query_params.get("ok")
+    return render(request, "dashboard/community.html", account=account, c=c, groups=groups, kinds=KINDS,
+                  csrf=csrf_token(request), ok=ok if ok in ("published", "updated", "deleted") else None)
+
+
+def _label(_: Any, lang: str, label: Any) -> str:
+    if isinstance(label, dict):
+        return str(label.get(lang) or label.get("en") or "")
+    return _(label) if isinstance(label, str) else str(label)
+
+
+def _message(_: Any, message: str) -> str:
+    if message == "required":
+        return _("error.required")
+    if message.startswith("required:"):
+        return _("error.required") + " —" + message[len("required"):].lstrip(":")
+    return message
+
+
+def _resolve(request: Request, kind: str, values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
+    lang = pick_language(request)
+    _ = translator(lang)
+    out = []
+    for f in FIELDS[kind]:
+        options = [(value, _label(_, lang, label)) for value, label in f.options]
+        current = values.get(f.name)
+        if f.widget == "select" and current and current not in [o[0] for o in options]:
+            options.append((current, current))  # e.g. a timezone that is not in the short list
+        out.append({
+            "name": f.name, "widget": f.widget, "label": _(f.label), "required": f.required,
+            "hint": _(f.hint) if f.hint else None, "blank": f.blank, "options": options,
+            "value": current, "errors": [_message(_, errors[k]) for k in f.errors if k in errors],
+        })
+    return out
+
+
+def _render_form(
+    request: Request, account: Account, c: Row[Any], kind: str, values: dict[str, Any],
+    errors: dict[str, str], *, row: Row[Any] | None = None, kept: list[dict[str, str]] | None = None,
+    uploaded: bool = False, status: int = 200,
+) -> Response:
+    _ = _t(request)
+    placed = {k for f in FIELDS[kind] for k in f.errors} | set(IMAGE_ERRORS[kind]) | set(SLOTS[kind])
+    unplaced = {k: _message(_, v) for k, v in errors.items() if k not in placed}
+    image_errors = [_message(_, errors[k]) for k in IMAGE_ERRORS[kind] if k in errors]
+    slots = [{"name": s, "alt": values.get(f"{s}_alt", ""), "error": errors.get(s)} for s in SLOTS[kind]]
+    token = row.uri.rsplit("/", 1)[-1] if row is not None else None
+    action = f"/dashboard/{c.username}/edit/{token}" if row is not None else f"/dashboard/{c.username}/new/{kind}"
+    return render(
+        request, "dashboard/form.html", status=status, account=account, c=c, kind=kind,
+        fields=_resolve(request, kind, values, errors), errors=errors, unplaced=unplaced,
+        image_errors=image_errors, slots=slots, kept=kept or [], action=action, editing=row is not None,
+        object_uri=row.uri if row is not None else None, uploaded=uploaded, csrf=csrf_token(request),
+    )
+
+
+def _image_refs(kind: str, body: dict[str, Any], kept: list[dict[str, Any]],
+                uploads: list[tuple[str, bytes, str]]) -> list[dict[str, str]]:
+    """The body's image references: the kept images, then the uploads (media still ``PENDING``)."""
+    refs = [{"media": k["token"], "alt": k["alt"]} for k in kept if k["keep"]]
+    refs += [{"media": PENDING, "alt": alt} for _slot, _data, alt in uploads]
+    if kind == "event":
+        refs = refs[-1:]  # a new cover image replaces the kept one
+        if refs:
+            body["image"] = refs[0]
+    elif refs:
+        body["images"] = refs
+    return refs
+
+
+async def _store_uploads(inst: Instance, c: Row[Any], uploads: list[tuple[str, bytes, str]],
+                         refs: list[dict[str, str]]) -> dict[str, str]:
+    """Store the uploaded images and put their tokens in the ``PENDING`` refs; errors by slot."""
+    media_errors: dict[str, str] = {}
+    tokens: list[str] = []
+    for slot, data, alt in uploads:
+        try:
+            tokens.append((await store_image(inst, c.id, data, alt)).token)
+        except MediaError as exc:
+            media_errors[slot] = str(exc)
+    if media_errors:
+        return media_errors
+    pending = [r for r in refs if r["media"] == PENDING]
+    for ref, token in zip(pending, tokens, strict=True):
+        ref["media"] = token
+    return media_errors
+
+
+async def _submit(
+    request: Request, account: Account, c: Row[Any], kind: str, row: Row[Any] | None,
+    kept_before: list[dict[str, str]],
+) -> Response:
+    inst = _inst(request)
+    form = await _read_form(request, kind)
+    if isinstance(form, Response):
+        return form
+    try:
+        if not csrf_ok(request, form.get("csrf")):
+            return _csrf_failed(request)
+        values = _form_values(kind, form)
+        body = _body(kind, values)
+        uploads: list[tuple[str, bytes, str]] = []
+        for slot in SLOTS[kind]:
+            alt = str(form.get(f"{slot}_alt", "")).strip()
+            values[f"{slot}_alt"] = alt
+            file = form.get(slot)
+            if isinstance(file, UploadFile) and (file.filename or file.size):
+                uploads.append((slot, await file.read(), alt))
+        keep = {str(t) for t in form.getlist("keep")}
+        kept = [
+            {**k, "alt": str(form.get(f"keep_alt_{k['token']}", k["alt"])).strip(), "keep": k["token"] in keep}
+            for k in kept_before
+        ]
+    finally:
+        await form.close()
+
+    refs = _image_refs(kind, body, kept, uploads)
+
+    def again(errors: dict[str, str]) -> Response:
+        return _render_form(request, account, c, kind, values, errors, row=row, kept=kept,
+                            uploaded=bool(uploads), status=422)
+
+    try:
+        validate(body, inst.clock())  # the validator publish() runs, before any image is stored
+    except ContentError as exc:
+        return again(exc.errors)
+    media_errors = await _store_uploads(inst, c, uploads, refs)
+    if media_errors:
+        return again(media_errors)
+    try:
+        if row is None:
+            await publish(inst, c.username, body)
+        else:
+            await update_object(inst, row.uri, body)
+    except ContentError as exc:
+        return again(exc.errors)
+    done = "published" if row is None else "updated"
+    return RedirectResponse(f"/dashboard/{c.username}?ok={done}", status_code=303)
+
+
+async def new(request: Request) -> Response:
+    slug, kind = request.path_params["slug"], request.path_params["kind"]
+    gate = await _gate(request, slug)
+    if isinstance(gate, Response):
+        return gate
+    account, c = gate
+    if kind not in KINDS:
+        return render_error(request, 404, _t(request)("dash.no_kind", kind=kind))
+    if request.method == "POST":
+        return await _submit(request, account, c, kind, None, [])
+    return _render_form(request, account, c, kind, dict(DEFAULTS[kind]), {})
+
+
+async def edit(request: Request) -> Response:
+    slug, token = request.path_params["slug"], request.path_params["token"]
+    gate = await _gate(request, slug)
+    if isinstance(gate, Response):
+        return gate
+    account, c = gate
+    row = await _object_row(request, c, token)
+    if row is None:
+        return render_error(request, 404, _t(request)("dash.no_object"))
+    kind = row.kind if row.kind in KINDS else "note"
+    kept = [{**k, "keep": True} for k in _stored_images(row)]
+    if request.method == "POST":
+        return await _submit(request, account, c, kind, row, kept)
+    return _render_form(request, account, c, kind, _values_from_row(kind, row), {}, row=row, kept=kept)
+
+
+async def delete(request: Request) -> Response:
+    slug, token = request.path_params["slug"], request.path_params["token"]
+    gate = await _gate(request, slug)
+    if isinstance(gate, Response):
+        return gate
+    account, c = gate
+    row = await _object_row(request, c, token)
+    if row is None:
+        return render_error(request, 404, _t(request)("dash.no_object"))
+    title = row.name or (row.source or "")[:80]
+    if request.method == "POST":
+        form = await request.form(max_files=0, max_fields=10)
+        if not csrf_ok(request, form.get("csrf")):
+            return _csrf_failed(request)
+        if form.get("confirm") == "yes":
+            await delete_object(_inst(request), row.uri)
+            return RedirectResponse(f"/dashboard/{c.username}?ok=deleted", status_code=303)
+    return render(request, "dashboard/delete.html", account=account, c=c, o=row, title=title,
+                  kind=row.kind or "note", token=token, csrf=csrf_token(request))
