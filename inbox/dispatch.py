@@ -144,35 +144,11 @@ class InboxWorker:
                     results.append((item.id, result.state, result.detail))
                     ready.set()
 
-        async def recorder() -> None:
-            while True:
-                await ready.wait()
-                ready.clear()
-                batch = results[:]
-                del results[: len(batch)]
-                try:
-                    await inbox_queue.finish(self.inst, batch, self.inst.clock(), token=token)
-                except Exception:  # the database failed: the leases run out and the items come back
-                    log.exception("recording %d inbox items failed", len(batch))
-                for item_id, _, _ in batch:
-                    running.pop(item_id, None)
-                changed.set()
-
         renewer = asyncio.create_task(self._renew(running, token))
-        writer = asyncio.create_task(recorder())
+        writer = asyncio.create_task(self._record(results, ready, running, changed, token))
         try:
             while True:
-                free = self.concurrency - len(running)
-                claimed: list[inbox_queue.InboxItem] = []
-                busy: Counter[str] = Counter()
-                # Claim when a quarter of the slots are free (or all are): one claim per few
-                # items, not one per item.
-                if free > 0 and (free >= max(1, self.concurrency // 4) or len(running) == 0 or claims_short):
-                    busy = Counter(item.origin for item, _ in running.values())
-                    claimed = await inbox_queue.claim(
-                        self.inst, free, self.inst.clock(), token=token, lease=self.lease,
-                        busy=dict(busy), share=self.share,
-                    )
+                claimed, busy = await self._claim(running, token, claims_short)
                 for item in claimed:
                     running[item.id] = (item, asyncio.create_task(run(item)))
                 taken += len(claimed)
@@ -183,20 +159,57 @@ class InboxWorker:
                     if claimed or busy:
                         continue  # what ran meanwhile ended: its origin may have more due
                     return taken
-                # Wait for a slot, or for new items (this process's wake-up; others' at the poll).
-                changed.clear()
-                self.inst.inbox_wakeup.clear()
-                waits = [asyncio.ensure_future(changed.wait()), asyncio.ensure_future(self.inst.inbox_wakeup.wait())]
-                await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-                claims_short = not changed.is_set()  # new items, or the poll: look now
-                for w in waits:
-                    w.cancel()
+                claims_short = await self._wait_for_work(changed)
         finally:
             renewer.cancel()
             writer.cancel()
             for _, task in list(running.values()):
                 task.cancel()
             await asyncio.gather(renewer, writer, *(t for _, t in running.values()), return_exceptions=True)
+
+    async def _claim(
+        self, running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]], token: str, claims_short: bool,
+    ) -> tuple[list[inbox_queue.InboxItem], Counter[str]]:
+        """Claim for the free slots when a quarter of them are free (or all are, or new items
+        were announced): one claim per few items, not one per item. Also the origins busy here."""
+        free = self.concurrency - len(running)
+        if not (free > 0 and (free >= max(1, self.concurrency // 4) or len(running) == 0 or claims_short)):
+            return [], Counter()
+        busy = Counter(item.origin for item, _ in running.values())
+        claimed = await inbox_queue.claim(
+            self.inst, free, self.inst.clock(), token=token, lease=self.lease, busy=dict(busy), share=self.share,
+        )
+        return claimed, busy
+
+    async def _wait_for_work(self, changed: asyncio.Event) -> bool:
+        """Wait for a slot, or for new items (this process's wake-up; others' at the poll).
+        True when new items or the poll came first: then claim even for one slot."""
+        changed.clear()
+        self.inst.inbox_wakeup.clear()
+        waits = [asyncio.ensure_future(changed.wait()), asyncio.ensure_future(self.inst.inbox_wakeup.wait())]
+        await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        for w in waits:
+            w.cancel()
+        return not changed.is_set()
+
+    async def _record(
+        self, results: list[tuple[int, InboxState, str]], ready: asyncio.Event,
+        running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]], changed: asyncio.Event, token: str,
+    ) -> None:
+        """Write whatever finished meanwhile in one transaction (group commit); an item leaves
+        ``running`` once its result is written."""
+        while True:
+            await ready.wait()
+            ready.clear()
+            batch = results[:]
+            del results[: len(batch)]
+            try:
+                await inbox_queue.finish(self.inst, batch, self.inst.clock(), token=token)
+            except Exception:  # the database failed: the leases run out and the items come back
+                log.exception("recording %d inbox items failed", len(batch))
+            for item_id, _, _ in batch:
+                running.pop(item_id, None)
+            changed.set()
 
     async def _renew(self, running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]], token: str) -> None:
         while True:

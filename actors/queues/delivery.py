@@ -353,33 +353,7 @@ class DeliveryWorker:
     async def _record(
         self, token: str, claimed: Sequence[Claimed], results: Sequence[DeliveryResult], now: datetime,
     ) -> None:
-        sent: list[dict[str, Any]] = []
-        retry: list[dict[str, Any]] = []
-        dead: list[dict[str, Any]] = []
-        host_ok: set[str] = set()
-        host_fail: dict[str, int] = {}
-        learned: dict[str, str] = {}
-        for item, res in zip(claimed, results, strict=True):
-            attempts = item.attempts + 1
-            common = {"b_id": item.id, "b_attempts": attempts, "b_status": res.status, "b_error": res.error}
-            if res.outcome is Outcome.DELIVERED:
-                sent.append(common)
-                host_ok.add(item.host)
-                if res.signature_scheme and res.signature_scheme != self._schemes.get(item.host):
-                    learned[item.host] = res.signature_scheme
-                continue
-            created = item.created_at
-            next_try = now + retry_delay(attempts)
-            if res.retry_after is not None and res.retry_after > next_try:
-                next_try = res.retry_after
-            if res.outcome is Outcome.GIVE_UP or next_try - created > GIVE_UP_AFTER:
-                dead.append(common)
-            else:
-                retry.append({**common, "b_next": next_try})
-            if res.outcome is Outcome.RETRY:
-                host_fail[item.host] = host_fail.get(item.host, 0) + 1
-            else:
-                host_ok.add(item.host)  # the host answered; the request itself was bad
+        sent, retry, dead, host_ok, host_fail, learned = _sort_results(claimed, results, now, self._schemes)
         # The fence: a row another worker has leased since (its token differs) is not touched.
         base = update(deliveries).where(deliveries.c.id == bindparam("b_id"), deliveries.c.lease_token == token)
         released = {"lease_until": None, "lease_token": None}
@@ -462,3 +436,38 @@ class DeliveryWorker:
                         first_failure_at=row.first_failure_at or now,
                     )
                 )
+
+
+def _sort_results(
+    claimed: Sequence[Claimed], results: Sequence[DeliveryResult], now: datetime, schemes: dict[str, str],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], set[str], dict[str, int], dict[str, str]]:
+    """The rows to mark sent, to retry (with their next try) and dead; the hosts that answered,
+    those that failed (how often), and the signature schemes learned."""
+    sent: list[dict[str, Any]] = []
+    retry: list[dict[str, Any]] = []
+    dead: list[dict[str, Any]] = []
+    host_ok: set[str] = set()
+    host_fail: dict[str, int] = {}
+    learned: dict[str, str] = {}
+    for item, res in zip(claimed, results, strict=True):
+        attempts = item.attempts + 1
+        common = {"b_id": item.id, "b_attempts": attempts, "b_status": res.status, "b_error": res.error}
+        if res.outcome is Outcome.DELIVERED:
+            sent.append(common)
+            host_ok.add(item.host)
+            if res.signature_scheme and res.signature_scheme != schemes.get(item.host):
+                learned[item.host] = res.signature_scheme
+            continue
+        created = item.created_at
+        next_try = now + retry_delay(attempts)
+        if res.retry_after is not None and res.retry_after > next_try:
+            next_try = res.retry_after
+        if res.outcome is Outcome.GIVE_UP or next_try - created > GIVE_UP_AFTER:
+            dead.append(common)
+        else:
+            retry.append({**common, "b_next": next_try})
+        if res.outcome is Outcome.RETRY:
+            host_fail[item.host] = host_fail.get(item.host, 0) + 1
+        else:
+            host_ok.add(item.host)  # the host answered; the request itself was bad
+    return sent, retry, dead, host_ok, host_fail, learned
