@@ -23,8 +23,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi import vocab
-from fedi.httpsig import PublicKeyInfo, verify_request
 from fedi.keys import generate_rsa_keypair, load_public_key
+from fedi.signatures import PublicKeyInfo
+from fedi.verify import verify_request
 from tests.fakes.remote import fetch_public_key
 from tests.fakes.router import HostRouter
 from tests.realworld.payloads import AS, Actor, Source
