@@ -74,11 +74,11 @@ def text(value: Any) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", value)).strip()
 
 
-MASTODON_CONVERTED = {"Article", "Page", "Image", "Audio", "Video", "Event"}
+CONVERTED_TYPES = {"Article", "Page", "Image", "Audio", "Video", "Event"}
 
 
 def mastodon(obj: dict[str, Any]) -> Shown:
-    if obj["type"] in MASTODON_CONVERTED:
+    if obj["type"] in CONVERTED_TYPES:
         link = obj.get("url") or obj["id"]
         return Shown("", text(f"<h2>{obj.get('name', '')}</h2>{obj.get('summary', '')}<p>{link}</p>"))
     assert obj["type"] in ("Note", "Question"), f"Mastodon drops a {obj['type']}"

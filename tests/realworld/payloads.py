@@ -579,7 +579,8 @@ def lemmy(o: str) -> Source:
 # activities/create_note.json, activities/delete.json}; hashtag tag shape and the
 # toot/ostatus context from mastodon/mastodon app/serializers/activitypub/note_serializer.rb.
 
-MASTODON_CONTEXT = [AS, SEC, {"ostatus": "http://ostatus.org#", "atomUri": "ostatus:atomUri",
+# The @context Mastodon puts on its statuses and actors.
+STATUS_CONTEXT = [AS, SEC, {"ostatus": "http://ostatus.org#", "atomUri": "ostatus:atomUri",
                               "inReplyToAtomUri": "ostatus:inReplyToAtomUri", "conversation": "ostatus:conversation",
                               "sensitive": "as:sensitive", "toot": "http://joinmastodon.org/ns#",
                               "votersCount": "toot:votersCount", "Hashtag": "as:Hashtag"}]
@@ -590,7 +591,7 @@ def mastodon(o: str) -> Source:
     s = Source("mastodon", "Mastodon 4.x", "mastodon", o)
 
     def person(pem: str) -> dict[str, Any]:
-        return {"@context": MASTODON_CONTEXT, "id": a, "type": "Person", "following": a + "/following",
+        return {"@context": STATUS_CONTEXT, "id": a, "type": "Person", "following": a + "/following",
                 "followers": a + "/followers", "inbox": a + "/inbox", "outbox": a + "/outbox",
                 "featured": a + "/collections/featured", "featuredTags": a + "/collections/tags",
                 "preferredUsername": "gardenclub", "name": "Garden Club", "summary": "<p>We grow things.</p>",
@@ -624,18 +625,18 @@ def mastodon(o: str) -> Source:
                       "width": 1200, "height": 900}],
                  replies={"id": nid2 + "/replies", "type": "Collection"})
     s.pushes += [
-        Push(1, "/users/gardenclub", {"@context": MASTODON_CONTEXT, "id": nid + "/activity", "type": "Create",
+        Push(1, "/users/gardenclub", {"@context": STATUS_CONTEXT, "id": nid + "/activity", "type": "Create",
                                       "actor": a, "published": note["published"], "to": [PUBLIC],
                                       "cc": [a + "/followers"], "object": note}),
-        Push(1, "/users/gardenclub", {"@context": MASTODON_CONTEXT, "id": nid2 + "/activity", "type": "Create",
+        Push(1, "/users/gardenclub", {"@context": STATUS_CONTEXT, "id": nid2 + "/activity", "type": "Create",
                                       "actor": a, "published": note["published"], "to": [PUBLIC],
                                       "cc": [a + "/followers"], "object": note2}),
         Push(2, "/users/gardenclub", {"@context": [AS, {"ostatus": "http://ostatus.org#", "atomUri": "ostatus:atomUri"}],
                                       "id": nid2 + "#delete", "type": "Delete", "actor": a, "to": [PUBLIC],
                                       "object": {"id": nid2, "type": "Tombstone", "atomUri": nid2}}),
     ]
-    s.objects[nid[len(o):]] = dict(note, **{"@context": MASTODON_CONTEXT})
-    s.objects[nid2[len(o):]] = dict(note2, **{"@context": MASTODON_CONTEXT})
+    s.objects[nid[len(o):]] = dict(note, **{"@context": STATUS_CONTEXT})
+    s.objects[nid2[len(o):]] = dict(note2, **{"@context": STATUS_CONTEXT})
     s.expects += [
         Expect("mastodon/create-note-hashtags", 1, nid, community=a, kind="note", tags=("plantsale", "gardening"),
                search="greenhouse", content_has="Plant sale"),
