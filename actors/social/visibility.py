@@ -81,8 +81,12 @@ def publicly_visible(*, live: bool = True) -> ColumnElement[bool]:
     rows without a visibility or community). ``live=False`` also matches deleted ones (to
     answer 410 rather than 404 for what was public)."""
     o = objects.c
+    # ``community_id + 0``: the membership test must not choose the index. Every public row
+    # passes it, and a planner without statistics (SQLite, which the app never ANALYZEs) would
+    # otherwise read every row through ix_objects_community_id and sort them all (100 ms at
+    # 20,000 objects) instead of walking the feed's ordered indexes and stopping at a page.
     conds = [o.visibility.is_not(None), o.visibility == PUBLIC, o.community_id.is_not(None),
-             o.community_id.in_(communities_here())]
+             (o.community_id + 0).in_(communities_here())]
     return and_(o.deleted_at.is_(None), *conds) if live else and_(*conds)
 
 
