@@ -98,6 +98,9 @@ def _pool_slots(inst: Instance) -> int:
     return max(1, (size() + int(getattr(pool, "_max_overflow", 0))) // 2)
 
 
+WINDOW = 8  # items leased ahead per slot: claims come in batches, not one per item
+
+
 class InboxWorker:
     """Runs handlers for stored items. ``run_once()`` works until nothing is due and returns
     how many items it took.
@@ -105,27 +108,39 @@ class InboxWorker:
     Up to ``concurrency`` items run at once (fewer when the connection pool is small: 4 on
     SQLite, 10 on PostgreSQL with the default pools), each recorded as it finishes; one origin
     (the host an item's processing talks to, ``inbox_queue.origin_of``) gets at most ``share``
-    of those slots (a fifth, at least one), so a dead or slow host delays only its own items. Items about one object run in
-    arrival order (``inbox_queue.claim``). Leases are short and renewed while items run.
+    of those slots (a fifth, at least one), so a dead or slow host delays only its own items.
+    Items about one object run in arrival order (``inbox_queue.claim``).
+
+    The worker leases a window of items ahead of its slots (``WINDOW`` per slot) and starts
+    them from memory: one claim serves many items. One origin holds at most half the window,
+    and is claimed again only once it has fallen to a quarter, so a dead host's backlog can
+    neither fill the window nor make every finished item cost a claim. Leases are short and
+    renewed while items wait or run.
     """
 
     def __init__(
         self, inst: Instance, *, batch: int | None = None, concurrency: int = CONCURRENCY,
-        share: int | None = None, lease: timedelta = inbox_queue.LEASE,
+        share: int | None = None, lease: timedelta = inbox_queue.LEASE, window: int | None = None,
     ) -> None:
         from inbox import handlers  # noqa: F401  (importing registers every handler)
 
         self.inst = inst
         self.concurrency = min(batch or concurrency, _pool_slots(inst))
         self.share = share if share is not None else max(1, self.concurrency // 5)
+        self.window = max(self.concurrency, window if window is not None else self.concurrency * WINDOW)
+        self.origin_cap = max(self.share, self.window // 2)
         self.lease = lease
 
     async def run_once(self) -> int:
         token = new_lease_token()
+        waiting: dict[int, inbox_queue.InboxItem] = {}  # leased, not started (in id order)
         running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]] = {}
         changed = asyncio.Event()
         taken = 0
-        claims_short = False  # set when new items were announced: claim even for one slot
+        may_have_more = True  # the last claim filled what it asked, or work arrived since
+        held_back: set[str] = set()  # origins the last short claim left out
+        loop = asyncio.get_running_loop()
+        last_claim = loop.time()
 
         # Results wait here for the recorder, which writes whatever finished meanwhile in one
         # transaction (group commit); an item leaves ``running`` once its result is written.
@@ -139,27 +154,36 @@ class InboxWorker:
             finally:
                 if result is None:
                     running.pop(item.id, None)
-                    changed.set()
                 else:
                     results.append((item.id, result.state, result.detail))
                     ready.set()
+                changed.set()  # its slot is free while the result waits to be written
 
-        renewer = asyncio.create_task(self._renew(running, token))
+        renewer = asyncio.create_task(self._renew(waiting, running, token))
         writer = asyncio.create_task(self._record(results, ready, running, changed, token))
         try:
             while True:
-                claimed, busy = await self._claim(running, token, claims_short)
-                for item in claimed:
-                    running[item.id] = (item, asyncio.create_task(run(item)))
-                taken += len(claimed)
-                claims_short = False
-                if claimed and len(running) < self.concurrency:
-                    continue  # more may be due (the claim stopped at an origin's share)
-                if not running:
-                    if claimed or busy:
+                self._start(waiting, running, run)
+                stale = loop.time() - last_claim >= POLL_SECONDS
+                if may_have_more or stale or self._released(held_back, waiting, running):
+                    last_claim = loop.time()
+                    claimed, asked, held_back = await self._claim(waiting, running, token)
+                    for item in claimed:
+                        waiting[item.id] = item
+                    taken += len(claimed)
+                    may_have_more = asked > 0 and len(claimed) >= asked
+                    if claimed:
+                        continue
+                if not running and not waiting:
+                    if may_have_more or changed.is_set():
+                        may_have_more = True
+                        changed.clear()
                         continue  # what ran meanwhile ended: its origin may have more due
                     return taken
-                claims_short = await self._wait_for_work(changed)
+                # A finished item alone claims again only when it lets a held-back origin in,
+                # or a second has passed (what it unblocked, an Update after its Create, is
+                # due); new items or the poll always do.
+                may_have_more = await self._wait_for_work(changed)
         finally:
             renewer.cancel()
             writer.cancel()
@@ -167,23 +191,69 @@ class InboxWorker:
                 task.cancel()
             await asyncio.gather(renewer, writer, *(t for _, t in running.values()), return_exceptions=True)
 
+    def _start(
+        self, waiting: dict[int, inbox_queue.InboxItem],
+        running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]],
+        run: Callable[[inbox_queue.InboxItem], Awaitable[None]],
+    ) -> None:
+        """Start waiting items, oldest first, while slots are free and their origin's share
+        allows. A slot counts while its handler runs, not while its result waits to be written."""
+        active = [item for item, task in running.values() if not task.done()]
+        busy = Counter(item.origin for item in active)
+        slots = len(active)
+        for item_id, item in list(waiting.items()):
+            if slots >= self.concurrency:
+                return
+            if busy[item.origin] >= self.share:
+                continue
+            busy[item.origin] += 1
+            slots += 1
+            del waiting[item_id]
+            running[item_id] = (item, asyncio.create_task(run(item)))
+
     async def _claim(
-        self, running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]], token: str, claims_short: bool,
-    ) -> tuple[list[inbox_queue.InboxItem], Counter[str]]:
-        """Claim for the free slots when a quarter of them are free (or all are, or new items
-        were announced): one claim per few items, not one per item. Also the origins busy here."""
-        free = self.concurrency - len(running)
-        if not (free > 0 and (free >= max(1, self.concurrency // 4) or len(running) == 0 or claims_short)):
-            return [], Counter()
-        busy = Counter(item.origin for item, _ in running.values())
+        self, waiting: dict[int, inbox_queue.InboxItem],
+        running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]], token: str,
+    ) -> tuple[list[inbox_queue.InboxItem], int, set[str]]:
+        """Refill the window when a quarter of it is free (or it is empty); returns the items,
+        how many were asked for (0: no claim made) and the origins left out."""
+        held = self._held(waiting, running)
+        room = self.window - sum(held.values())
+        if room <= 0 or (held and room < max(1, self.window // 4)):
+            return [], 0, set()
+        # An origin holding a quarter of the window or more waits until it has fallen below.
+        full = {o for o, n in held.items() if n >= self._refill_below}
         claimed = await inbox_queue.claim(
-            self.inst, free, self.inst.clock(), token=token, lease=self.lease, busy=dict(busy), share=self.share,
+            self.inst, room, self.inst.clock(), token=token, lease=self.lease,
+            busy=dict(held), share=self.origin_cap, exclude=full,
         )
-        return claimed, busy
+        return claimed, room, full
+
+    @property
+    def _refill_below(self) -> int:
+        return max(1, self.origin_cap // 2)
+
+    @staticmethod
+    def _held(
+        waiting: dict[int, inbox_queue.InboxItem], running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]],
+    ) -> Counter[str]:
+        held = Counter(item.origin for item in waiting.values())
+        held.update(item.origin for item, _ in running.values())
+        return held
+
+    def _released(
+        self, held_back: set[str], waiting: dict[int, inbox_queue.InboxItem],
+        running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]],
+    ) -> bool:
+        """Whether an origin the last claim left out has since fallen below its refill mark."""
+        if not held_back:
+            return False
+        held = self._held(waiting, running)
+        return any(held[o] < self._refill_below for o in held_back)
 
     async def _wait_for_work(self, changed: asyncio.Event) -> bool:
-        """Wait for a slot, or for new items (this process's wake-up; others' at the poll).
-        True when new items or the poll came first: then claim even for one slot."""
+        """Wait for a slot to free, or for new items (this process's wake-up; others' at the
+        poll). True when new items or the poll came first."""
         changed.clear()
         self.inst.inbox_wakeup.clear()
         waits = [asyncio.ensure_future(changed.wait()), asyncio.ensure_future(self.inst.inbox_wakeup.wait())]
@@ -211,10 +281,13 @@ class InboxWorker:
                 running.pop(item_id, None)
             changed.set()
 
-    async def _renew(self, running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]], token: str) -> None:
+    async def _renew(
+        self, waiting: dict[int, inbox_queue.InboxItem],
+        running: dict[int, tuple[inbox_queue.InboxItem, asyncio.Task[None]]], token: str,
+    ) -> None:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
-            ids = set(running)
+            ids = set(running) | set(waiting)
             if not ids:
                 continue
             try:
@@ -223,6 +296,7 @@ class InboxWorker:
                 log.exception("renewing inbox leases failed")
                 continue
             for lost in ids - kept:
+                waiting.pop(lost, None)
                 entry = running.get(lost)
                 if entry is not None:
                     log.warning("lost the lease of inbox item %s; dropping it", lost)

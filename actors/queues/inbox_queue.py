@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -182,14 +183,15 @@ class InboxWriter:
 
 async def claim(
     inst: Instance, limit: int, now: datetime, *, token: str, lease: timedelta = LEASE,
-    busy: dict[str, int] | None = None, share: int | None = None,
+    busy: dict[str, int] | None = None, share: int | None = None, exclude: Collection[str] = (),
 ) -> list[InboxItem]:
     """Lease up to ``limit`` due items under ``token``, oldest first.
 
     An item is due when no earlier item about the same object (``object_key``) is still
     pending: a ``Create`` is done before its ``Update`` is taken, by this worker or any other.
     With ``share``, no origin gets more than ``share`` items counting the ``busy`` ones this
-    worker already runs per origin, so one slow or dead host cannot take every slot.
+    worker already holds per origin, so one slow or dead host cannot take every slot; origins
+    in ``exclude`` get none.
     """
     earlier = inbox_items.alias("earlier")
     due = (
@@ -207,7 +209,7 @@ async def claim(
         .limit(limit * 4 if share else limit)
     )
     counts = dict(busy or {})
-    saturated = [o for o, n in counts.items() if share and n >= share]
+    saturated = sorted({o for o, n in counts.items() if share and n >= share} | set(exclude))
     if saturated:
         due = due.where(or_(inbox_items.c.origin.is_(None), inbox_items.c.origin.not_in(saturated)))
 

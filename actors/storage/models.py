@@ -276,7 +276,9 @@ inbox_items = Table(
     # The object the activity is about: items with one key are processed in arrival order.
     Column("object_key", String(2048), nullable=True),
 )
-Index("ix_inbox_items_state", inbox_items.c.state, inbox_items.c.id)
+# The claim walks pending items in id order and filters on origin and lease from the index
+# alone (migration 0011), without reading the stored bodies.
+Index("ix_inbox_items_state", inbox_items.c.state, inbox_items.c.id, inbox_items.c.origin, inbox_items.c.lease_until)
 Index("ix_inbox_items_object_key", inbox_items.c.object_key, inbox_items.c.id)
 Index("ix_inbox_items_processed", inbox_items.c.processed_at)
 Index("ix_inbox_items_activity_uri", inbox_items.c.activity_uri, unique=True)
