@@ -20,9 +20,8 @@ from starlette.routing import Route
 from actors.feed.feed import FeedFilter, FeedItem, FilterError, query_feed
 from actors.storage.instance import Instance
 from actors.storage.text import html_to_text
-from fedi import content as wire
 from fedi.vocab import isoformat
-from web.ics import ICS_TYPE, calendar_bytes
+from web.ics import ICS_TYPE, stored_calendar_bytes
 from web.negotiation import json_response
 
 __all__ = ["item_json", "parse_filter", "routes"]
@@ -118,14 +117,9 @@ async def feed_ics(request: Request) -> Response:
     f = replace(f, kind="event")
     async with inst.engine.connect() as conn:
         page = await query_feed(conn, f, inst.clock(), limit=EXPORT_LIMIT)
-    events = []
-    for item in page.items:
-        try:
-            events.append(wire.event_from_ap(orjson.loads(item.row.raw)))
-        except wire.ContentParseError:
-            continue
     name = f"{inst.settings.instance_name} · 活动"
-    return Response(calendar_bytes(events, name=name, now=inst.clock()), media_type=ICS_TYPE)
+    body = stored_calendar_bytes(((i.row.uri, i.row.raw) for i in page.items), name=name, now=inst.clock())
+    return Response(body, media_type=ICS_TYPE)
 
 
 async def feed_atom(request: Request) -> Response:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import orjson
 from icalendar import Calendar, Event, Timezone, vText
 
 from actors.storage.text import html_to_text
-from fedi.content import EventData, address_text
+from fedi.content import ContentParseError, EventData, address_text, event_from_ap
 
-__all__ = ["ICS_TYPE", "calendar_bytes"]
+__all__ = ["ICS_TYPE", "calendar_bytes", "stored_calendar_bytes"]
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE", "tentative": "TENTATIVE"}
@@ -56,21 +58,68 @@ def _vevent(e: EventData, stamp: datetime) -> Event:
     return ev
 
 
-def calendar_bytes(events: Iterable[EventData], *, name: str, now: datetime) -> bytes:
+def _vevent_bytes(e: EventData, now: datetime) -> bytes:
+    """One VEVENT's lines. DTSTAMP is when the event was last revised (RFC 5545 3.8.7.2, for a
+    calendar without METHOD), so the lines depend on the event alone and can be kept."""
+    return _vevent(e, e.updated or e.published or now).to_ical()
+
+
+def _assemble(vevents: Iterable[tuple[bytes, str]], *, name: str) -> bytes:
+    """The calendar around already rendered events (their lines, their zone): each zone's
+    VTIMEZONE once, then the events."""
     cal = Calendar()
     cal.add("prodid", "-//Yinhu//yinhu 0.1//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
+    bodies: list[bytes] = []
     zones: dict[str, None] = {}
-    for e in events:
-        cal.add_component(_vevent(e, now))
-        zones.setdefault(e.timezone, None)
+    for lines, zone in vevents:
+        bodies.append(lines)
+        zones.setdefault(zone, None)
     for zone in zones:
         vtimezone = _vtimezone(zone)
         if vtimezone is not None:
             cal.add_component(vtimezone)
-    return cal.to_ical()
+    head, end, _ = cal.to_ical().rpartition(b"END:VCALENDAR")
+    return b"".join((head, *bodies, end, b"\r\n"))
+
+
+def calendar_bytes(events: Iterable[EventData], *, name: str, now: datetime) -> bytes:
+    return _assemble(((_vevent_bytes(e, now), e.timezone) for e in events), name=name)
+
+
+# Rendered events by (id, hash of the stored JSON): a feed export is the same events again
+# and again (calendar apps poll it), and icalendar takes about a millisecond per event to
+# build and fold them. Any change to the stored document is a new key.
+_RENDERED: OrderedDict[tuple[str, int], tuple[bytes, str] | None] = OrderedDict()
+RENDERED_MAX = 4096
+
+
+def _rendered(uri: str, raw: str, now: datetime) -> tuple[bytes, str] | None:
+    key = (uri, hash(raw))
+    if key in _RENDERED:
+        _RENDERED.move_to_end(key)
+        return _RENDERED[key]
+    try:
+        e = event_from_ap(orjson.loads(raw))
+    except ContentParseError:
+        value = None
+    else:
+        value = (_vevent_bytes(e, now), e.timezone)
+        if not (e.updated or e.published):
+            return value  # its DTSTAMP is now: not kept
+    _RENDERED[key] = value
+    if len(_RENDERED) > RENDERED_MAX:
+        _RENDERED.popitem(last=False)
+    return value
+
+
+def stored_calendar_bytes(rows: Iterable[tuple[str, str]], *, name: str, now: datetime) -> bytes:
+    """A calendar of stored events, given as (id, stored JSON); those that do not parse as an
+    event are left out."""
+    rendered = (_rendered(uri, raw, now) for uri, raw in rows)
+    return _assemble((r for r in rendered if r is not None), name=name)
 
 
 @lru_cache(maxsize=64)

@@ -90,3 +90,26 @@ async def test_bad_parameters_give_a_400_page_with_the_reason(hood: Hood) -> Non
     assert (await hood.get("/items/999999.ics")).status_code == 404
     assert (await hood.get("/communities/999999")).status_code == 404
     assert (await hood.get(f"/items/{hood.ids['venue.room40']}.ics")).status_code == 404  # not an event
+
+
+async def test_the_calendar_export_follows_an_update_of_a_listed_event(hood: Hood) -> None:
+    """Rendered events are kept between exports; a changed event is rendered again."""
+    from actors.publishing.publishing import update_object
+    from tests.resident.conftest import EVENTS
+
+    def summaries(body: bytes) -> dict[str, tuple[str, str]]:
+        cal = icalendar.Calendar.from_ical(body)
+        return {str(e["uid"]): (str(e["summary"]), e["dtstamp"].dt.isoformat()) for e in cal.walk("VEVENT")}
+
+    uri = hood.uris["event.thursday"]
+    first = await hood.get("/feed.ics")
+    assert first.status_code == 200
+    before = summaries(first.content)
+    assert before[uri][0] == "编程夜 Python 入门"
+    assert (await hood.get("/feed.ics")).content == first.content  # the same events, the same bytes
+    hood.a.clock.now = hood.a.clock.now.replace(minute=30)
+    await update_object(hood.a.inst, uri, {**EVENTS["thursday"], "title": "编程夜 Python 进阶"})
+    after = summaries((await hood.get("/feed.ics")).content)
+    assert after[uri][0] == "编程夜 Python 进阶"
+    assert after[uri][1] > before[uri][1]  # DTSTAMP: when the event was last revised
+    assert {u: s for u, s in after.items() if u != uri} == {u: s for u, s in before.items() if u != uri}
