@@ -12,7 +12,7 @@ from pathlib import Path
 
 from starlette.requests import Request
 
-__all__ = ["DEFAULT", "LANGUAGES", "catalog", "pick_language", "translator"]
+__all__ = ["DEFAULT", "LANGUAGES", "Translator", "catalog", "pick_language", "translator"]
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
@@ -44,11 +44,26 @@ def pick_language(request: Request) -> str:
     return DEFAULT
 
 
-def translator(lang: str):  # type: ignore[no-untyped-def]
-    strings = catalog(lang)
+class Translator:
+    """``_(key, **values)``: the catalog's text for ``key`` in this language (English when a
+    key has no translation yet, the key itself when it has none at all). ``_.problem(message)``:
+    a validator's or filter's message (``fedi.problems.Problem``) in this language."""
 
-    def _(key: str, **kw: object) -> str:
-        text = strings.get(key) or catalog("en").get(key) or key
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.strings = catalog(lang)
+
+    def __call__(self, key: str, **kw: object) -> str:
+        text = self.strings.get(key) or catalog("en").get(key) or key
         return text.format(**kw) if kw else text
 
-    return _
+    def problem(self, message: str) -> str:
+        code = getattr(message, "code", None)
+        template = self.strings.get(f"problem.{code}") if code else None
+        if template is None:
+            return str(message)  # English is the message itself
+        return template.format(**getattr(message, "params", {}))
+
+
+def translator(lang: str) -> Translator:
+    return Translator(lang)

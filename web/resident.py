@@ -40,7 +40,7 @@ from actors.storage.models import actors, objects
 from actors.storage.text import html_to_text
 from fedi import content as wire
 from web import feed
-from web.i18n import pick_language, translator
+from web.i18n import Translator, pick_language, translator
 from web.ics import ICS_TYPE, calendar_bytes
 from web.pages import object_page, render, render_error
 
@@ -290,8 +290,9 @@ def _offset(request: Request) -> int | str:
     return int(raw)
 
 
-def _error_text(exc: FilterError, _: Any) -> list[str]:
-    return [f"{_('feed.field.' + k) if _('feed.field.' + k) != 'feed.field.' + k else k}: {v}" for k, v in exc.errors.items()]
+def _error_text(exc: FilterError, _: Translator) -> list[str]:
+    return [f"{_('feed.field.' + k) if _('feed.field.' + k) != 'feed.field.' + k else k}: {_.problem(v)}"
+            for k, v in exc.errors.items()]
 
 
 # --- routes ---------------------------------------------------------------------------------

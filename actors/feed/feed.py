@@ -21,6 +21,7 @@ from actors.social.visibility import publicly_visible
 from actors.storage.models import actors, objects
 from actors.storage.text import html_to_text
 from fedi import vocab
+from fedi.problems import problem
 
 __all__ = ["DISTRICT_TZ", "KINDS", "FeedFilter", "FeedItem", "FeedPage", "FilterError", "handle", "haversine_km", "parse_near", "profile_url", "query_feed",
            "suggest_query"]
@@ -60,7 +61,7 @@ def parse_near(raw_near: str | None, raw_radius: str | None, default_radius: flo
                 raise ValueError
             near = (lat, lon)
         except ValueError:
-            errors["near"] = "latitude,longitude such as 22.61,114.02"
+            errors["near"] = problem("near")
     radius = default_radius
     if raw_radius is not None:
         try:
@@ -68,7 +69,7 @@ def parse_near(raw_near: str | None, raw_radius: str | None, default_radius: flo
             if not 0 < radius <= 500:
                 raise ValueError
         except ValueError:
-            errors["radius"] = "kilometres between 0 and 500"
+            errors["radius"] = problem("radius")
     return near, radius
 
 
@@ -79,7 +80,7 @@ def _day(raw: str | None, name: str, errors: dict[str, str]) -> date | None:
     try:
         return date.fromisoformat(raw[:10])
     except ValueError:
-        errors[name] = "a date such as 2026-12-06"
+        errors[name] = problem("date")
         return None
 
 
@@ -90,10 +91,10 @@ def _money(raw: str | None, name: str, errors: dict[str, str]) -> Decimal | None
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        errors[name] = "a number"
+        errors[name] = problem("price_number")
         return None
     if not value.is_finite() or value < 0:
-        errors[name] = "a number of at least 0"
+        errors[name] = problem("price_minimum")
         return None
     return value
 
@@ -129,7 +130,7 @@ class FeedFilter:
 
         kind = get("kind")
         if kind is not None and kind not in KINDS:
-            errors["kind"] = f"one of {', '.join(KINDS)}"
+            errors["kind"] = problem("kind", options=", ".join(KINDS))
 
         near, radius = parse_near(get("near"), get("radius"), 5.0, errors)
         f = cls(
@@ -152,7 +153,7 @@ class FeedFilter:
             include_closed=get("closed") in ("1", "true", "on", "yes"),
         )
         if f.date_from and f.date_to and f.date_to < f.date_from:
-            errors["to"] = "must not be before from"
+            errors["to"] = problem("to_before_from")
         if errors:
             raise FilterError(errors)
         return f

@@ -37,6 +37,7 @@ from actors.feed.feed import FilterError, haversine_km, parse_near
 from actors.social.visibility import publicly_visible
 from actors.storage.models import actors, objects
 from fedi import content as wire
+from fedi.problems import problem
 
 __all__ = ["WEIGHTS", "VenueMatch", "VenueNeeds", "find_venues", "open_during", "parse_hours_text"]
 
@@ -118,7 +119,7 @@ class VenueNeeds:
             if raw.isdigit() and 0 < int(raw) <= 100_000:
                 people = int(raw)
             else:
-                errors["people"] = "a whole number of people from 1 to 100000"
+                errors["people"] = problem("people")
         wanted: list[str] = []
         raw_list = params.getlist("amenity") if hasattr(params, "getlist") else params.get("amenity", [])
         for a in [raw_list] if isinstance(raw_list, str) else raw_list:
@@ -127,7 +128,7 @@ class VenueNeeds:
                 if not key:
                     continue
                 if key not in wire.AMENITIES:
-                    errors["amenity"] = f"unknown amenity {key!r}; known: {', '.join(wire.AMENITIES)}"
+                    errors["amenity"] = problem("amenity", value=key, options=", ".join(wire.AMENITIES))
                 elif key not in wanted:
                     wanted.append(key)
         day = None
@@ -135,7 +136,7 @@ class VenueNeeds:
             try:
                 day = date.fromisoformat(raw)
             except ValueError:
-                errors["date"] = "a date such as 2026-12-05"
+                errors["date"] = problem("date")
 
         def clock(name: str) -> time | None:
             raw = get(name)
@@ -143,15 +144,15 @@ class VenueNeeds:
                 return None
             m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::\d{2})?", raw)
             if not m or int(m[1]) > 23 or int(m[2]) > 59:
-                errors[name] = "a time such as 14:00"
+                errors[name] = problem("time")
                 return None
             return time(int(m[1]), int(m[2]))
 
         start, end = clock("start"), clock("end")
         if start and end and end <= start:
-            errors["end"] = "must be after start"
+            errors["end"] = problem("end_after_start_time")
         if (start or end) and day is None and "date" not in errors:
-            errors["date"] = "needed with a start or end time"
+            errors["date"] = problem("date_for_time")
         near, radius = parse_near(get("near"), get("radius"), 10.0, errors)
         if errors:
             raise FilterError(errors)

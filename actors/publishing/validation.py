@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fedi.content import AMENITIES, CATEGORIES
+from fedi.problems import problem
 
 __all__ = [
     "CONDITIONS",
@@ -42,6 +43,7 @@ CONDITIONS = ("new", "like_new", "good", "fair", "worn")
 LISTING_STATUSES = ("available", "reserved", "closed")
 CURRENCIES = ("CNY", "HKD", "TWD", "USD", "EUR", "JPY")
 MAX_TITLE = 200
+MAX_PAST_DAYS = 365  # an event may be recorded after it happened, not years later
 MAX_CONTENT = 20_000
 MAX_TAGS = 10
 TAG_RE = re.compile(r"^[\w\u00b7\u30fb]{1,64}$", re.UNICODE)
@@ -88,14 +90,14 @@ class _Checker:
         value = self.body.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.fail(key, "required")
+                self.fail(key, problem("required"))
             return None
         if not isinstance(value, str):
-            self.fail(key, "must be a string")
+            self.fail(key, problem("text"))
             return None
         value = value.strip()
         if len(value) > max_len:
-            self.fail(key, f"too long: {len(value)} characters, at most {max_len}")
+            self.fail(key, problem("too_long", length=len(value), limit=max_len))
             return None
         return value
 
@@ -103,10 +105,10 @@ class _Checker:
         value = self.body.get(key, default)
         if value is None:
             if required:
-                self.fail(key, f"required: one of {', '.join(options)}")
+                self.fail(key, problem("required_choice", options=", ".join(options)))
             return None
         if value not in options:
-            self.fail(key, f"{value!r} is not one of {', '.join(options)}")
+            self.fail(key, problem("choice", value=value, options=", ".join(options)))
             return None
         return str(value)
 
@@ -115,15 +117,15 @@ class _Checker:
         if value is None or value == "":
             return None
         if isinstance(value, bool) or not isinstance(value, int | str):
-            self.fail(key, "must be a whole number")
+            self.fail(key, problem("whole_number"))
             return None
         try:
             number = int(value)
         except ValueError:
-            self.fail(key, "must be a whole number")
+            self.fail(key, problem("whole_number"))
             return None
         if not minimum <= number <= maximum:
-            self.fail(key, f"must be between {minimum} and {maximum}")
+            self.fail(key, problem("between", minimum=minimum, maximum=maximum))
             return None
         return number
 
@@ -135,7 +137,7 @@ class _Checker:
             return True
         if value in ("false", "off", "0", "no", "", None):
             return False
-        self.fail(key, "must be true or false")
+        self.fail(key, problem("true_or_false"))
         return default
 
     def tags(self, key: str = "tags") -> list[str]:
@@ -143,15 +145,15 @@ class _Checker:
         if isinstance(value, str):
             value = [t for t in re.split(r"[\s,，、]+", value) if t]
         if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-            self.fail(key, "must be a list of words")
+            self.fail(key, problem("words"))
             return []
         clean = list(dict.fromkeys(t.strip().lstrip("#").lower() for t in value if t.strip().lstrip("#")))
         bad = [t for t in clean if not TAG_RE.match(t)]
         if bad:
-            self.fail(key, f"tags are single words of letters, digits or '_': {bad[0]!r}")
+            self.fail(key, problem("tag", tag=bad[0]))
             return []
         if len(clean) > MAX_TAGS:
-            self.fail(key, f"at most {MAX_TAGS} tags")
+            self.fail(key, problem("too_many_tags", limit=MAX_TAGS))
             return []
         return clean
 
@@ -162,17 +164,17 @@ class _Checker:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            self.fail(key, "must be a number")
+            self.fail(key, problem("number"))
             return None
         if not -limit <= number <= limit:
-            self.fail(key, f"must be between -{limit:g} and {limit:g}")
+            self.fail(key, problem("between", minimum=f"-{limit:g}", maximum=f"{limit:g}"))
             return None
         return number
 
     def url(self, key: str) -> str | None:
         value = self.text(key, max_len=2048)
         if value is not None and not re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
-            self.fail(key, "must be an http(s) URL")
+            self.fail(key, problem("http_url"))
             return None
         return value
 
@@ -184,21 +186,21 @@ class _Checker:
         if value is None:
             return None
         if not isinstance(value, dict) or not isinstance(value.get("media"), str):
-            self.fail(key, 'must be {"media": TOKEN, "alt": TEXT} for an uploaded image')
+            self.fail(key, problem("image"))
             return None
         alt = value.get("alt", "")
         if not isinstance(alt, str) or len(alt) > 1500:
-            self.fail(key, "alt must be a string of at most 1500 characters")
+            self.fail(key, problem("alt", limit=1500))
             return None
         return ImageRef(value["media"], alt.strip())
 
     def images(self, key: str = "images", limit: int = 4) -> list[ImageRef]:
         value = self.body.get(key, [])
         if not isinstance(value, list):
-            self.fail(key, "must be a list of images")
+            self.fail(key, problem("images"))
             return []
         if len(value) > limit:
-            self.fail(key, f"at most {limit} images")
+            self.fail(key, problem("too_many_images", limit=limit))
             return []
         refs = []
         for item in value:
@@ -218,18 +220,18 @@ class _Checker:
         if isinstance(value, str):
             return Place(value.strip()[:MAX_TITLE], None, None, None) if value.strip() else None
         if not isinstance(value, dict):
-            self.fail(key, "must be an object with name, address, latitude, longitude")
+            self.fail(key, problem("place"))
             return None
         name, address = value.get("name"), value.get("address")
         if name is not None and not isinstance(name, str) or address is not None and not isinstance(address, str):
-            self.fail(key, "name and address must be strings")
+            self.fail(key, problem("place_text"))
             return None
         lat = self.coordinate(f"{key}.latitude", 90, value.get("latitude"))
         lon = self.coordinate(f"{key}.longitude", 180, value.get("longitude"))
         if (lat is None) != (lon is None):
-            self.fail(key, "give both latitude and longitude, or neither")
+            self.fail(key, problem("both_coordinates"))
         if not (name or address):
-            self.fail(key, "a place needs a name or an address")
+            self.fail(key, problem("place_name"))
             return None
         return Place((name or "").strip() or None, (address or "").strip() or None, lat, lon)
 
@@ -239,26 +241,26 @@ class _Checker:
         try:
             amount = Decimal(str(value.get("amount")))
         except InvalidOperation:
-            self.fail(key, "amount must be a number such as \"120\" or \"9.90\"")
+            self.fail(key, problem("amount"))
             return None
         if not amount.is_finite() or amount < 0 or amount > Decimal(100000000):
-            self.fail(key, "amount must be between 0 and 100000000")
+            self.fail(key, problem("amount_range"))
             return None
         if amount == 0:
-            self.fail(key, 'an amount of 0 is not a price: use "free"')
+            self.fail(key, problem("amount_zero"))
             return None
         if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-            self.fail(key, "at most two decimal places")
+            self.fail(key, problem("amount_decimals"))
             return None
         currency = value.get("currency", "CNY")
         if currency not in CURRENCIES:
-            self.fail(key, f"currency must be one of {', '.join(CURRENCIES)}")
+            self.fail(key, problem("currency", options=", ".join(CURRENCIES)))
             return None
         return Price("amount", amount.quantize(Decimal("0.01")), currency)
 
     def unknown(self, allowed: set[str]) -> None:
         for key in sorted(set(self.body) - allowed):
-            self.fail(key, "unknown field")
+            self.fail(key, problem("unknown_field"))
 
     def done(self) -> None:
         if self.errors:
@@ -269,15 +271,15 @@ def _moment(c: _Checker, key: str, zone: ZoneInfo, *, required: bool) -> datetim
     value = c.body.get(key)
     if value is None or value == "":
         if required:
-            c.fail(key, "required: a date and time such as 2026-12-06T14:00")
+            c.fail(key, problem("datetime_required"))
         return None
     if not isinstance(value, str):
-        c.fail(key, "must be a date and time such as 2026-12-06T14:00")
+        c.fail(key, problem("datetime", value=value))
         return None
     try:
         moment = datetime.fromisoformat(value.strip())  # Python ≥ 3.11 reads a trailing "Z"
     except ValueError:
-        c.fail(key, f"{value!r} is not a date and time such as 2026-12-06T14:00")
+        c.fail(key, problem("datetime", value=value))
         return None
     # A time without an offset is local to the event's own timezone, as an organiser means it.
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
@@ -288,7 +290,7 @@ def _zone(c: _Checker) -> tuple[str, ZoneInfo]:
     try:
         return str(name), ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError):
-        c.fail("timezone", f"{name!r} is not an IANA timezone such as Asia/Shanghai")
+        c.fail("timezone", problem("timezone", value=name))
         return "Asia/Shanghai", ZoneInfo("Asia/Shanghai")
 
 
@@ -312,18 +314,20 @@ def validate_event(body: dict[str, Any], now: datetime) -> dict[str, Any]:
     start = _moment(c, "start", zone, required=True)
     end = _moment(c, "end", zone, required=False)
     if start and end and end <= start:
-        c.fail("end", "must be after the start")
+        c.fail("end", problem("end_after_start"))
+    if start and start < now - timedelta(days=MAX_PAST_DAYS):
+        c.fail("start", problem("too_far_back", days=MAX_PAST_DAYS))  # a mistyped year, as often as not
     if start and end and end - start > timedelta(days=60):
-        c.fail("end", "an event lasts at most 60 days")
+        c.fail("end", problem("event_span"))
     category = c.body.get("category")
     if category is not None and category not in CATEGORIES:
-        c.fail("category", f"{category!r} is not a known category (e.g. LEARNING, SPORTS, COMMUNITY)")
+        c.fail("category", problem("category", value=category))
     place = c.place()
     online = c.url("online_url")
     join_mode = c.choice("join_mode", JOIN_MODES, "free")
     external = c.url("external_url")
     if join_mode == "external" and not external:
-        c.fail("external_url", "required when join_mode is external: where people sign up")
+        c.fail("external_url", problem("external_url"))
     out = {
         "title": c.text("title", required=True),
         "content": c.text("content", max_len=MAX_CONTENT) or "",
@@ -356,21 +360,21 @@ def validate_listing(body: dict[str, Any], now: datetime) -> dict[str, Any]:
         if raw_price in ("free", "swap", "negotiable"):
             price = Price(raw_price)
         else:
-            c.fail("price", 'must be {"amount": "120", "currency": "CNY"}, "free", "swap" or "negotiable"')
+            c.fail("price", problem("price"))
     elif isinstance(raw_price, dict):
         unknown = set(raw_price) - {"amount", "currency"}
         if unknown:
-            c.fail("price", f"unknown price field {min(unknown)!r}")
+            c.fail("price", problem("price_field", value=min(unknown)))
         price = c.money("price", raw_price)
     else:
-        c.fail("price", 'must be {"amount": "120", "currency": "CNY"}, "free", "swap" or "negotiable"')
+        c.fail("price", problem("price"))
     condition = c.choice("condition", CONDITIONS)
     if condition is not None and kind != "goods":
-        c.fail("condition", "only goods have a condition")
+        c.fail("condition", problem("condition_goods"))
     area = c.place("area")
     expires = _moment(c, "expires", ZoneInfo("Asia/Shanghai"), required=False)
     if expires is not None and expires <= now:
-        c.fail("expires", "must be in the future")
+        c.fail("expires", problem("future"))
     out = {
         "kind": kind,
         "purpose": c.choice("purpose", PURPOSES, "offer"),
@@ -395,14 +399,14 @@ def validate_venue(body: dict[str, Any], now: datetime) -> dict[str, Any]:
                "opening_hours", "bookable", "contact", "price", "part_of", "language", "images", "tags"})
     lat, lon = c.coordinate("latitude", 90), c.coordinate("longitude", 180)
     if (lat is None) != (lon is None):
-        c.fail("latitude", "give both latitude and longitude, or neither")
+        c.fail("latitude", problem("both_coordinates"))
     amenities = c.body.get("amenities", [])
     if not isinstance(amenities, list) or not all(isinstance(a, str) for a in amenities):
-        c.fail("amenities", "must be a list of amenity names")
+        c.fail("amenities", problem("amenities"))
         amenities = []
     unknown_amenities = [a for a in amenities if a not in AMENITIES]
     if unknown_amenities:
-        c.fail("amenities", f"unknown amenity {unknown_amenities[0]!r}; known: {', '.join(AMENITIES)}")
+        c.fail("amenities", problem("amenity", value=unknown_amenities[0], options=", ".join(AMENITIES)))
     raw_price = c.body.get("price", "free")
     price: Price | None = None
     if raw_price in ("free", "negotiable"):
@@ -410,7 +414,7 @@ def validate_venue(body: dict[str, Any], now: datetime) -> dict[str, Any]:
     elif isinstance(raw_price, dict):
         price = c.money("price", raw_price)
     else:
-        c.fail("price", 'must be {"amount": "50", "currency": "CNY"} (per hour), "free" or "negotiable"')
+        c.fail("price", problem("venue_price"))
     hours = _opening_hours(c)
     out = {
         "name": c.text("name", required=True),
@@ -439,31 +443,30 @@ HHMM = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
 
 def _opening_hours(c: _Checker) -> str | list[dict[str, Any]] | None:
     hours = c.body.get("opening_hours")
-    hint = 'a text such as "Mo-Fr 09:00-21:00; Sa 10:00-18:00" or a list of {"days": ["Mo"], "opens": "09:00", "closes": "21:00"}'
     if hours is None or (isinstance(hours, str) and not hours.strip()):
         return None
     if isinstance(hours, str):
         if len(hours) > 300:
-            c.fail("opening_hours", "at most 300 characters")
+            c.fail("opening_hours", problem("hours_length"))
         return hours.strip()
     if not isinstance(hours, list) or len(hours) > 14:
-        c.fail("opening_hours", hint)
+        c.fail("opening_hours", problem("hours"))
         return None
     clean = []
     for item in hours:
         if not isinstance(item, dict) or not isinstance(item.get("days"), list) or not item["days"]:
-            c.fail("opening_hours", hint)
+            c.fail("opening_hours", problem("hours"))
             return None
         days = [str(d).lower()[:2] for d in item["days"]]
         if any(d not in DAYS for d in days):
-            c.fail("opening_hours", f"days are Mo, Tu, We, Th, Fr, Sa, Su (got {item['days']!r})")
+            c.fail("opening_hours", problem("hours_days", value=item["days"]))
             return None
         opens, closes = item.get("opens"), item.get("closes")
         if not (isinstance(opens, str) and HHMM.match(opens) and isinstance(closes, str) and HHMM.match(closes)):
-            c.fail("opening_hours", "opens and closes are times such as 09:00 and 21:00")
+            c.fail("opening_hours", problem("hours_times"))
             return None
         if closes <= opens:
-            c.fail("opening_hours", f"closes ({closes}) must be after opens ({opens})")
+            c.fail("opening_hours", problem("hours_order", opens=opens, closes=closes))
             return None
         clean.append({"days": days, "opens": opens, "closes": closes})
     return clean
@@ -475,9 +478,9 @@ VALIDATORS = {"note": validate_note, "event": validate_event, "listing": validat
 def validate(body: Any, now: datetime) -> tuple[str, dict[str, Any]]:
     """``(kind, clean values)`` for any of the four kinds, or ContentError."""
     if not isinstance(body, dict):
-        raise ContentError({"body": "must be a JSON object"})
+        raise ContentError({"body": problem("json_object")})
     kind = body.get("type")
     validator = VALIDATORS.get(kind) if isinstance(kind, str) else None
     if validator is None:
-        raise ContentError({"type": f"unknown type {kind!r}; one of {', '.join(VALIDATORS)}"})
+        raise ContentError({"type": problem("content_type", value=kind, options=", ".join(VALIDATORS))})
     return kind, validator(dict(body), now)  # type: ignore[return-value]

@@ -197,7 +197,7 @@ async def test_validation_errors_rerender_inline_and_store_nothing(site: Site) -
                            files={"image": ("cover.png", png(), "image/png")})
     assert resp.status_code == 422
     assert "请修正标出的字段" in resp.text
-    assert "must be after the start" in field_block(resp.text, "end")
+    assert "结束时间应晚于开始时间" in field_block(resp.text, "end")
     assert "必填" in field_block(resp.text, "title")
     assert 'value="银湖图书角"' in field_block(resp.text, "place_name")  # what was typed is kept
     assert 'value="BOOK_CLUBS" selected' in field_block(resp.text, "category")
@@ -205,11 +205,11 @@ async def test_validation_errors_rerender_inline_and_store_nothing(site: Site) -
     bad_listing = {**LISTING, "price_amount": "0"}
     resp = await post_form(site, "/dashboard/garden/new/listing", bad_listing)
     assert resp.status_code == 422
-    assert "an amount of 0 is not a price" in field_block(resp.text, "price_amount")
+    assert "金额为 0 不是价格" in field_block(resp.text, "price_amount")
 
     venue = {**VENUE, "latitude": "95"}
     resp = await post_form(site, "/dashboard/garden/new/venue", venue)
-    assert resp.status_code == 422 and "must be between -90 and 90" in field_block(resp.text, "latitude")
+    assert resp.status_code == 422 and "应在 -90 到 90 之间" in field_block(resp.text, "latitude")
     assert 'value="projector" checked' in field_block(resp.text, "amenities")
 
     assert await local_objects(site) == []

@@ -100,14 +100,6 @@ def _label(_: Any, lang: str, label: Any) -> str:
     return _(label) if isinstance(label, str) else str(label)
 
 
-def _message(_: Any, message: str) -> str:
-    if message == "required":
-        return _("error.required")
-    if message.startswith("required:"):
-        return _("error.required") + " —" + message[len("required"):].lstrip(":")
-    return message
-
-
 def _resolve(request: Request, kind: str, values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
     lang = pick_language(request)
     _ = translator(lang)
@@ -120,7 +112,7 @@ def _resolve(request: Request, kind: str, values: dict[str, Any], errors: dict[s
         out.append({
             "name": f.name, "widget": f.widget, "label": _(f.label), "required": f.required,
             "hint": _(f.hint) if f.hint else None, "blank": f.blank, "options": options,
-            "value": current, "errors": [_message(_, errors[k]) for k in f.errors if k in errors],
+            "value": current, "errors": [_.problem(errors[k]) for k in f.errors if k in errors],
         })
     return out
 
@@ -132,8 +124,8 @@ def _render_form(
 ) -> Response:
     _ = _t(request)
     placed = {k for f in FIELDS[kind] for k in f.errors} | set(IMAGE_ERRORS[kind]) | set(SLOTS[kind])
-    unplaced = {k: _message(_, v) for k, v in errors.items() if k not in placed}
-    image_errors = [_message(_, errors[k]) for k in IMAGE_ERRORS[kind] if k in errors]
+    unplaced = {k: _.problem(v) for k, v in errors.items() if k not in placed}
+    image_errors = [_.problem(errors[k]) for k in IMAGE_ERRORS[kind] if k in errors]
     slots = [{"name": s, "alt": values.get(f"{s}_alt", ""), "error": errors.get(s)} for s in SLOTS[kind]]
     token = row.uri.rsplit("/", 1)[-1] if row is not None else None
     action = f"/dashboard/{c.username}/edit/{token}" if row is not None else f"/dashboard/{c.username}/new/{kind}"
