@@ -7,8 +7,8 @@ from typing import Any
 
 from actors.social.conversations import hide_reply, list_messages
 from actors.social.local import get_local_actor
-from tests.content.helpers import AP
 from tests.conftest import Fediverse
+from tests.content.helpers import AP
 from tests.conversations.helpers import Town, direct, public_reply, town
 
 

@@ -13,8 +13,8 @@ from actors.social.event_updates import send_due_updates
 from actors.social.rsvp import decide_participant, list_participants
 from actors.social.signup import signup_intent
 from fedi import vocab
-from tests.content.helpers import AP, object_row
 from tests.conftest import Fediverse
+from tests.content.helpers import AP, object_row
 from tests.conversations.helpers import CLUB, Town, direct, mention_html, public_reply, town
 from tests.fakes.remote import FakeUser
 
