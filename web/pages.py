@@ -24,6 +24,7 @@ from actors.storage.instance import Instance
 from actors.storage.models import FollowState, actors, follows, objects
 from actors.storage.text import render_plain
 from fedi import content as wire
+from web.conversations import page_conversation
 from web.i18n import pick_language, translator
 from web.ics import ICS_TYPE, calendar_bytes
 
@@ -64,7 +65,7 @@ async def _posts(inst: Instance, actor_id: int | None, limit: int = 20) -> list[
     q = (
         select(objects.c.uri, objects.c.content, objects.c.published, actors.c.username, actors.c.name)
         .select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
-        .where(objects.c.local.is_(True), objects.c.deleted_at.is_(None))
+        .where(objects.c.local.is_(True), objects.c.deleted_at.is_(None), objects.c.reply_root_id.is_(None))
         .order_by(objects.c.published.desc())
         .limit(limit)
     )
@@ -152,6 +153,8 @@ async def object_page(
                  "author_url": profile_url(author.uri, author.raw, author.local, author.username)}
         doc = await object_to_ap(inst, conn, row) if row.local else orjson.loads(row.raw)
         counts = await event_counts(conn, row.id, row.capacity) if row.kind == "event" else (0, None)
+        # Replies under the item and what people did with it (web.conversations).
+        extra = {**extra, **await page_conversation(conn, row)}
     try:
         if row.kind == "event":
             e = wire.event_from_ap(doc)

@@ -17,9 +17,12 @@ __all__ = ["SecurityHeaders", "content_security_policy"]
 
 def content_security_policy(*, dev: bool) -> str:
     images = "'self' https: http:" if dev else "'self' https:"
+    # Forms post to this site only, but the remote-interaction form (web.conversations) ends
+    # in a redirect to the visitor's own server, which browsers check against form-action too.
+    forms = "'self' https: http:" if dev else "'self' https:"
     return (
         "default-src 'none'; script-src 'none'; style-src 'self'; "
-        f"img-src {images}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        f"img-src {images}; form-action {forms}; base-uri 'none'; frame-ancestors 'none'"
     )
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from actors.queues import inbox_queue
 from actors.queues.delivery import DeliveryWorker
+from actors.social.event_updates import send_due_updates
 from actors.storage.db import checkpoint_wal
 from actors.storage.instance import Instance
 from inbox.dispatch import InboxWorker
@@ -59,6 +60,17 @@ async def prune_inbox(inst: Instance, stop: asyncio.Event, every: float = PRUNE_
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
+async def send_event_updates(inst: Instance, stop: asyncio.Event, every: float = 5.0) -> None:
+    """Sends the event Updates that came due (counts changed within a minute of the last one)."""
+    while not stop.is_set():
+        try:
+            await send_due_updates(inst)
+        except Exception:
+            log.exception("sending due event updates failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
 async def run_workers(inst: Instance, stop: asyncio.Event) -> None:
     lease = timedelta(seconds=inst.settings.queue_lease_seconds)
     inbox_worker = InboxWorker(inst)
@@ -68,4 +80,5 @@ async def run_workers(inst: Instance, stop: asyncio.Event) -> None:
         _loop("delivery", delivery_worker.run_once, inst.delivery_wakeup, stop),
         checkpoint_wal(inst.settings.database_url, stop),
         prune_inbox(inst, stop),
+        send_event_updates(inst, stop),
     )

@@ -382,6 +382,7 @@ async def _participant_count(conn: AsyncConnection, object_id: int) -> int:
 async def object_to_ap(inst: Instance, conn: AsyncConnection, row: Row[Any]) -> dict[str, Any]:
     """A local object as served at its id: events carry their current participant count."""
     doc: dict[str, Any] = orjson.loads(row.raw)
+    doc["replies"] = f"{row.uri}/replies"  # web.conversations serves the public replies
     if row.kind == "event":
         count = await _participant_count(conn, row.id)
         doc["participantCount"] = count

@@ -7,6 +7,7 @@ answer Ignore, as FEP-8a8e asks of servers that do not take participation here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -14,10 +15,22 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.queues.sending import emit, new_activity
+from actors.social.event_updates import counts_changed
 from actors.storage.instance import Instance
 from actors.storage.models import ParticipantState, actors, objects, participants
 
-__all__ = ["RsvpError", "decide_participant", "event_counts", "handle_join", "handle_leave", "list_participants"]
+__all__ = [
+    "JoinDecision",
+    "RsvpError",
+    "decide_join",
+    "decide_participant",
+    "event_counts",
+    "find_event",
+    "handle_join",
+    "handle_leave",
+    "leave_event",
+    "list_participants",
+]
 
 
 class RsvpError(Exception):
@@ -74,6 +87,51 @@ async def _set(conn: AsyncConnection, inst: Instance, event_id: int, who_id: int
         )
 
 
+@dataclass(frozen=True)
+class JoinDecision:
+    """What a request to join comes to: the RSVP answer to send (None while pending), why
+    (``accepted``, ``already``, ``pending``, ``full``, ``cancelled``, ``invite``, ``none``,
+    ``external``) and the line for the inbox row."""
+
+    answer: str | None
+    reason: str
+    detail: str
+
+
+async def find_event(conn: AsyncConnection, uri: str) -> Row[Any] | None:
+    """The live local event at ``uri``."""
+    return await _event(conn, uri)
+
+
+async def decide_join(
+    inst: Instance, conn: AsyncConnection, event: Row[Any], who: Row[Any], join_uri: str, message: str | None
+) -> JoinDecision:
+    """Record a request to join by join mode and capacity; the caller answers it (an RSVP
+    activity for Join, a private note for a sign-up by reply)."""
+    mode = event.join_mode or "free"
+    if mode in ("none", "external"):
+        return JoinDecision("Ignore", mode, f"Ignore: join mode {mode}")
+    current = (
+        await conn.execute(
+            select(participants.c.state).where(participants.c.object_id == event.id, participants.c.actor_id == who.id)
+        )
+    ).first()
+    if current is not None and current.state == ParticipantState.ACCEPTED.value:
+        return JoinDecision("Accept", "already", "Accept: already participating")  # a repeated Join: answer again
+    if event.status == "cancelled" or mode == "invite":
+        reason = "cancelled" if event.status == "cancelled" else "invite"
+        return JoinDecision("Reject", reason, f"Reject: {'cancelled' if reason == 'cancelled' else 'invite only'}")
+    if mode == "restricted":
+        await _set(conn, inst, event.id, who.id, join_uri, ParticipantState.PENDING, message)
+        return JoinDecision(None, "pending", "pending: the organiser decides")
+    if event.capacity is not None and await _accepted(conn, event.id) >= event.capacity:
+        await _set(conn, inst, event.id, who.id, join_uri, ParticipantState.REJECTED, message)
+        return JoinDecision("Reject", "full", "Reject: full")
+    await _set(conn, inst, event.id, who.id, join_uri, ParticipantState.ACCEPTED, message)
+    await counts_changed(inst, conn, event)
+    return JoinDecision("Accept", "accepted", "Accept")
+
+
 async def handle_join(inst: Instance, who: Row[Any], join: dict[str, Any], event_uri: str) -> str:
     """Answer a Join; returns what was done (for the inbox row)."""
     message = join.get("participationMessage") if isinstance(join.get("participationMessage"), str) else None
@@ -81,31 +139,20 @@ async def handle_join(inst: Instance, who: Row[Any], join: dict[str, Any], event
         event = await _event(conn, event_uri)
         if event is None:
             return "ignored: no such event here"
-        mode = event.join_mode or "free"
-        if mode in ("none", "external"):
-            await _answer(inst, conn, event, who, join, "Ignore")
-            return f"Ignore: join mode {mode}"
-        current = (
-            await conn.execute(
-                select(participants.c.state).where(participants.c.object_id == event.id, participants.c.actor_id == who.id)
-            )
-        ).first()
-        if current is not None and current.state == ParticipantState.ACCEPTED.value:
-            await _answer(inst, conn, event, who, join, "Accept")  # a repeated Join: answer again
-            return "Accept: already participating"
-        if event.status == "cancelled" or mode == "invite":
-            await _answer(inst, conn, event, who, join, "Reject")
-            return f"Reject: {'cancelled' if event.status == 'cancelled' else 'invite only'}"
-        if mode == "restricted":
-            await _set(conn, inst, event.id, who.id, join["id"], ParticipantState.PENDING, message)
-            return "pending: the organiser decides"
-        if event.capacity is not None and await _accepted(conn, event.id) >= event.capacity:
-            await _set(conn, inst, event.id, who.id, join["id"], ParticipantState.REJECTED, message)
-            await _answer(inst, conn, event, who, join, "Reject")
-            return "Reject: full"
-        await _set(conn, inst, event.id, who.id, join["id"], ParticipantState.ACCEPTED, message)
-        await _answer(inst, conn, event, who, join, "Accept")
-        return "Accept"
+        decision = await decide_join(inst, conn, event, who, join["id"], message)
+        if decision.answer is not None:
+            await _answer(inst, conn, event, who, join, decision.answer)
+        return decision.detail
+
+
+async def leave_event(inst: Instance, conn: AsyncConnection, event: Row[Any], who: Row[Any]) -> bool:
+    """Remove a participation; False when there was none."""
+    res = await conn.execute(
+        delete(participants).where(participants.c.object_id == event.id, participants.c.actor_id == who.id)
+    )
+    if res.rowcount:
+        await counts_changed(inst, conn, event)
+    return bool(res.rowcount)
 
 
 async def handle_leave(inst: Instance, who: Row[Any], event_uri: str) -> str:
@@ -113,10 +160,7 @@ async def handle_leave(inst: Instance, who: Row[Any], event_uri: str) -> str:
         event = await _event(conn, event_uri)
         if event is None:
             return "ignored: no such event here"
-        res = await conn.execute(
-            delete(participants).where(participants.c.object_id == event.id, participants.c.actor_id == who.id)
-        )
-        return "left" if res.rowcount else "ignored: was not participating"
+        return "left" if await leave_event(inst, conn, event, who) else "ignored: was not participating"
 
 
 async def decide_participant(inst: Instance, event_uri: str, actor_uri: str, *, approve: bool) -> ParticipantState:
@@ -140,6 +184,7 @@ async def decide_participant(inst: Instance, event_uri: str, actor_uri: str, *, 
             raise RsvpError(f"the event is full ({event.capacity} places)")
         state = ParticipantState.ACCEPTED if approve else ParticipantState.REJECTED
         await _set(conn, inst, event.id, row.id, row.join_uri, state, None)
+        await counts_changed(inst, conn, event)
         join = {"id": row.join_uri, "type": "Join", "actor": actor_uri, "object": event_uri}
         await _answer(inst, conn, event, row, join, "Accept" if approve else "Reject")
         return state

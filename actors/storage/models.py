@@ -41,12 +41,14 @@ __all__ = [
     "activities",
     "actors",
     "deliveries",
+    "event_updates",
     "follows",
     "hosts",
     "inbox_items",
     "login_failures",
     "media",
     "memberships",
+    "messages",
     "metadata",
     "objects",
     "participants",
@@ -203,6 +205,11 @@ objects = Table(
     # foreign key (SQLite cannot add one in place): an id that names no community here is
     # simply not shown.
     Column("community_id", Id, nullable=True),
+    # Conversations (0012): the parent's id when this is a reply, the local object its thread
+    # hangs under (null: not a reply to anything here), and when an organiser hid it.
+    Column("in_reply_to", String(2048), nullable=True),
+    Column("reply_root_id", Id, nullable=True),
+    ts("hidden_at", nullable=True),
 )
 Index("ix_objects_actor_published", objects.c.actor_id, objects.c.published)
 # The feed's queries walk these in order and stop at the page size: time windows of events,
@@ -225,6 +232,8 @@ Index("ix_objects_live_category", objects.c.category, objects.c.published, objec
 Index("ix_objects_live", objects.c.published, objects.c.id, *PUBLIC_FILTER, postgresql_where=LIVE, sqlite_where=LIVE)
 Index("ix_objects_geo", objects.c.latitude, objects.c.longitude)
 Index("ix_objects_community_id", objects.c.community_id)
+Index("ix_objects_reply_root_id", objects.c.reply_root_id)
+Index("ix_objects_in_reply_to", objects.c.in_reply_to)
 
 activities = Table(
     "activities",
@@ -383,6 +392,39 @@ participants = Table(
     ts("updated_at", nullable=False),
     UniqueConstraint("object_id", "actor_id", name="uq_participants_pair"),
 )
+
+# What people did with a community's posts, for its organisers only (actors.social.conversations):
+# kind reply | mention | direct | like | boost | report | interested; one row per (community, activity).
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),  # who did it
+    Column("activity_uri", String(2048), nullable=False),
+    Column("object_uri", String(2048), nullable=True),  # their note, or what a report names
+    Column("about_id", Id, ForeignKey("objects.id", ondelete="SET NULL"), nullable=True),  # our object
+    Column("content", Text, nullable=False, default=""),  # sanitized HTML
+    Column("visibility", String(16), nullable=True),
+    ts("created_at", nullable=False),
+    ts("read_at", nullable=True),
+    ts("answered_at", nullable=True),
+    UniqueConstraint("community_id", "activity_uri", name="uq_messages_community_activity"),
+)
+Index("ix_messages_community", messages.c.community_id, messages.c.id)
+Index("ix_messages_about", messages.c.about_id, messages.c.kind)
+
+# Followers get an Update of an event when its counts change, at most once a minute.
+event_updates = Table(
+    "event_updates",
+    metadata,
+    Column("object_id", Id, ForeignKey("objects.id", ondelete="CASCADE"), primary_key=True),
+    ts("last_sent_at", nullable=True),
+    ts("due_at", nullable=True),
+    Column("participant_count", Integer, nullable=True),  # as last sent
+)
+Index("ix_event_updates_due", event_updates.c.due_at)
 
 hosts = Table(
     "hosts",

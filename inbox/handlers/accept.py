@@ -8,11 +8,15 @@ from actors.feed.aggregate import backfill
 from actors.social.follows import mark_outgoing
 from actors.social.remote import get_actor
 from inbox.dispatch import Context, Outcome, register
+from inbox.handlers.attend import event_answer
 
 log = logging.getLogger("yinhu.inbox")
 
 
 async def _answer(ctx: Context, accepted: bool) -> Outcome:
+    attended = await event_answer(ctx)  # Friendica / Hubzilla: Accept or Reject of our Event
+    if attended is not None:
+        return attended
     obj = ctx.object
     if isinstance(obj, dict) and obj.get("type") not in (None, "Follow"):
         return Outcome.ignored(f"{ctx.activity['type']} of {obj.get('type')} is not handled")

@@ -20,6 +20,7 @@ from actors.feed.aggregate import boost, followed_here, ingest_announced, kind_o
 from actors.social.remote import get_actor
 from fedi import vocab
 from inbox.dispatch import Context, Outcome, handler_for, register
+from inbox.handlers.reactions import boost_of_ours
 
 RELAYED = frozenset({"Delete", "Undo"})
 
@@ -45,6 +46,8 @@ async def _relayed(ctx: Context, inner: dict[str, object]) -> Outcome:
 async def on_announce(ctx: Context) -> Outcome:
     if not ctx.object_id:
         return Outcome.ignored("Announce without an object")
+    if ctx.inst.is_local_uri(ctx.object_id):
+        return await boost_of_ours(ctx)  # anyone's boost of our post: counted for the organisers
     if not await followed_here(ctx.inst, [ctx.signer]):
         return Outcome.ignored("not from anyone followed here")
     if isinstance(ctx.object, dict) and ctx.object.get("type") in RELAYED:

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.feed.aggregate import boost, is_relevant, store_once
 from actors.feed.remote_objects import STORED_TYPES, OriginError, columns_from_ap
+from actors.social.conversations import record_create
 from actors.social.remote import fetch_actor, get_actor
+from actors.social.signup import sign_up, signup_intent
 from actors.storage.models import objects
 from fedi import vocab
 from inbox.dispatch import Context, Outcome, register
@@ -60,6 +62,18 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
         if result == "stored" and not update_only and await boost(ctx.inst, str(obj["id"]), kind, conn=conn,
                                                                           stored_uri=str(stored_id)):
             detail += "; boosted by the feed actor"
+        recorded = None
+        if result == "stored" and not update_only:
+            # Replies, mentions and direct messages reach the organisers (never the public).
+            recorded = await record_create(ctx.inst, conn, ctx.activity, obj, author)
+            detail += "; " + recorded.summary()
+    if (recorded is not None and recorded.root is not None and recorded.root.kind == "event"
+            and vocab.get_id(obj.get("inReplyTo")) == recorded.root.uri):
+        # A reply to an event saying 报名 / join (or 取消报名 / cancel) signs up (or leaves).
+        intent = signup_intent(str(obj.get("content") or ""))
+        if intent is not None:
+            detail += "; " + await sign_up(ctx.inst, author, recorded.root.uri, intent, ref_uri=str(obj["id"]),
+                                           in_reply_to=str(obj["id"]))
     return Outcome.done(detail)
 
 

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from web.dashboard.accounts import login, logout, members, password
 from web.dashboard.content import community, delete, edit, index, new
+from web.dashboard.messages import inbox
 
 __all__ = ["routes"]
 
@@ -25,6 +26,7 @@ routes = [
     Route("/dashboard/password", password, methods=["GET", "POST"]),
     Route("/dashboard/{slug}", community),
     Route("/dashboard/{slug}/members", members, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/inbox", inbox, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/new/{kind}", new, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/edit/{token}", edit, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/delete/{token}", delete, methods=["GET", "POST"]),

@@ -77,7 +77,8 @@ async def community(request: Request) -> Response:
             await conn.execute(
                 select(objects.c.uri, objects.c.kind, objects.c.name, objects.c.start_time, objects.c.timezone,
                        objects.c.status, objects.c.published, objects.c.source)
-                .where(objects.c.actor_id == c.id, objects.c.local.is_(True), objects.c.deleted_at.is_(None))
+                .where(objects.c.actor_id == c.id, objects.c.local.is_(True), objects.c.deleted_at.is_(None),
+                       objects.c.reply_root_id.is_(None))
                 .order_by(objects.c.published.desc())
                 .limit(500)
             )
