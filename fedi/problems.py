@@ -65,6 +65,11 @@ ENGLISH: dict[str, str] = {
     "hours_order": "closes ({closes}) must be after opens ({opens})",
     "json_object": "must be a JSON object",
     "content_type": "unknown type {value!r}; one of {options}",
+    # changing what was published (actors.publishing.publishing)
+    "no_object": "no published object at {value}",
+    "kind_change": "this is a {was}; it cannot become a {kind}",
+    "pin_notice": "only notices (posts) can be pinned",
+    "no_image": "no uploaded image {value!r} for this community",
     # filters of the feed and the venue finder (actors.feed)
     "near": "latitude,longitude such as 22.61,114.02",
     "radius": "kilometres between 0 and 500",

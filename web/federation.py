@@ -38,9 +38,9 @@ async def _actor_view(request: Request, username: str) -> Response:
         return ap_response(body)
     if username == INSTANCE_ACTOR_USERNAME:
         return RedirectResponse(f"{inst.base}/", status_code=303)
-    from web.pages import community_page
+    from web.resident import community_home
 
-    return await community_page(request, username)
+    return await community_home(request, username)
 
 
 async def community(request: Request) -> Response:
@@ -56,9 +56,9 @@ async def profile_page(request: Request) -> Response:
     slug = request.path_params["slug"]
     if wants_activity_json(request):
         return RedirectResponse(f"{_inst(request).base}/c/{slug}", status_code=301)
-    from web.pages import community_page
+    from web.resident import community_home
 
-    return await community_page(request, slug)
+    return await community_home(request, slug)
 
 
 def _page_cursor(request: Request) -> int | None:

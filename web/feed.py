@@ -21,6 +21,7 @@ from actors.feed.feed import FeedFilter, FeedItem, FilterError, query_feed
 from actors.storage.instance import Instance
 from actors.storage.text import html_to_text
 from fedi.vocab import isoformat
+from web.i18n import pick_language, translator
 from web.ics import ICS_TYPE, stored_calendar_bytes
 from web.negotiation import json_response
 
@@ -118,7 +119,8 @@ async def feed_ics(request: Request) -> Response:
     async with inst.engine.connect() as conn:
         page = await query_feed(conn, f, inst.clock(), limit=EXPORT_LIMIT)
     name = f"{inst.settings.instance_name} · 活动"
-    body = stored_calendar_bytes(((i.row.uri, i.row.raw) for i in page.items), name=name, now=inst.clock())
+    body = stored_calendar_bytes(((i.row.uri, i.row.raw) for i in page.items), name=name, now=inst.clock(),
+                                 lang=pick_language(request))
     return Response(body, media_type=ICS_TYPE)
 
 
@@ -137,7 +139,9 @@ async def feed_atom(request: Request) -> Response:
     fg.subtitle(inst.settings.description)
     fg.link(href=self_url, rel="self")
     fg.link(href=f"{inst.base}/" + (f"?{query}" if query else ""), rel="alternate")
-    fg.language("zh-CN")
+    lang = pick_language(request)
+    _ = translator(lang)
+    fg.language(lang)
     fg.updated(max((i.row.updated or i.row.published for i in page.items), default=inst.clock()))
     for item in reversed(page.items):  # feedgen prepends entries
         r = item.row
@@ -150,7 +154,7 @@ async def feed_atom(request: Request) -> Response:
         entry.updated(r.updated or r.published)
         entry.content(r.content or "", type="html")
         if r.category:
-            entry.category(term=r.category)
+            entry.category(term=r.category, label=_(f"category.{r.category}"))
     return Response(fg.atom_str(pretty=False), media_type="application/atom+xml; charset=utf-8")
 
 

@@ -46,7 +46,8 @@ def pick_language(request: Request) -> str:
 
 class Translator:
     """``_(key, **values)``: the catalog's text for ``key`` in this language (English when a
-    key has no translation yet, the key itself when it has none at all). ``_.problem(message)``:
+    key has no translation yet, the key itself when it has none at all); with ``n=1``, its
+    ``key.one`` when the catalog has one (English's singulars live in ``en.plurals.json``). ``_.problem(message)``:
     a validator's or filter's message (``fedi.problems.Problem``) in this language."""
 
     def __init__(self, lang: str) -> None:
@@ -55,6 +56,8 @@ class Translator:
 
     def __call__(self, key: str, **kw: object) -> str:
         text = self.strings.get(key) or catalog("en").get(key) or key
+        if kw.get("n") == 1:  # the singular, where the language has one (en.plurals.json)
+            text = self.strings.get(f"{key}.one") or text
         return text.format(**kw) if kw else text
 
     def problem(self, message: str) -> str:

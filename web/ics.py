@@ -13,6 +13,7 @@ from icalendar import Calendar, Event, Timezone, vText
 
 from actors.storage.text import html_to_text
 from fedi.content import ContentParseError, EventData, address_text, event_from_ap
+from web.i18n import DEFAULT, translator
 
 __all__ = ["ICS_TYPE", "calendar_bytes", "stored_calendar_bytes"]
 
@@ -29,7 +30,7 @@ def _in_zone(moment: datetime, zone: str) -> datetime:
         return moment.astimezone(UTC)
 
 
-def _vevent(e: EventData, stamp: datetime) -> Event:
+def _vevent(e: EventData, stamp: datetime, lang: str) -> Event:
     ev = Event()
     ev.add("uid", e.id)
     ev.add("dtstamp", stamp)
@@ -51,17 +52,17 @@ def _vevent(e: EventData, stamp: datetime) -> Event:
         ev.add("location", vText(e.online_url))
     ev.add("url", e.url)
     ev.add("status", STATUS.get(e.status, "CONFIRMED"))
-    if e.category:
-        ev.add("categories", [e.category])
+    if e.category:  # the category's name in the calendar's language, not its code
+        ev.add("categories", [translator(lang)(f"category.{e.category}")])
     if e.updated or e.published:
         ev.add("last-modified", e.updated or e.published)
     return ev
 
 
-def _vevent_bytes(e: EventData, now: datetime) -> bytes:
+def _vevent_bytes(e: EventData, now: datetime, lang: str) -> bytes:
     """One VEVENT's lines. DTSTAMP is when the event was last revised (RFC 5545 3.8.7.2, for a
     calendar without METHOD), so the lines depend on the event alone and can be kept."""
-    return _vevent(e, e.updated or e.published or now).to_ical()
+    return _vevent(e, e.updated or e.published or now, lang).to_ical()
 
 
 def _assemble(vevents: Iterable[tuple[bytes, str]], *, name: str) -> bytes:
@@ -85,19 +86,19 @@ def _assemble(vevents: Iterable[tuple[bytes, str]], *, name: str) -> bytes:
     return b"".join((head, *bodies, end, b"\r\n"))
 
 
-def calendar_bytes(events: Iterable[EventData], *, name: str, now: datetime) -> bytes:
-    return _assemble(((_vevent_bytes(e, now), e.timezone) for e in events), name=name)
+def calendar_bytes(events: Iterable[EventData], *, name: str, now: datetime, lang: str = DEFAULT) -> bytes:
+    return _assemble(((_vevent_bytes(e, now, lang), e.timezone) for e in events), name=name)
 
 
-# Rendered events by (id, hash of the stored JSON): a feed export is the same events again
+# Rendered events by (id, hash of the stored JSON, language): a feed export is the same events again
 # and again (calendar apps poll it), and icalendar takes about a millisecond per event to
 # build and fold them. Any change to the stored document is a new key.
-_RENDERED: OrderedDict[tuple[str, int], tuple[bytes, str] | None] = OrderedDict()
+_RENDERED: OrderedDict[tuple[str, int, str], tuple[bytes, str] | None] = OrderedDict()
 RENDERED_MAX = 4096
 
 
-def _rendered(uri: str, raw: str, now: datetime) -> tuple[bytes, str] | None:
-    key = (uri, hash(raw))
+def _rendered(uri: str, raw: str, now: datetime, lang: str) -> tuple[bytes, str] | None:
+    key = (uri, hash(raw), lang)
     if key in _RENDERED:
         _RENDERED.move_to_end(key)
         return _RENDERED[key]
@@ -106,7 +107,7 @@ def _rendered(uri: str, raw: str, now: datetime) -> tuple[bytes, str] | None:
     except ContentParseError:
         value = None
     else:
-        value = (_vevent_bytes(e, now), e.timezone)
+        value = (_vevent_bytes(e, now, lang), e.timezone)
         if not (e.updated or e.published):
             return value  # its DTSTAMP is now: not kept
     _RENDERED[key] = value
@@ -115,10 +116,10 @@ def _rendered(uri: str, raw: str, now: datetime) -> tuple[bytes, str] | None:
     return value
 
 
-def stored_calendar_bytes(rows: Iterable[tuple[str, str]], *, name: str, now: datetime) -> bytes:
+def stored_calendar_bytes(rows: Iterable[tuple[str, str]], *, name: str, now: datetime, lang: str = DEFAULT) -> bytes:
     """A calendar of stored events, given as (id, stored JSON); those that do not parse as an
     event are left out."""
-    rendered = (_rendered(uri, raw, now) for uri, raw in rows)
+    rendered = (_rendered(uri, raw, now, lang) for uri, raw in rows)
     return _assemble((r for r in rendered if r is not None), name=name)
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Row
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -18,17 +18,15 @@ from starlette.staticfiles import StaticFiles
 
 from actors.feed.feed import handle, profile_url
 from actors.publishing.publishing import object_to_ap
-from actors.social.local import get_local_actor
 from actors.social.rsvp import event_counts
 from actors.storage.instance import Instance
-from actors.storage.models import FollowState, actors, follows, objects
-from actors.storage.text import render_plain
+from actors.storage.models import actors, objects
 from fedi import content as wire
 from web.conversations import page_conversation
 from web.i18n import pick_language, translator
 from web.ics import ICS_TYPE, calendar_bytes
 
-__all__ = ["community_page", "object_page", "render", "render_error", "routes"]
+__all__ = ["object_page", "render", "render_error", "routes"]
 
 _env = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(), enable_async=False)
 
@@ -61,39 +59,6 @@ def render_error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status=status, status_code=status, message=message)
 
 
-async def _posts(inst: Instance, actor_id: int | None, limit: int = 20) -> list[Row[Any]]:
-    q = (
-        select(objects.c.uri, objects.c.content, objects.c.published, actors.c.username, actors.c.name)
-        .select_from(objects.join(actors, actors.c.id == objects.c.actor_id))
-        .where(objects.c.local.is_(True), objects.c.deleted_at.is_(None), objects.c.reply_root_id.is_(None))
-        .order_by(objects.c.published.desc())
-        .limit(limit)
-    )
-    if actor_id is not None:
-        q = q.where(objects.c.actor_id == actor_id)
-    async with inst.engine.connect() as conn:
-        return list(await conn.execute(q))
-
-
-async def community_page(request: Request, slug: str) -> Response:
-    inst = _inst(request)
-    async with inst.engine.connect() as conn:
-        row = await get_local_actor(conn, slug)
-        if row is None or row.type != "Group":
-            return render_error(request, 404, f"no community @{slug} here")
-        count = (
-            await conn.execute(
-                select(func.count()).select_from(follows).where(
-                    follows.c.followed_id == row.id, follows.c.state == FollowState.ACCEPTED.value
-                )
-            )
-        ).scalar_one()
-    return render(
-        request, "community.html", c=row, summary=render_plain(row.summary),
-        follower_count=count, posts=await _posts(inst, row.id),
-    )
-
-
 def _local_time(moment: datetime, zone: str) -> datetime:
     try:
         return moment.astimezone(ZoneInfo(zone))
@@ -116,11 +81,7 @@ def event_when(e: wire.EventData, lang: str) -> str:
 
 
 def _hours(v: wire.VenueData, lang: str) -> list[str]:
-    if isinstance(v.opening_hours, str):
-        return [v.opening_hours] if v.opening_hours else []
-    _ = translator(lang)
-    sep = "、" if lang == "zh-CN" else ", "
-    return [f"{sep.join(_(f'day.{d}') for d in h.days)} {h.opens}–{h.closes}" for h in v.opening_hours]
+    return wire.hours_lines(v.opening_hours, lang == "zh-CN")
 
 
 def _price_text(price: wire.PriceData | None) -> str:
@@ -196,7 +157,7 @@ async def event_ics(request: Request) -> Response:
             return render_error(request, 404 if row is None else 410, "no such event")
         doc = await object_to_ap(inst, conn, row) if row.local else orjson.loads(row.raw)
     event = wire.event_from_ap(doc)
-    body = calendar_bytes([event], name=event.name, now=inst.clock())
+    body = calendar_bytes([event], name=event.name, now=inst.clock(), lang=pick_language(request))
     return Response(body, media_type=ICS_TYPE, headers={"Content-Disposition": f'inline; filename="{request.path_params["token"]}.ics"'})
 
 

@@ -33,10 +33,10 @@ from actors.feed.feed import (
 )
 from actors.feed.venues import VenueNeeds, find_venues
 from actors.publishing.publishing import object_to_ap
-from actors.social.local import FEED_ACTOR_USERNAME
+from actors.social.local import FEED_ACTOR_USERNAME, get_local_actor
 from actors.social.visibility import communities_here, publicly_visible
 from actors.storage.instance import Instance
-from actors.storage.models import actors, objects
+from actors.storage.models import FollowState, actors, follows, objects
 from actors.storage.text import html_to_text
 from fedi import content as wire
 from web import feed
@@ -123,6 +123,7 @@ class Card:
     author_name: str = ""
     author_handle: str = ""
     author_url: str = ""
+    pinned: bool = False
 
 
 def card(item: FeedItem, lang: str, _: Any, community_ids: dict[str, int]) -> Card:
@@ -141,7 +142,20 @@ def card(item: FeedItem, lang: str, _: Any, community_ids: dict[str, int]) -> Ca
         community_handle=item.community_handle, community_uri=item.community_uri,
         community_id=community_ids.get(item.community_uri) or r.community_id, local=bool(r.local),
         author_name=item.author_name, author_handle=item.author_handle, author_url=item.author_url,
+        pinned=getattr(r, "pinned_at", None) is not None,
     )
+
+
+NOTICES = 5  # notices on the home page and a community's page
+
+
+async def notices(conn: Any, now: datetime, lang: str, *, community: str | None = None, limit: int = NOTICES) -> list[Card]:
+    """The latest notices (notes), pinned ones first: of one community, or of all."""
+    pinned = await query_feed(conn, FeedFilter(kind="note", community=community, pinned=True), now, limit=limit)
+    latest = await query_feed(conn, FeedFilter(kind="note", community=community), now, limit=limit)
+    shown = {i.row.id for i in pinned.items}
+    items = pinned.items + [i for i in latest.items if i.row.id not in shown]
+    return _cards(items[:limit], lang)
 
 
 def _cards(items: list[FeedItem], lang: str) -> list[Card]:
@@ -150,8 +164,9 @@ def _cards(items: list[FeedItem], lang: str) -> list[Card]:
 
 
 def week_windows(today: date) -> dict[str, tuple[date, date]]:
-    """Today; the rest of this week before the weekend; the coming Saturday–Sunday (this one
-    when today is already Saturday or Sunday); and Monday–Sunday after it."""
+    """Today; the rest of this week before the weekend; what is left of the coming weekend
+    after today (on a Saturday only Sunday; on a Sunday none: today holds it); and
+    Monday–Sunday after it."""
     if today.weekday() == 6:
         sat = today - timedelta(days=1)
     else:
@@ -160,7 +175,8 @@ def week_windows(today: date) -> dict[str, tuple[date, date]]:
     windows = {"today": (today, today)}
     if today + timedelta(days=1) <= sat - timedelta(days=1):
         windows["later"] = (today + timedelta(days=1), sat - timedelta(days=1))
-    windows["weekend"] = (max(sat, today), sun)
+    if sun > today:
+        windows["weekend"] = (max(sat, today + timedelta(days=1)), sun)
     windows["next_week"] = (sun + timedelta(days=1), sun + timedelta(days=7))
     return windows
 
@@ -319,9 +335,10 @@ async def home(request: Request) -> Response:
         listings = await query_feed(conn, FeedFilter(kind="listing"), now, limit=6)
         venues = await query_feed(conn, FeedFilter(kind="venue"), now, limit=6)
         communities = await directory(inst, conn, now)
+        notice_cards = await notices(conn, now, lang)
     sections = [s for s in sections if s[0] != "later" or s[2]]
     return render(
-        request, "home.html", sections=sections, listings=_cards(listings.items, lang),
+        request, "home.html", sections=sections, notices=notice_cards, listings=_cards(listings.items, lang),
         venues=_cards(venues.items, lang), communities=communities[:12], more_communities=len(communities) > 12,
         any_events=any(s[2] for s in sections), **form_context(FeedFilter(), communities),
     )
@@ -426,7 +443,7 @@ async def item_ics(request: Request) -> Response:
         event = wire.event_from_ap(doc)
     except wire.ContentParseError:
         return render_error(request, 404, _("feed.no_item"))
-    body = calendar_bytes([event], name=event.name, now=inst.clock())
+    body = calendar_bytes([event], name=event.name, now=inst.clock(), lang=pick_language(request))
     return Response(body, media_type=ICS_TYPE,
                     headers={"Content-Disposition": f'inline; filename="item-{row.id}.ics"'})
 
@@ -440,20 +457,44 @@ async def communities_page(request: Request) -> Response:
 
 async def community_detail(request: Request) -> Response:
     inst = _inst(request)
-    lang = pick_language(request)
-    now = inst.clock()
     async with inst.engine.connect() as conn:
         c = (await conn.execute(select(actors).where(actors.c.id == request.path_params["id"],
                                                       actors.c.id.in_(communities_here()),
                                                       actors.c.deleted_at.is_(None)))).first()
-        if c is None:
-            return render_error(request, 404, translator(lang)("feed.no_community"))
-        lists = {}
+    if c is None:
+        return render_error(request, 404, translator(pick_language(request))("feed.no_community"))
+    return await _community_view(request, c)
+
+
+async def community_home(request: Request, slug: str) -> Response:
+    """``/c/SLUG`` and ``/@SLUG`` in a browser: a local community's page, as residents see it."""
+    inst = _inst(request)
+    async with inst.engine.connect() as conn:
+        c = await get_local_actor(conn, slug)
+    if c is None or c.type != "Group":
+        return render_error(request, 404, translator(pick_language(request))("feed.no_community"))
+    return await _community_view(request, c)
+
+
+async def _community_view(request: Request, c: Any) -> Response:
+    """A community's page: its notices (pinned first), upcoming events, listings and venues."""
+    inst = _inst(request)
+    lang = pick_language(request)
+    now = inst.clock()
+    lists = {}
+    async with inst.engine.connect() as conn:
         for kind in ("event", "listing", "venue"):
             f = FeedFilter(kind=kind, community=c.uri)
             lists[kind] = (_cards((await query_feed(conn, f, now, limit=50)).items, lang), f"/feed?{f.query_string()}")
+        notice_cards = await notices(conn, now, lang, community=c.uri)
+        followers = None
+        if c.local:
+            followers = (await conn.execute(select(func.count()).select_from(follows).where(
+                follows.c.followed_id == c.id, follows.c.state == FollowState.ACCEPTED.value))).scalar_one()
+    more_notices = f"/feed?{FeedFilter(kind='note', community=c.uri).query_string()}"
     return render(request, "feed/community.html", c=c, handle=handle(c.username, c.domain, c.uri), origin=_origin_of(c),
-                  summary_text=html_to_text(c.summary or ""), lists=lists)
+                  summary_text=html_to_text(c.summary or ""), lists=lists, notices=notice_cards,
+                  more_notices=more_notices, follower_count=followers)
 
 
 async def venue_finder(request: Request) -> Response:

@@ -118,6 +118,7 @@ class FeedFilter:
     area: str | None = None
     include_past: bool = False
     include_closed: bool = False
+    pinned: bool = False  # only notices their organisers pinned (not a query parameter)
 
     @classmethod
     def from_params(cls, params: Any) -> FeedFilter:
@@ -233,7 +234,10 @@ def _community_cond(value: str) -> ColumnElement[bool]:
 def conditions(f: FeedFilter, now: datetime) -> list[ColumnElement[bool]]:
     o = objects.c
     # publicly_visible: the one rule for every public door (actors.social.visibility).
-    conds: list[ColumnElement[bool]] = [publicly_visible(), o.kind.is_not(None)]
+    # Replies are shown under the item they answer, never as items of their own.
+    conds: list[ColumnElement[bool]] = [publicly_visible(), o.kind.is_not(None), o.reply_root_id.is_(None)]
+    if f.pinned:
+        conds.append(o.pinned_at.is_not(None))
     if f.kind:
         conds.append(o.kind == f.kind)
     if f.category:

@@ -39,12 +39,10 @@ from actors.storage.models import actors, objects
 from fedi import content as wire
 from fedi.problems import problem
 
-__all__ = ["WEIGHTS", "VenueMatch", "VenueNeeds", "find_venues", "open_during", "parse_hours_text"]
+__all__ = ["WEIGHTS", "VenueMatch", "VenueNeeds", "find_venues", "open_during"]
 
 WEIGHTS = {"capacity": 35, "amenities": 25, "hours": 15, "distance": 15, "bookable": 5, "price": 5}
 DAYS = wire.DAYS_OF_WEEK
-_DAY_ABBR = {d[:2].lower(): d for d in DAYS}
-_DAY_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _SHORT = {"zh-CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
           "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
@@ -209,78 +207,6 @@ class VenueMatch:
 
 # --- opening hours --------------------------------------------------------------------------
 
-_RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-–~至到]\s*(\d{1,2}):(\d{2})")
-
-
-def _days_spec(text: str) -> list[str] | None:
-    """"Mo-Fr", "Sa,Su", "Mo-Su", "周一至周五", "每天" → English day names; None if not days."""
-    text = text.strip()
-    if not text or text.lower() in ("daily", "everyday", "every day") or text in ("每天", "每日", "全天"):
-        return list(DAYS)
-    out: list[str] = []
-    for part in re.split(r"[,，、]", text):
-        part = part.strip()
-        if not part:
-            continue
-        ends = re.split(r"\s*(?:-|–|~|至|到)\s*", part)
-        found = [_day_index(e) for e in ends]
-        idx = [i for i in found if i is not None]
-        if len(idx) != len(found) or len(idx) > 2:
-            return None
-        if len(idx) == 1:
-            out.append(DAYS[idx[0]])
-        else:
-            a, b = idx
-            i = a
-            while True:
-                out.append(DAYS[i])
-                if i == b:
-                    break
-                i = (i + 1) % 7
-    return out or None
-
-
-def _day_index(token: str) -> int | None:
-    token = token.strip()
-    if token[:2].lower() in _DAY_ABBR and token.isascii():
-        return DAYS.index(_DAY_ABBR[token[:2].lower()])
-    m = re.fullmatch(r"(?:周|星期|礼拜)([一二三四五六日天])", token)
-    return _DAY_ZH[m[1]] if m else None
-
-
-def parse_hours_text(text: str) -> list[wire.OpeningHours] | None:
-    """OSM-style opening hours text → specs; None when it cannot be read with confidence.
-
-    Understands ``Mo-Fr 09:00-21:00; Sa 10:00-18:00``, several ranges (``Mo 09:00-12:00,14:00-18:00``),
-    ``Su off``, ``24/7``, ``daily 08:00-22:00``, and the Chinese ``周一至周五 9:00-21:00``.
-    """
-    text = text.strip()
-    if not text:
-        return None
-    if text.replace(" ", "") == "24/7":
-        return [wire.OpeningHours(days=list(DAYS), opens="00:00", closes="24:00")]
-    specs: list[wire.OpeningHours] = []
-    for rule in re.split(r"[;；\n]", text):
-        rule = rule.strip()
-        if not rule:
-            continue
-        first = _RANGE.search(rule)
-        if first is None:
-            if re.search(r"\b(off|closed)\b|休息|闭馆", rule, re.IGNORECASE):
-                continue
-            return None
-        day_text = rule[: first.start()].strip().rstrip(":：")
-        days = _days_spec(day_text) if day_text else list(DAYS)
-        if days is None:
-            return None
-        for m in _RANGE.finditer(rule):
-            h1, m1, h2, m2 = (int(g) for g in m.groups())
-            if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59:
-                return None
-            specs.append(wire.OpeningHours(days=days, opens=f"{h1:02d}:{m1:02d}", closes=f"{h2:02d}:{m2:02d}"))
-    return specs or None
-
-
 def _minutes(hhmm: str) -> int:
     h, m = hhmm.split(":")[:2]
     return int(h) * 60 + int(m)
@@ -310,7 +236,7 @@ def _hours_of(venue: wire.VenueData | None) -> list[wire.OpeningHours] | None:
     if venue is None:
         return None
     if isinstance(venue.opening_hours, str):
-        return parse_hours_text(venue.opening_hours) if venue.opening_hours else None
+        return wire.hours_from_text(venue.opening_hours) if venue.opening_hours else None
     return list(venue.opening_hours) or None
 
 

@@ -34,6 +34,7 @@ from actors.storage.models import ParticipantState, actors, media, objects, part
 from actors.storage.text import HASHTAG_RE, extract_hashtags, render_markdown
 from fedi import content as wire
 from fedi import vocab
+from fedi.problems import problem
 
 __all__ = [
     "KIND_OF_TYPE",
@@ -95,7 +96,7 @@ async def _images(conn: AsyncConnection, actor_id: int, refs: list[ImageRef], ke
     for ref in refs:
         row = rows.get(ref.media)
         if row is None:
-            raise ContentError({key: f"no uploaded image {ref.media!r} for this community"})
+            raise ContentError({key: problem("no_image", value=ref.media)})
         ext = row.path.rsplit(".", 1)[-1]
         images.append(
             wire.ImageData(url=f"{{base}}/media/{row.token}.{ext}", media_type=row.media_type,
@@ -316,7 +317,7 @@ async def publish(inst: Instance, slug: str, body: Any) -> Published:
 async def _local_object(conn: AsyncConnection, uri: str) -> tuple[Row[Any], Row[Any]]:
     row = (await conn.execute(select(objects).where(objects.c.uri == uri, objects.c.local.is_(True)))).first()
     if row is None or row.deleted_at is not None:
-        raise ContentError({"url": f"no published object at {uri}"})
+        raise ContentError({"url": problem("no_object", value=uri)})
     owner = (await conn.execute(select(actors).where(actors.c.id == row.actor_id))).one()
     return row, owner
 
@@ -328,7 +329,7 @@ async def update_object(inst: Instance, uri: str, body: Any) -> Published:
     async with inst.engine.begin() as conn:
         row, owner = await _local_object(conn, uri)
         if (row.kind or "note") != kind:
-            raise ContentError({"type": f"this is a {row.kind or 'note'}; it cannot become a {kind}"})
+            raise ContentError({"type": problem("kind_change", was=row.kind or "note", kind=kind)})
         previous = row.updated or row.published
         updated = now if now > previous else previous + timedelta(seconds=1)
         refs, key = _image_refs(kind, data)
@@ -365,6 +366,20 @@ async def delete_object(inst: Instance, uri: str) -> Published:
         inboxes = await follower_inboxes(conn, owner.id)
         await emit(inst, conn, owner, doc, inboxes, public=False)
     return Published(uri, doc["id"], len(inboxes), row.kind or "note")
+
+
+async def pin_notice(inst: Instance, uri: str, *, pinned: bool = True) -> str:
+    """Pin a community's notice to the top of its notices (the one it had pinned is unpinned),
+    or unpin it; returns the community's slug. Only notices (notes) can be pinned."""
+    async with inst.engine.begin() as conn:
+        row, owner = await _local_object(conn, uri)
+        if (row.kind or "note") != "note":
+            raise ContentError({"url": problem("pin_notice")})
+        if pinned:
+            await conn.execute(update(objects).where(objects.c.actor_id == owner.id, objects.c.pinned_at.is_not(None))
+                               .values(pinned_at=None))
+        await conn.execute(update(objects).where(objects.c.id == row.id).values(pinned_at=inst.clock() if pinned else None))
+    return str(owner.username)
 
 
 async def _participant_count(conn: AsyncConnection, object_id: int) -> int:

@@ -210,6 +210,8 @@ objects = Table(
     Column("in_reply_to", String(2048), nullable=True),
     Column("reply_root_id", Id, nullable=True),
     ts("hidden_at", nullable=True),
+    # When its organisers pinned this notice to the top of their community's notices (0013).
+    ts("pinned_at", nullable=True),
 )
 Index("ix_objects_actor_published", objects.c.actor_id, objects.c.published)
 # The feed's queries walk these in order and stop at the page size: time windows of events,

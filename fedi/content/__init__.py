@@ -49,6 +49,8 @@ from .events import (
     event_to_ap,
 )
 from .hours import (
+    hours_from_text,
+    hours_lines,
     zone_from_offset,
 )
 from .listings import (
@@ -112,6 +114,8 @@ __all__ = [
     "event_summary_line",
     "event_to_ap",
     "hashtags_from_ap",
+    "hours_from_text",
+    "hours_lines",
     "listing_content_html",
     "listing_from_ap",
     "listing_hashtags",

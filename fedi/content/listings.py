@@ -89,6 +89,13 @@ def _listing_area_name(area: PlaceData | str | None) -> str | None:
     return area.name or _address_text(area.address)
 
 
+# A goods listing's condition in the text readers see (the code itself travels as "condition").
+CONDITION_LABELS = {
+    "new": ("全新", "New"), "like_new": ("几乎全新", "Like new"), "good": ("成色良好", "Good condition"),
+    "fair": ("成色一般", "Fair condition"), "worn": ("有磨损", "Worn"),
+}
+
+
 def _listing_terms(listing: ListingData, zh: bool, timezone: str) -> str:
     parts: list[str] = []
     if listing.price_mode == "amount" and listing.price is not None:
@@ -106,7 +113,8 @@ def _listing_terms(listing: ListingData, zh: bool, timezone: str) -> str:
     elif listing.price_mode == "negotiable":
         parts.append("价格面议" if zh else "Price negotiable")
     if listing.condition:
-        parts.append(listing.condition)
+        labels = CONDITION_LABELS.get(listing.condition)
+        parts.append(labels[0 if zh else 1] if labels else listing.condition)
     area = listing.area
     where = _place_text(area.name, area.address, zh) if isinstance(area, PlaceData) else area
     if where:

@@ -96,7 +96,7 @@ class DataSet:
 def make_data(now: datetime) -> DataSet:
     today = now.date()
     windows = week_windows(today)
-    weekend_last = windows["weekend"][1]
+    weekend_last = windows["weekend"][1] if "weekend" in windows else today  # on a Sunday, today is the weekend
     mon = windows["next_week"][0]
     saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
     ds = DataSet(now=now, today=today, windows=windows, saturday=saturday)

@@ -113,3 +113,18 @@ async def test_the_calendar_export_follows_an_update_of_a_listed_event(hood: Hoo
     assert after[uri][0] == "编程夜 Python 进阶"
     assert after[uri][1] > before[uri][1]  # DTSTAMP: when the event was last revised
     assert {u: s for u, s in after.items() if u != uri} == {u: s for u, s in before.items() if u != uri}
+
+
+async def test_exports_name_categories_in_the_readers_language(hood: Hood) -> None:
+    uri = hood.uris["event.today"]
+
+    def categories(body: bytes) -> list[str]:
+        cal = icalendar.Calendar.from_ical(body)
+        [event] = [e for e in cal.walk("VEVENT") if str(e["uid"]) == uri]
+        return [str(c) for c in event["categories"].cats]
+
+    assert categories((await hood.get("/feed.ics")).content) == ["读书会"]
+    assert categories((await hood.get("/feed.ics?lang=en")).content) == ["Book clubs"]
+    atom = feedparser.parse((await hood.get("/feed.atom")).text)
+    [entry] = [e for e in atom.entries if e.id == uri]
+    assert [(t.term, t.label) for t in entry.tags] == [("BOOK_CLUBS", "读书会")]

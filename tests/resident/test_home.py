@@ -56,6 +56,6 @@ def test_week_windows() -> None:
     fri = week_windows(date(2030, 5, 10))
     assert "later" not in fri and fri["weekend"] == (date(2030, 5, 11), date(2030, 5, 12))
     sat = week_windows(date(2030, 5, 11))
-    assert sat["weekend"] == (date(2030, 5, 11), date(2030, 5, 12)) and sat["next_week"][0] == date(2030, 5, 13)
-    sun = week_windows(date(2030, 5, 12))
-    assert sun["weekend"] == (date(2030, 5, 12), date(2030, 5, 12)) and sun["next_week"] == (date(2030, 5, 13), date(2030, 5, 19))
+    assert sat["weekend"] == (date(2030, 5, 12), date(2030, 5, 12)) and sat["next_week"][0] == date(2030, 5, 13)
+    sun = week_windows(date(2030, 5, 12))  # today is the weekend: no second, empty weekend heading
+    assert "weekend" not in sun and sun["next_week"] == (date(2030, 5, 13), date(2030, 5, 19))

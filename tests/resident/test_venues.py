@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from actors.feed.venues import VenueNeeds, find_venues, open_during, parse_hours_text
+from actors.feed.venues import VenueNeeds, find_venues, open_during
 from fedi.content import OpeningHours
+from fedi.content import hours_from_text as parse_hours_text
 from tests.resident.conftest import HOME, NOW, Hood
 from tests.resident.helpers import visible_text
 
@@ -58,7 +59,7 @@ async def test_whiteboard_and_power_near_home_on_a_weekday_evening(hood: Hood) -
 async def test_outdoor_kitchen_on_sunday_in_english(hood: Hood) -> None:
     resp = await hood.get("/venues/find?people=45&amenity=outdoor&amenity=kitchen&date=2030-05-12&lang=en")
     text = visible_text(resp.text)
-    assert "1 venues fit" in text
+    assert "1 venue fits" in text
     assert "屋顶花园" in text
     for reason in ("Holds 50 people (you need 45)", "Has Outdoor space, Kitchen", "Free",
                    "Opening hours unknown, ask", "Not bookable online, contact first"):

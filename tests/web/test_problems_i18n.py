@@ -18,7 +18,7 @@ from fedi.problems import ENGLISH, Problem, problem
 from web.i18n import catalog, translator
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["actors/publishing/validation.py", "actors/feed/feed.py", "actors/feed/venues.py"]
+SOURCES = ["actors/publishing/validation.py", "actors/publishing/publishing.py", "actors/feed/feed.py", "actors/feed/venues.py"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -27,7 +27,7 @@ def fields(template: str) -> set[str]:
 
 
 SAMPLE = {"options": "a, b", "value": "x", "length": 250, "limit": 200, "minimum": -90, "maximum": 90,
-          "tag": "a b", "days": 365, "opens": "21:00", "closes": "09:00"}
+          "tag": "a b", "days": 365, "opens": "21:00", "closes": "09:00", "was": "note", "kind": "event"}
 
 
 @pytest.mark.parametrize("code", sorted(ENGLISH))
