@@ -17,7 +17,7 @@ from actors.queues.sending import emit, new_activity
 from actors.storage.instance import Instance
 from actors.storage.models import ParticipantState, actors, objects, participants
 
-__all__ = ["RsvpError", "decide_participant", "event_counts", "handle_join", "handle_leave", "list_participants"]
+__all__ = ["RsvpError", "accepted_count", "decide_participant", "event_counts", "handle_join", "handle_leave", "list_participants"]
 
 
 class RsvpError(Exception):
@@ -38,7 +38,8 @@ async def _event(conn: AsyncConnection, uri: str) -> Row[Any] | None:
     ).first()
 
 
-async def _accepted(conn: AsyncConnection, event_id: int) -> int:
+async def accepted_count(conn: AsyncConnection, event_id: int) -> int:
+    """How many participants of the event are accepted (its participantCount)."""
     return int(
         (
             await conn.execute(
@@ -99,7 +100,7 @@ async def handle_join(inst: Instance, who: Row[Any], join: dict[str, Any], event
         if mode == "restricted":
             await _set(conn, inst, event.id, who.id, join["id"], ParticipantState.PENDING, message)
             return "pending: the organiser decides"
-        if event.capacity is not None and await _accepted(conn, event.id) >= event.capacity:
+        if event.capacity is not None and await accepted_count(conn, event.id) >= event.capacity:
             await _set(conn, inst, event.id, who.id, join["id"], ParticipantState.REJECTED, message)
             await _answer(inst, conn, event, who, join, "Reject")
             return "Reject: full"
@@ -135,7 +136,7 @@ async def decide_participant(inst: Instance, event_uri: str, actor_uri: str, *, 
         if row is None:
             raise RsvpError(f"{actor_uri} has not asked to join")
         full = (approve and event.capacity is not None and row.state != ParticipantState.ACCEPTED.value
-                and await _accepted(conn, event.id) >= event.capacity)
+                and await accepted_count(conn, event.id) >= event.capacity)
         if full:
             raise RsvpError(f"the event is full ({event.capacity} places)")
         state = ParticipantState.ACCEPTED if approve else ParticipantState.REJECTED
@@ -163,5 +164,5 @@ async def list_participants(inst: Instance, event_uri: str) -> list[Row[Any]]:
 
 async def event_counts(conn: AsyncConnection, event_id: int, capacity: int | None) -> tuple[int, int | None]:
     """(participants accepted, places left or None when unlimited)."""
-    count = await _accepted(conn, event_id)
+    count = await accepted_count(conn, event_id)
     return count, (None if capacity is None else max(capacity - count, 0))
