@@ -32,6 +32,7 @@ __all__ = [
     "initialise",
     "list_communities",
     "local_actor_to_ap",
+    "require_local_actor",
 ]
 
 COMMUNITY_KINDS = ("interest", "club", "compound", "village", "park", "organisation")
@@ -185,6 +186,17 @@ async def get_local_actor(conn: AsyncConnection, username: str) -> Row[Any] | No
             )
         )
     ).first()
+
+
+async def require_local_actor(conn: AsyncConnection, username: str, *, community: bool = False) -> Row[Any]:
+    """The local actor ``username``, or ``CommunityError``: said of a community when the caller
+    names one by its slug (``community=True``), else of a local actor."""
+    row = await get_local_actor(conn, username)
+    if row is None:
+        raise CommunityError(
+            f"no community {username!r} on this instance" if community else f"no local actor {username!r}"
+        )
+    return row
 
 
 def local_actor_to_ap(inst: Instance, row: Row[Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.queues.sending import emit, new_activity
+from actors.social.requests import awaiting_decision
 from actors.storage.instance import Instance
 from actors.storage.models import ParticipantState, actors, objects, participants
 
@@ -126,13 +127,9 @@ async def decide_participant(inst: Instance, event_uri: str, actor_uri: str, *, 
         event = await _event(conn, event_uri)
         if event is None:
             raise RsvpError(f"no event at {event_uri}")
-        row = (
-            await conn.execute(
-                select(participants.c.join_uri, participants.c.state, actors)
-                .select_from(participants.join(actors, actors.c.id == participants.c.actor_id))
-                .where(participants.c.object_id == event.id, actors.c.uri == actor_uri)
-            )
-        ).first()
+        row = await awaiting_decision(
+            conn, participants.c.join_uri, participants.c.actor_id, participants.c.object_id == event.id, actor_uri
+        )
         if row is None:
             raise RsvpError(f"{actor_uri} has not asked to join")
         full = (approve and event.capacity is not None and row.state != ParticipantState.ACCEPTED.value
@@ -140,8 +137,8 @@ async def decide_participant(inst: Instance, event_uri: str, actor_uri: str, *, 
         if full:
             raise RsvpError(f"the event is full ({event.capacity} places)")
         state = ParticipantState.ACCEPTED if approve else ParticipantState.REJECTED
-        await _set(conn, inst, event.id, row.id, row.join_uri, state, None)
-        join = {"id": row.join_uri, "type": "Join", "actor": actor_uri, "object": event_uri}
+        await _set(conn, inst, event.id, row.id, row.request_uri, state, None)
+        join = {"id": row.request_uri, "type": "Join", "actor": actor_uri, "object": event_uri}
         await _answer(inst, conn, event, row, join, "Accept" if approve else "Reject")
         return state
 
