@@ -70,7 +70,7 @@ CommunityView = Callable[[Request, Account, Row[Any]], Awaitable[Response]]
 ObjectView = Callable[[Request, Account, Row[Any], Row[Any]], Awaitable[Response]]
 
 
-def community_page(view: CommunityView) -> Callable[[Request], Awaitable[Response]]:
+def dashboard_page(view: CommunityView) -> Callable[[Request], Awaitable[Response]]:
     """A page of the community ``{slug}`` names: the view runs with the signed-in account and the
     community once ``_gate`` lets it through, and ``_gate``'s answer is sent otherwise."""
 
@@ -85,7 +85,7 @@ def community_page(view: CommunityView) -> Callable[[Request], Awaitable[Respons
     return page
 
 
-def object_page(view: ObjectView) -> Callable[[Request], Awaitable[Response]]:
+def dashboard_object_page(view: ObjectView) -> Callable[[Request], Awaitable[Response]]:
     """A page of one live object (``{token}``) of the community: 404 when it has no such object."""
 
     @functools.wraps(view)
@@ -95,7 +95,7 @@ def object_page(view: ObjectView) -> Callable[[Request], Awaitable[Response]]:
             return render_error(request, 404, _t(request)("dash.no_object"))
         return await view(request, account, community, row)
 
-    return community_page(with_object)
+    return dashboard_page(with_object)
 
 
 def _csrf_failed(request: Request) -> Response:

@@ -25,7 +25,7 @@ from web.dashboard.access import (
     _safe_next,
     _t,
     _to_login,
-    community_page,
+    dashboard_page,
 )
 from web.pages import render, render_error
 from web.sessions import csrf_ok, csrf_token, current_account, limiter, log_in, log_out
@@ -106,7 +106,7 @@ async def password(request: Request) -> Response:
     return RedirectResponse("/dashboard?ok=password", status_code=303)
 
 
-@community_page
+@dashboard_page
 async def members(request: Request, account: Account, c: Row[Any]) -> Response:
     """A community's accounts: owners (and administrators) see them, add moderators, remove roles."""
     slug = request.path_params["slug"]

@@ -28,8 +28,8 @@ from web.dashboard.access import (
     _read_form,
     _t,
     _to_login,
-    community_page,
-    object_page,
+    dashboard_object_page,
+    dashboard_page,
 )
 from web.dashboard.forms import (
     DEFAULTS,
@@ -66,7 +66,7 @@ def _when(row: Row[Any]) -> str:
     return _local_time(row.published, "Asia/Shanghai").replace("T", " ")
 
 
-@community_page
+@dashboard_page
 async def community(request: Request, account: Account, c: Row[Any]) -> Response:
     async with _inst(request).engine.connect() as conn:
         rows = list(
@@ -225,7 +225,7 @@ async def _submit(
     return RedirectResponse(f"/dashboard/{c.username}?ok={done}", status_code=303)
 
 
-@community_page
+@dashboard_page
 async def new(request: Request, account: Account, c: Row[Any]) -> Response:
     kind = request.path_params["kind"]
     if kind not in KINDS:
@@ -235,7 +235,7 @@ async def new(request: Request, account: Account, c: Row[Any]) -> Response:
     return _render_form(request, account, c, kind, dict(DEFAULTS[kind]), {})
 
 
-@object_page
+@dashboard_object_page
 async def edit(request: Request, account: Account, c: Row[Any], row: Row[Any]) -> Response:
     kind = row.kind if row.kind in KINDS else "note"
     kept = [{**k, "keep": True} for k in _stored_images(row)]
@@ -244,7 +244,7 @@ async def edit(request: Request, account: Account, c: Row[Any], row: Row[Any]) -
     return _render_form(request, account, c, kind, _values_from_row(kind, row), {}, row=row, kept=kept)
 
 
-@object_page
+@dashboard_object_page
 async def delete(request: Request, account: Account, c: Row[Any], row: Row[Any]) -> Response:
     title = row.name or (row.source or "")[:80]
     if request.method == "POST":
