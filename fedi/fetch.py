@@ -45,6 +45,7 @@ __all__ = [
     "default_resolver",
     "fetch_json",
     "is_public_address",
+    "socket_address",
 ]
 
 AP_ACCEPT = (
@@ -102,6 +103,18 @@ def _embedded_ipv4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
+def socket_address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a socket to ``ip`` reaches, or None when ``ip`` does not parse: an
+    IPv4-mapped IPv6 address (``::ffff:192.0.2.1``) is its IPv4 address."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
 def is_public_address(ip: str) -> bool:
     """Whether ``ip`` is a globally routable unicast address we may contact.
 
@@ -109,14 +122,10 @@ def is_public_address(ip: str) -> bool:
     (100.64.0.0/10) and documentation ranges, and IPv6 forms that embed such an IPv4 address
     (IPv4-mapped, 6to4, Teredo, NAT64). Anything that does not parse is not public.
     """
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
+    addr = socket_address(ip)
+    if addr is None:
         return False
     if isinstance(addr, ipaddress.IPv6Address):
-        if addr.ipv4_mapped is not None:
-            # The socket reaches exactly the IPv4 address, so its verdict is the verdict.
-            return is_public_address(str(addr.ipv4_mapped))
         embedded = _embedded_ipv4(addr)
         if embedded is not None and not is_public_address(str(embedded)):
             return False

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import Exists, func, select
+from sqlalchemy import ColumnElement, Exists, func, select
+from sqlalchemy.engine import Row
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -153,13 +154,19 @@ async def following(request: Request) -> Response:
     return await _relations(request, followers=False)
 
 
-async def object_view(request: Request) -> Response:
-    inst = _inst(request)
+async def _local_object(inst: Instance, request: Request, *where: ColumnElement[bool]) -> tuple[str, Row[Any] | None]:
+    """The URI the path's token names and the local object there (deleted ones too), if any."""
     uri = inst.object_uri(request.path_params["token"])
     async with inst.engine.connect() as conn:
         row = (
-            await conn.execute(select(objects).where(objects.c.uri == uri, objects.c.local.is_(True)))
+            await conn.execute(select(objects).where(objects.c.uri == uri, objects.c.local.is_(True), *where))
         ).first()
+    return uri, row
+
+
+async def object_view(request: Request) -> Response:
+    inst = _inst(request)
+    uri, row = await _local_object(inst, request)
     if row is None:
         return error_response(request, 404, "no such object")
     if row.deleted_at is not None:
@@ -177,13 +184,7 @@ async def object_view(request: Request) -> Response:
 async def announce_view(request: Request) -> Response:
     """The Page through which a venue was announced; people are sent to the venue itself."""
     inst = _inst(request)
-    uri = inst.object_uri(request.path_params["token"])
-    async with inst.engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(objects).where(objects.c.uri == uri, objects.c.local.is_(True), objects.c.kind == "venue")
-            )
-        ).first()
+    uri, row = await _local_object(inst, request, objects.c.kind == "venue")
     if row is None:
         return error_response(request, 404, "no such announcement")
     if row.deleted_at is not None:

@@ -45,90 +45,80 @@ _TAGS = {"type": "array", "items": {"type": "string"}, "maxItems": 10}
 _LANG = {"type": "string", "enum": list(LANGUAGES), "default": "zh"}
 
 
-def _note_schema() -> dict[str, Any]:
+def _kind_schema(kind: str, required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """The body of one kind: ``type`` is the kind, and no field outside ``properties``."""
     return {
         "type": "object",
         "additionalProperties": False,  # the validator refuses unknown fields
-        "required": ["type", "content"],
-        "properties": {"type": {"const": "note"}, "content": {"type": "string", "description": "Markdown"},
-                       "language": _LANG, "images": {"type": "array", "items": _IMAGE, "maxItems": 4}},
+        "required": ["type", *required],
+        "properties": {"type": {"const": kind}, **properties},
     }
+
+
+def _note_schema() -> dict[str, Any]:
+    return _kind_schema("note", ["content"], {
+        "content": {"type": "string", "description": "Markdown"},
+        "language": _LANG,
+        "images": {"type": "array", "items": _IMAGE, "maxItems": 4},
+    })
 
 
 def _event_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,  # the validator refuses unknown fields
-        "required": ["type", "title", "start"],
-        "properties": {
-            "type": {"const": "event"},
-            "title": {"type": "string", "maxLength": 200},
-            "content": {"type": "string", "description": "Markdown description"},
-            "start": _DT,
-            "end": _DT,
-            "timezone": {"type": "string", "default": "Asia/Shanghai"},
-            "place": _PLACE,
-            "online_url": {"type": "string", "format": "uri"},
-            "category": {"type": "string", "enum": list(CATEGORIES)},
-            "tags": _TAGS,
-            "capacity": {"type": "integer", "minimum": 1},
-            "join_mode": {"type": "string", "enum": list(JOIN_MODES), "default": "free"},
-            "external_url": {"type": "string", "format": "uri", "description": "sign-up page when join_mode is external"},
-            "status": {"type": "string", "enum": list(EVENT_STATUSES), "default": "scheduled"},
-            "language": _LANG,
-            "image": _IMAGE,
-        },
-    }
+    return _kind_schema("event", ["title", "start"], {
+        "title": {"type": "string", "maxLength": 200},
+        "content": {"type": "string", "description": "Markdown description"},
+        "start": _DT,
+        "end": _DT,
+        "timezone": {"type": "string", "default": "Asia/Shanghai"},
+        "place": _PLACE,
+        "online_url": {"type": "string", "format": "uri"},
+        "category": {"type": "string", "enum": list(CATEGORIES)},
+        "tags": _TAGS,
+        "capacity": {"type": "integer", "minimum": 1},
+        "join_mode": {"type": "string", "enum": list(JOIN_MODES), "default": "free"},
+        "external_url": {"type": "string", "format": "uri", "description": "sign-up page when join_mode is external"},
+        "status": {"type": "string", "enum": list(EVENT_STATUSES), "default": "scheduled"},
+        "language": _LANG,
+        "image": _IMAGE,
+    })
 
 
 def _listing_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,  # the validator refuses unknown fields
-        "required": ["type", "kind", "title"],
-        "properties": {
-            "type": {"const": "listing"},
-            "kind": {"type": "string", "enum": list(LISTING_KINDS)},
-            "purpose": {"type": "string", "enum": list(PURPOSES), "default": "offer"},
-            "title": {"type": "string", "maxLength": 200},
-            "content": {"type": "string"},
-            "price": {"oneOf": [_MONEY, {"type": "string", "enum": ["free", "swap", "negotiable"]}]},
-            "condition": {"type": "string", "enum": list(CONDITIONS), "description": "goods only"},
-            "area": {"oneOf": [{"type": "string"}, _PLACE]},
-            "status": {"type": "string", "enum": list(LISTING_STATUSES), "default": "available"},
-            "expires": _DT,
-            "tags": _TAGS,
-            "language": _LANG,
-            "images": {"type": "array", "items": _IMAGE, "maxItems": 4},
-        },
-    }
+    return _kind_schema("listing", ["kind", "title"], {
+        "kind": {"type": "string", "enum": list(LISTING_KINDS)},
+        "purpose": {"type": "string", "enum": list(PURPOSES), "default": "offer"},
+        "title": {"type": "string", "maxLength": 200},
+        "content": {"type": "string"},
+        "price": {"oneOf": [_MONEY, {"type": "string", "enum": ["free", "swap", "negotiable"]}]},
+        "condition": {"type": "string", "enum": list(CONDITIONS), "description": "goods only"},
+        "area": {"oneOf": [{"type": "string"}, _PLACE]},
+        "status": {"type": "string", "enum": list(LISTING_STATUSES), "default": "available"},
+        "expires": _DT,
+        "tags": _TAGS,
+        "language": _LANG,
+        "images": {"type": "array", "items": _IMAGE, "maxItems": 4},
+    })
 
 
 def _venue_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,  # the validator refuses unknown fields
-        "required": ["type", "name", "address"],
-        "properties": {
-            "type": {"const": "venue"},
-            "name": {"type": "string"},
-            "content": {"type": "string"},
-            "address": {"type": "string"},
-            "latitude": {"type": "number"},
-            "longitude": {"type": "number"},
-            "capacity": {"type": "integer", "minimum": 1},
-            "amenities": {"type": "array", "items": {"type": "string", "enum": list(AMENITIES)}},
-            "opening_hours": {"oneOf": [{"type": "string", "examples": ["Mo-Fr 09:00-21:00; Sa 10:00-18:00"]},
-                                        {"type": "array", "items": {"type": "object"}}]},
-            "bookable": {"type": "boolean", "default": True},
-            "contact": {"type": "string"},
-            "price": {"oneOf": [_MONEY, {"type": "string", "enum": ["free", "negotiable"]}]},
-            "part_of": {"type": "string", "description": "the compound, village or park it belongs to"},
-            "tags": _TAGS,
-            "language": _LANG,
-            "images": {"type": "array", "items": _IMAGE, "maxItems": 4},
-        },
-    }
+    return _kind_schema("venue", ["name", "address"], {
+        "name": {"type": "string"},
+        "content": {"type": "string"},
+        "address": {"type": "string"},
+        "latitude": {"type": "number"},
+        "longitude": {"type": "number"},
+        "capacity": {"type": "integer", "minimum": 1},
+        "amenities": {"type": "array", "items": {"type": "string", "enum": list(AMENITIES)}},
+        "opening_hours": {"oneOf": [{"type": "string", "examples": ["Mo-Fr 09:00-21:00; Sa 10:00-18:00"]},
+                                    {"type": "array", "items": {"type": "object"}}]},
+        "bookable": {"type": "boolean", "default": True},
+        "contact": {"type": "string"},
+        "price": {"oneOf": [_MONEY, {"type": "string", "enum": ["free", "negotiable"]}]},
+        "part_of": {"type": "string", "description": "the compound, village or park it belongs to"},
+        "tags": _TAGS,
+        "language": _LANG,
+        "images": {"type": "array", "items": _IMAGE, "maxItems": 4},
+    })
 
 
 def _response_schemas() -> dict[str, Any]:

@@ -39,6 +39,7 @@ from actors.social.accounts import Account, end_sessions, load_account
 from actors.storage.instance import Instance
 from actors.storage.models import accounts, login_failures
 from actors.storage.settings import Settings
+from fedi.fetch import socket_address
 
 __all__ = [
     "SESSION_COOKIE",
@@ -122,13 +123,10 @@ async def log_out(request: Request) -> None:
 
 
 def _address_key(address: str) -> str:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+    ip = socket_address(address)
+    if ip is None:
         return address
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))  # one host usually holds a /64
     return str(ip)
 

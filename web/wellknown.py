@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
+from sqlalchemy.engine import Row
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors.social.local import count_local_posts, get_local_actor, list_communities
+from actors.social.local import cached_actor_document, count_local_posts, list_communities
 from actors.storage.instance import INSTANCE_ACTOR_USERNAME, Instance
 from fedi import nodeinfo
 from fedi.webfinger import host_meta_xml, jrd, parse_resource
@@ -56,20 +59,13 @@ async def webfinger(request: Request) -> Response:
 
 async def _jrd_bytes(inst: Instance, username: str) -> bytes | None:
     """The serialized JRD, cached like the actor document (WebFinger is the first request of
-    every follow from every peer); dropped with it when the actor changes."""
-    key = f"jrd:{username}"
-    now = inst.clock().timestamp()
-    hit = inst.cache.get(key)
-    if hit is not None and hit[1] > now:
-        return hit[0]  # type: ignore[no-any-return]
-    async with inst.engine.connect() as conn:
-        row = await get_local_actor(conn, username)
-    if row is None:
-        return None
-    profile = f"{inst.base}/@{row.username}" if row.type == "Group" else None
-    body = orjson.dumps(jrd(f"acct:{row.username}@{inst.settings.host}", row.uri, profile, aliases=[row.uri]))
-    inst.cache[key] = (body, now + 10.0)
-    return body
+    every follow from every peer)."""
+
+    def render(row: Row[Any]) -> bytes:
+        profile = f"{inst.base}/@{row.username}" if row.type == "Group" else None
+        return orjson.dumps(jrd(f"acct:{row.username}@{inst.settings.host}", row.uri, profile, aliases=[row.uri]))
+
+    return await cached_actor_document(inst, "jrd", username, render)
 
 
 async def host_meta(request: Request) -> Response:

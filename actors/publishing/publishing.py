@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,9 +28,10 @@ from actors.publishing.validation import ContentError, ImageRef, Place, Price, v
 from actors.queues.delivery import follower_inboxes
 from actors.queues.sending import emit, new_activity
 from actors.social.local import CommunityError, get_local_actor
+from actors.social.rsvp import accepted_count
 from actors.social.visibility import PUBLIC
 from actors.storage.instance import Instance, new_token
-from actors.storage.models import ParticipantState, actors, media, objects, participants
+from actors.storage.models import actors, media, objects
 from actors.storage.text import HASHTAG_RE, extract_hashtags, render_markdown
 from fedi import content as wire
 from fedi import vocab
@@ -336,7 +337,7 @@ async def update_object(inst: Instance, uri: str, body: Any) -> Published:
         images = _with_base(await _images(conn, owner.id, refs, key), inst.base)
         built = _build(
             inst, kind, data, images, uri=uri, actor_uri=owner.uri, published=row.published, updated=updated,
-            participant_count=await _participant_count(conn, row.id),
+            participant_count=await accepted_count(conn, row.id),
         )
         await conn.execute(
             update(objects).where(objects.c.id == row.id).values(
@@ -382,24 +383,12 @@ async def pin_notice(inst: Instance, uri: str, *, pinned: bool = True) -> str:
     return str(owner.username)
 
 
-async def _participant_count(conn: AsyncConnection, object_id: int) -> int:
-    return int(
-        (
-            await conn.execute(
-                select(func.count()).select_from(participants).where(
-                    participants.c.object_id == object_id, participants.c.state == ParticipantState.ACCEPTED.value
-                )
-            )
-        ).scalar_one()
-    )
-
-
 async def object_to_ap(inst: Instance, conn: AsyncConnection, row: Row[Any]) -> dict[str, Any]:
     """A local object as served at its id: events carry their current participant count."""
     doc: dict[str, Any] = orjson.loads(row.raw)
     doc["replies"] = f"{row.uri}/replies"  # web.conversations serves the public replies
     if row.kind == "event":
-        count = await _participant_count(conn, row.id)
+        count = await accepted_count(conn, row.id)
         doc["participantCount"] = count
         if row.capacity is not None:
             doc["remainingAttendeeCapacity"] = max(row.capacity - count, 0)

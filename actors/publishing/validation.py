@@ -7,7 +7,9 @@ so invalid content changes nothing at any of the three doors.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -294,22 +296,39 @@ def _zone(c: _Checker) -> tuple[str, ZoneInfo]:
         return "Asia/Shanghai", ZoneInfo("Asia/Shanghai")
 
 
-def validate_note(body: dict[str, Any], now: datetime) -> dict[str, Any]:
-    c = _Checker(body)
-    c.unknown({"type", "content", "language", "images"})
-    out = {
+Check = Callable[[_Checker, datetime], dict[str, Any]]
+
+
+def _kind(allowed: set[str]) -> Callable[[Check], Callable[[dict[str, Any], datetime], dict[str, Any]]]:
+    """A kind's validator from its check: fields outside ``allowed`` (and ``type``) are refused,
+    and every problem the check finds is raised at once as one ContentError."""
+
+    def wrap(check: Check) -> Callable[[dict[str, Any], datetime], dict[str, Any]]:
+        @functools.wraps(check)
+        def validator(body: dict[str, Any], now: datetime) -> dict[str, Any]:
+            c = _Checker(body)
+            c.unknown({"type", *allowed})
+            out = check(c, now)
+            c.done()
+            return out
+
+        return validator
+
+    return wrap
+
+
+@_kind({"content", "language", "images"})
+def validate_note(c: _Checker, now: datetime) -> dict[str, Any]:
+    return {
         "content": c.text("content", required=True, max_len=MAX_CONTENT),
         "language": c.language(),
         "images": c.images(),
     }
-    c.done()
-    return out
 
 
-def validate_event(body: dict[str, Any], now: datetime) -> dict[str, Any]:
-    c = _Checker(body)
-    c.unknown({"type", "title", "content", "start", "end", "timezone", "place", "online_url", "category",
-               "tags", "capacity", "join_mode", "external_url", "status", "language", "image"})
+@_kind({"title", "content", "start", "end", "timezone", "place", "online_url", "category",
+        "tags", "capacity", "join_mode", "external_url", "status", "language", "image"})
+def validate_event(c: _Checker, now: datetime) -> dict[str, Any]:
     tz_name, zone = _zone(c)
     start = _moment(c, "start", zone, required=True)
     end = _moment(c, "end", zone, required=False)
@@ -328,7 +347,7 @@ def validate_event(body: dict[str, Any], now: datetime) -> dict[str, Any]:
     external = c.url("external_url")
     if join_mode == "external" and not external:
         c.fail("external_url", problem("external_url"))
-    out = {
+    return {
         "title": c.text("title", required=True),
         "content": c.text("content", max_len=MAX_CONTENT) or "",
         "start": start,
@@ -345,14 +364,11 @@ def validate_event(body: dict[str, Any], now: datetime) -> dict[str, Any]:
         "language": c.language(),
         "image": c.image(),
     }
-    c.done()
-    return out
 
 
-def validate_listing(body: dict[str, Any], now: datetime) -> dict[str, Any]:
-    c = _Checker(body)
-    c.unknown({"type", "kind", "purpose", "title", "content", "price", "condition", "area", "status",
-               "expires", "tags", "language", "images"})
+@_kind({"kind", "purpose", "title", "content", "price", "condition", "area", "status",
+        "expires", "tags", "language", "images"})
+def validate_listing(c: _Checker, now: datetime) -> dict[str, Any]:
     kind = c.choice("kind", LISTING_KINDS, required=True)
     raw_price = c.body.get("price", "negotiable")
     price: Price | None = None
@@ -375,7 +391,7 @@ def validate_listing(body: dict[str, Any], now: datetime) -> dict[str, Any]:
     expires = _moment(c, "expires", ZoneInfo("Asia/Shanghai"), required=False)
     if expires is not None and expires <= now:
         c.fail("expires", problem("future"))
-    out = {
+    return {
         "kind": kind,
         "purpose": c.choice("purpose", PURPOSES, "offer"),
         "title": c.text("title", required=True),
@@ -389,14 +405,11 @@ def validate_listing(body: dict[str, Any], now: datetime) -> dict[str, Any]:
         "language": c.language(),
         "images": c.images(),
     }
-    c.done()
-    return out
 
 
-def validate_venue(body: dict[str, Any], now: datetime) -> dict[str, Any]:
-    c = _Checker(body)
-    c.unknown({"type", "name", "content", "address", "latitude", "longitude", "capacity", "amenities",
-               "opening_hours", "bookable", "contact", "price", "part_of", "language", "images", "tags"})
+@_kind({"name", "content", "address", "latitude", "longitude", "capacity", "amenities",
+        "opening_hours", "bookable", "contact", "price", "part_of", "language", "images", "tags"})
+def validate_venue(c: _Checker, now: datetime) -> dict[str, Any]:
     lat, lon = c.coordinate("latitude", 90), c.coordinate("longitude", 180)
     if (lat is None) != (lon is None):
         c.fail("latitude", problem("both_coordinates"))
@@ -416,7 +429,7 @@ def validate_venue(body: dict[str, Any], now: datetime) -> dict[str, Any]:
     else:
         c.fail("price", problem("venue_price"))
     hours = _opening_hours(c)
-    out = {
+    return {
         "name": c.text("name", required=True),
         "content": c.text("content", max_len=MAX_CONTENT) or "",
         "address": c.text("address", required=True, max_len=500),
@@ -433,8 +446,6 @@ def validate_venue(body: dict[str, Any], now: datetime) -> dict[str, Any]:
         "language": c.language(),
         "images": c.images(),
     }
-    c.done()
-    return out
 
 
 DAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")

@@ -15,8 +15,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.queues.sending import emit, new_activity
-from actors.social.local import CommunityError, get_local_actor
+from actors.social.local import require_local_actor
 from actors.social.remote import resolve
+from actors.social.requests import awaiting_decision
 from actors.storage.instance import Instance
 from actors.storage.models import FollowState, actors, follows
 
@@ -134,21 +135,15 @@ async def answer_follow(
 async def decide_follower(inst: Instance, slug: str, follower_uri: str, *, approve: bool) -> FollowState:
     """A moderator approves or rejects (or kicks) a follower: ``yinhu followers --approve``."""
     async with inst.engine.begin() as conn:
-        local = await get_local_actor(conn, slug)
-        if local is None:
-            raise CommunityError(f"no community {slug!r} on this instance")
-        row = (
-            await conn.execute(
-                select(follows.c.follow_uri, follows.c.state, actors)
-                .select_from(follows.join(actors, actors.c.id == follows.c.follower_id))
-                .where(follows.c.followed_id == local.id, actors.c.uri == follower_uri)
-            )
-        ).first()
+        local = await require_local_actor(conn, slug, community=True)
+        row = await awaiting_decision(
+            conn, follows.c.follow_uri, follows.c.follower_id, follows.c.followed_id == local.id, follower_uri
+        )
         if row is None:
             raise FollowError(f"{follower_uri} has not asked to follow {slug}")
         new = FollowState.ACCEPTED if approve else FollowState.REJECTED
-        await _set_state(conn, inst, row.id, local.id, row.follow_uri, new)
-        follow_doc = {"id": row.follow_uri, "type": "Follow", "actor": follower_uri, "object": local.uri}
+        await _set_state(conn, inst, row.id, local.id, row.request_uri, new)
+        follow_doc = {"id": row.request_uri, "type": "Follow", "actor": follower_uri, "object": local.uri}
         await answer_follow(inst, conn, local, row, follow_doc, accept=approve)
         return new
 
@@ -175,9 +170,7 @@ async def remove_follow(
 
 async def list_followers(inst: Instance, slug: str) -> list[Row[Any]]:
     async with inst.engine.connect() as conn:
-        local = await get_local_actor(conn, slug)
-        if local is None:
-            raise CommunityError(f"no community {slug!r} on this instance")
+        local = await require_local_actor(conn, slug, community=True)
         res = await conn.execute(
             select(actors.c.uri, actors.c.username, actors.c.domain, follows.c.state, follows.c.created_at)
             .select_from(follows.join(actors, actors.c.id == follows.c.follower_id))
@@ -189,9 +182,7 @@ async def list_followers(inst: Instance, slug: str) -> list[Row[Any]]:
 
 async def list_following(inst: Instance, username: str) -> list[Row[Any]]:
     async with inst.engine.connect() as conn:
-        local = await get_local_actor(conn, username)
-        if local is None:
-            raise CommunityError(f"no local actor {username!r}")
+        local = await require_local_actor(conn, username)
         res = await conn.execute(
             select(actors.c.uri, actors.c.username, actors.c.domain, actors.c.name, follows.c.state, follows.c.updated_at)
             .select_from(follows.join(actors, actors.c.id == follows.c.followed_id))
@@ -207,9 +198,7 @@ async def follow_remote(inst: Instance, username: str, target: str) -> tuple[Row
     if remote.local:
         raise FollowError(f"{target} is on this instance; follow remote communities only")
     async with inst.engine.begin() as conn:
-        local = await get_local_actor(conn, username)
-        if local is None:
-            raise CommunityError(f"no local actor {username!r}")
+        local = await require_local_actor(conn, username)
         existing = (
             await conn.execute(
                 select(follows.c.state).where(follows.c.follower_id == local.id, follows.c.followed_id == remote.id)

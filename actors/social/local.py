@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +25,14 @@ __all__ = [
     "RESERVED",
     "CommunityError",
     "actor_doc_bytes",
+    "cached_actor_document",
     "count_local_posts",
     "create_community",
     "get_local_actor",
     "initialise",
     "list_communities",
     "local_actor_to_ap",
+    "require_local_actor",
 ]
 
 COMMUNITY_KINDS = ("interest", "club", "compound", "village", "park", "organisation")
@@ -185,6 +188,17 @@ async def get_local_actor(conn: AsyncConnection, username: str) -> Row[Any] | No
     ).first()
 
 
+async def require_local_actor(conn: AsyncConnection, username: str, *, community: bool = False) -> Row[Any]:
+    """The local actor ``username``, or ``CommunityError``: said of a community when the caller
+    names one by its slug (``community=True``), else of a local actor."""
+    row = await get_local_actor(conn, username)
+    if row is None:
+        raise CommunityError(
+            f"no community {username!r} on this instance" if community else f"no local actor {username!r}"
+        )
+    return row
+
+
 def local_actor_to_ap(inst: Instance, row: Row[Any]) -> dict[str, Any]:
     url = f"{inst.base}/@{row.username}" if row.type == "Group" else row.uri
     if row.type == "Application":
@@ -220,9 +234,19 @@ def local_actor_to_ap(inst: Instance, row: Row[Any]) -> dict[str, Any]:
 
 async def actor_doc_bytes(inst: Instance, username: str) -> bytes | None:
     """The serialized actor document, cached for a few seconds: actor GETs are the hottest path
-    of a federated server (every peer refetches keys and profiles), and the document changes
-    only when the community is edited, which drops the cache entry in this process."""
-    key = f"actor-doc:{username}"
+    of a federated server (every peer refetches keys and profiles)."""
+    return await cached_actor_document(
+        inst, "actor-doc", username, lambda row: orjson.dumps(local_actor_to_ap(inst, row))
+    )
+
+
+async def cached_actor_document(
+    inst: Instance, cache_name: str, username: str, render: Callable[[Row[Any]], bytes]
+) -> bytes | None:
+    """A document rendered from a local actor's row, kept ten seconds in ``inst.cache`` under
+    ``cache_name:username`` (None when there is no such actor). The documents change only when
+    the community is edited, which drops the entries in this process (``set_manual_approval``)."""
+    key = f"{cache_name}:{username}"
     now = inst.clock().timestamp()
     hit = inst.cache.get(key)
     if hit is not None and hit[1] > now:
@@ -231,7 +255,7 @@ async def actor_doc_bytes(inst: Instance, username: str) -> bytes | None:
         row = await get_local_actor(conn, username)
     if row is None:
         return None
-    body = orjson.dumps(local_actor_to_ap(inst, row))
+    body = render(row)
     inst.cache[key] = (body, now + 10.0)
     return body
 

@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.queues.sending import emit, new_activity
 from actors.social.event_updates import counts_changed
+from actors.social.requests import awaiting_decision
 from actors.storage.instance import Instance
 from actors.storage.models import ParticipantState, actors, objects, participants
 
 __all__ = [
     "JoinDecision",
     "RsvpError",
+    "accepted_count",
     "decide_join",
     "decide_participant",
     "event_counts",
@@ -51,7 +53,8 @@ async def _event(conn: AsyncConnection, uri: str) -> Row[Any] | None:
     ).first()
 
 
-async def _accepted(conn: AsyncConnection, event_id: int) -> int:
+async def accepted_count(conn: AsyncConnection, event_id: int) -> int:
+    """How many participants of the event are accepted (its participantCount)."""
     return int(
         (
             await conn.execute(
@@ -124,7 +127,7 @@ async def decide_join(
     if mode == "restricted":
         await _set(conn, inst, event.id, who.id, join_uri, ParticipantState.PENDING, message)
         return JoinDecision(None, "pending", "pending: the organiser decides")
-    if event.capacity is not None and await _accepted(conn, event.id) >= event.capacity:
+    if event.capacity is not None and await accepted_count(conn, event.id) >= event.capacity:
         await _set(conn, inst, event.id, who.id, join_uri, ParticipantState.REJECTED, message)
         return JoinDecision("Reject", "full", "Reject: full")
     await _set(conn, inst, event.id, who.id, join_uri, ParticipantState.ACCEPTED, message)
@@ -169,23 +172,19 @@ async def decide_participant(inst: Instance, event_uri: str, actor_uri: str, *, 
         event = await _event(conn, event_uri)
         if event is None:
             raise RsvpError(f"no event at {event_uri}")
-        row = (
-            await conn.execute(
-                select(participants.c.join_uri, participants.c.state, actors)
-                .select_from(participants.join(actors, actors.c.id == participants.c.actor_id))
-                .where(participants.c.object_id == event.id, actors.c.uri == actor_uri)
-            )
-        ).first()
+        row = await awaiting_decision(
+            conn, participants.c.join_uri, participants.c.actor_id, participants.c.object_id == event.id, actor_uri
+        )
         if row is None:
             raise RsvpError(f"{actor_uri} has not asked to join")
         full = (approve and event.capacity is not None and row.state != ParticipantState.ACCEPTED.value
-                and await _accepted(conn, event.id) >= event.capacity)
+                and await accepted_count(conn, event.id) >= event.capacity)
         if full:
             raise RsvpError(f"the event is full ({event.capacity} places)")
         state = ParticipantState.ACCEPTED if approve else ParticipantState.REJECTED
-        await _set(conn, inst, event.id, row.id, row.join_uri, state, None)
+        await _set(conn, inst, event.id, row.id, row.request_uri, state, None)
         await counts_changed(inst, conn, event)
-        join = {"id": row.join_uri, "type": "Join", "actor": actor_uri, "object": event_uri}
+        join = {"id": row.request_uri, "type": "Join", "actor": actor_uri, "object": event_uri}
         await _answer(inst, conn, event, row, join, "Accept" if approve else "Reject")
         return state
 
@@ -208,5 +207,5 @@ async def list_participants(inst: Instance, event_uri: str) -> list[Row[Any]]:
 
 async def event_counts(conn: AsyncConnection, event_id: int, capacity: int | None) -> tuple[int, int | None]:
     """(participants accepted, places left or None when unlimited)."""
-    count = await _accepted(conn, event_id)
+    count = await accepted_count(conn, event_id)
     return count, (None if capacity is None else max(capacity - count, 0))

@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
+from web.cli.demo.seed import OnLocalPort
+
 REPO = Path(__file__).resolve().parents[2]
 CLI_TIMEOUT = 60.0
 # Bounds for waiting on servers and federation; raise them on a slow or loaded machine with
@@ -94,20 +96,6 @@ def wait_for(
                     detail += f"\n(context failed: {exc!r})"
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
         time.sleep(interval)
-
-
-class OnLocalPort:
-    """A server listening on 127.0.0.1:``port``: its base URL and its host (as in a Host header)."""
-
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
 
 @dataclass

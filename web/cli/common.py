@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from enum import Enum
 from pathlib import Path
 from typing import NoReturn
 
@@ -39,6 +40,17 @@ async def _with_instance(args: argparse.Namespace, fn: Callable[[Instance], Awai
         return await fn(inst)
     finally:
         await inst.close()
+
+
+async def _decide_if_asked(args: argparse.Namespace, decide: Callable[[str, bool], Awaitable[Enum]]) -> bool:
+    """``--approve ACTOR`` or ``--reject ACTOR`` (followers, participants): make the decision and
+    print the new state. False when neither was given, so the command lists instead."""
+    actor = args.approve or args.reject
+    if not actor:
+        return False
+    state = await decide(actor, bool(args.approve))
+    print(f"{actor}: {state.value}")
+    return True
 
 
 class _Parser(argparse.ArgumentParser):

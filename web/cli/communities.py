@@ -7,7 +7,7 @@ from typing import Any
 
 from actors.social.local import COMMUNITY_KINDS
 from actors.storage.instance import Instance
-from web.cli.common import _with_instance
+from web.cli.common import _decide_if_asked, _with_instance
 
 
 async def cmd_community(args: argparse.Namespace) -> int:
@@ -39,10 +39,7 @@ async def cmd_followers(args: argparse.Namespace) -> int:
     from actors.social.follows import decide_follower, list_followers
 
     async def run(inst: Instance) -> int:
-        if args.approve or args.reject:
-            actor = args.approve or args.reject
-            state = await decide_follower(inst, args.slug, actor, approve=bool(args.approve))
-            print(f"{actor}: {state.value}")
+        if await _decide_if_asked(args, lambda actor, approve: decide_follower(inst, args.slug, actor, approve=approve)):
             return 0
         rows = await list_followers(inst, args.slug)
         if not rows:

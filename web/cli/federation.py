@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from actors.storage.instance import Instance
-from web.cli.common import USER_ERRORS, CliError, _table, _with_instance
+from web.cli.common import USER_ERRORS, CliError, _decide_if_asked, _table, _with_instance
 
 
 async def cmd_follow(args: argparse.Namespace) -> int:
@@ -106,10 +106,9 @@ async def cmd_participants(args: argparse.Namespace) -> int:
 
     async def run(inst: Instance) -> int:
         try:
-            if args.approve or args.reject:
-                actor = args.approve or args.reject
-                state = await decide_participant(inst, args.url, actor, approve=bool(args.approve))
-                print(f"{actor}: {state.value}")
+            if await _decide_if_asked(
+                args, lambda actor, approve: decide_participant(inst, args.url, actor, approve=approve)
+            ):
                 return 0
             rows = await list_participants(inst, args.url)
         except RsvpError as exc:

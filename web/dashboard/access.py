@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -62,6 +64,38 @@ async def _gate(request: Request, slug: str) -> tuple[Account, Row[Any]] | Respo
     if not account.can_publish(slug):
         return render_error(request, 403, _("dash.forbidden", name=account.name, slug=slug))
     return account, community
+
+
+CommunityView = Callable[[Request, Account, Row[Any]], Awaitable[Response]]
+ObjectView = Callable[[Request, Account, Row[Any], Row[Any]], Awaitable[Response]]
+
+
+def dashboard_page(view: CommunityView) -> Callable[[Request], Awaitable[Response]]:
+    """A page of the community ``{slug}`` names: the view runs with the signed-in account and the
+    community once ``_gate`` lets it through, and ``_gate``'s answer is sent otherwise."""
+
+    @functools.wraps(view)
+    async def page(request: Request) -> Response:
+        gate = await _gate(request, request.path_params["slug"])
+        if isinstance(gate, Response):
+            return gate
+        account, community = gate
+        return await view(request, account, community)
+
+    return page
+
+
+def dashboard_object_page(view: ObjectView) -> Callable[[Request], Awaitable[Response]]:
+    """A page of one live object (``{token}``) of the community: 404 when it has no such object."""
+
+    @functools.wraps(view)
+    async def with_object(request: Request, account: Account, community: Row[Any]) -> Response:
+        row = await _object_row(request, community, request.path_params["token"])
+        if row is None:
+            return render_error(request, 404, _t(request)("dash.no_object"))
+        return await view(request, account, community, row)
+
+    return dashboard_page(with_object)
 
 
 def _csrf_failed(request: Request) -> Response:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
+from sqlalchemy.engine import Row
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from actors.social.accounts import (
     MIN_PASSWORD,
+    Account,
     AccountError,
     add_membership,
     authenticate,
@@ -17,11 +21,11 @@ from actors.social.accounts import (
 from actors.storage.models import Role, accounts, actors, memberships
 from web.dashboard.access import (
     _csrf_failed,
-    _gate,
     _inst,
     _safe_next,
     _t,
     _to_login,
+    dashboard_page,
 )
 from web.pages import render, render_error
 from web.sessions import csrf_ok, csrf_token, current_account, limiter, log_in, log_out
@@ -102,13 +106,10 @@ async def password(request: Request) -> Response:
     return RedirectResponse("/dashboard?ok=password", status_code=303)
 
 
-async def members(request: Request) -> Response:
+@dashboard_page
+async def members(request: Request, account: Account, c: Row[Any]) -> Response:
     """A community's accounts: owners (and administrators) see them, add moderators, remove roles."""
     slug = request.path_params["slug"]
-    gate = await _gate(request, slug)
-    if isinstance(gate, Response):
-        return gate
-    account, c = gate
     _ = _t(request)
     if not account.can_manage(slug):
         return render_error(request, 403, _("members.owner_only", slug=slug))

@@ -24,12 +24,12 @@ from actors.storage.instance import Instance
 from actors.storage.models import objects
 from web.dashboard.access import (
     _csrf_failed,
-    _gate,
     _inst,
-    _object_row,
     _read_form,
     _t,
     _to_login,
+    dashboard_object_page,
+    dashboard_page,
 )
 from web.dashboard.forms import (
     DEFAULTS,
@@ -66,12 +66,8 @@ def _when(row: Row[Any]) -> str:
     return _local_time(row.published, "Asia/Shanghai").replace("T", " ")
 
 
-async def community(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    gate = await _gate(request, slug)
-    if isinstance(gate, Response):
-        return gate
-    account, c = gate
+@dashboard_page
+async def community(request: Request, account: Account, c: Row[Any]) -> Response:
     async with _inst(request).engine.connect() as conn:
         rows = list(
             await conn.execute(
@@ -222,12 +218,9 @@ async def _submit(
     return RedirectResponse(f"/dashboard/{c.username}?ok={done}", status_code=303)
 
 
-async def new(request: Request) -> Response:
-    slug, kind = request.path_params["slug"], request.path_params["kind"]
-    gate = await _gate(request, slug)
-    if isinstance(gate, Response):
-        return gate
-    account, c = gate
+@dashboard_page
+async def new(request: Request, account: Account, c: Row[Any]) -> Response:
+    kind = request.path_params["kind"]
     if kind not in KINDS:
         return render_error(request, 404, _t(request)("dash.no_kind", kind=kind))
     if request.method == "POST":
@@ -235,15 +228,8 @@ async def new(request: Request) -> Response:
     return _render_form(request, account, c, kind, dict(DEFAULTS[kind]), {})
 
 
-async def edit(request: Request) -> Response:
-    slug, token = request.path_params["slug"], request.path_params["token"]
-    gate = await _gate(request, slug)
-    if isinstance(gate, Response):
-        return gate
-    account, c = gate
-    row = await _object_row(request, c, token)
-    if row is None:
-        return render_error(request, 404, _t(request)("dash.no_object"))
+@dashboard_object_page
+async def edit(request: Request, account: Account, c: Row[Any], row: Row[Any]) -> Response:
     kind = row.kind if row.kind in KINDS else "note"
     kept = [{**k, "keep": True} for k in _stored_images(row)]
     if request.method == "POST":
@@ -251,15 +237,8 @@ async def edit(request: Request) -> Response:
     return _render_form(request, account, c, kind, _values_from_row(kind, row), {}, row=row, kept=kept)
 
 
-async def delete(request: Request) -> Response:
-    slug, token = request.path_params["slug"], request.path_params["token"]
-    gate = await _gate(request, slug)
-    if isinstance(gate, Response):
-        return gate
-    account, c = gate
-    row = await _object_row(request, c, token)
-    if row is None:
-        return render_error(request, 404, _t(request)("dash.no_object"))
+@dashboard_object_page
+async def delete(request: Request, account: Account, c: Row[Any], row: Row[Any]) -> Response:
     title = row.name or (row.source or "")[:80]
     if request.method == "POST":
         form = await request.form(max_files=0, max_fields=10)
@@ -269,4 +248,4 @@ async def delete(request: Request) -> Response:
             await delete_object(_inst(request), row.uri)
             return RedirectResponse(f"/dashboard/{c.username}?ok=deleted", status_code=303)
     return render(request, "dashboard/delete.html", account=account, c=c, o=row, title=title,
-                  kind=row.kind or "note", token=token, csrf=csrf_token(request))
+                  kind=row.kind or "note", token=request.path_params["token"], csrf=csrf_token(request))

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.queues.sending import emit, new_activity
 from actors.social.follows import FollowError, decide_follower, follow_remote
-from actors.social.local import FEED_ACTOR_USERNAME, CommunityError, get_local_actor
+from actors.social.local import FEED_ACTOR_USERNAME, CommunityError, require_local_actor
 from actors.social.remote import (
     ActorError,
     fetch_actor,
@@ -34,10 +34,7 @@ def handle_of(row: Row[Any]) -> str:
 
 
 async def _feed(conn: AsyncConnection, username: str = FEED_ACTOR_USERNAME) -> Row[Any]:
-    local = await get_local_actor(conn, username)
-    if local is None:
-        raise CommunityError(f"no local actor {username!r}")
-    return local
+    return await require_local_actor(conn, username)
 
 
 def _is_gone(exc: BaseException) -> bool:

@@ -176,8 +176,23 @@ def live_plan(now: datetime, folder: Path) -> list[Item]:
 
 
 # --- instances and servers --------------------------------------------------------------------
+class OnLocalPort:
+    """A server listening on 127.0.0.1:``port``: its base URL and its host (as in a Host header).
+    The demo's nodes and the test suite's real-socket servers both are one."""
+
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def host(self) -> str:
+        return f"{HOST}:{self.port}"
+
+
 @dataclass
-class Node:
+class Node(OnLocalPort):
     key: str  # east | west | feed
     name: str
     description: str
@@ -187,14 +202,6 @@ class Node:
     proc: subprocess.Popen[bytes] | None = None
     reader: threading.Thread | None = None
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=30))
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"{HOST}:{self.port}"
 
     def handles(self) -> list[str]:
         return [f"@{c['slug']}@{self.host}" for c in self.communities]
