@@ -1,7 +1,5 @@
 """federation core schema
 
-Revision ID: 0001
-Revises: 
 Create Date: 2026-11-23
 """
 import sqlalchemy as sa
@@ -9,8 +7,6 @@ from alembic import op
 
 revision = '0001'
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

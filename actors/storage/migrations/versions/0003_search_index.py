@@ -1,7 +1,5 @@
 """search index: FTS5 on SQLite, tsvector + GIN on PostgreSQL (see actors/feed/search/)
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-11-24
 
 The tokens are made in Python (CJK bigrams, words), so each engine only stores and matches
@@ -13,8 +11,6 @@ from alembic import op
 
 revision = '0003'
 down_revision = '0002'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,5 @@
 """live feed indexes: partial (deleted_at IS NULL), id as the last sort key, events skip ended ones in the index
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-11-23
 """
 import sqlalchemy as sa
@@ -9,8 +7,6 @@ from alembic import op
 
 revision = '0006'
 down_revision = '0005'
-branch_labels = None
-depends_on = None
 
 LIVE = sa.text('deleted_at IS NULL')
 

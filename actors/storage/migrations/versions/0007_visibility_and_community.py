@@ -1,7 +1,5 @@
 """objects.visibility (public, unlisted, followers, direct) and objects.community_id
 
-Revision ID: 0007
-Revises: 0006
 Create Date: 2026-12-06
 
 Existing rows: local objects are public and belong to their own community; a remote object's
@@ -16,8 +14,6 @@ from alembic import op
 
 revision = '0007'
 down_revision = '0006'
-branch_labels = None
-depends_on = None
 
 PUBLIC = {'https://www.w3.org/ns/activitystreams#Public', 'as:Public', 'Public'}
 

@@ -1,7 +1,5 @@
 """queue lease tokens; inbox items' origin and object key
 
-Revision ID: 0008
-Revises: 0006
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
@@ -9,8 +7,6 @@ from alembic import op
 
 revision = '0008'
 down_revision = '0007'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

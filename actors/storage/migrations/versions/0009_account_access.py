@@ -1,7 +1,5 @@
 """account access: disabled accounts, session versions, a shared login limiter
 
-Revision ID: 0009
-Revises: 0006
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
@@ -9,8 +7,6 @@ from alembic import op
 
 revision = '0009'
 down_revision = '0008'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

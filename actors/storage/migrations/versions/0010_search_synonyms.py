@@ -1,7 +1,5 @@
 """search: the variant and synonym table, and listings indexed without their automatic hashtags
 
-Revision ID: 0010
-Revises: 0006
 Create Date: 2026-12-06
 
 ``search_synonyms`` (variant → canonical; see actors/feed/search/) is filled with the pairs shipped
@@ -14,8 +12,6 @@ from alembic import op
 
 revision = '0010'
 down_revision = '0009'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,5 @@
 """feed indexes carry visibility and community_id, the inbox claim index origin and lease_until
 
-Revision ID: 0011
-Revises: 0010
 Create Date: 2026-12-06
 
 Since 0007 every public door filters on ``visibility`` and ``community_id``. With the feed
@@ -16,8 +14,6 @@ from alembic import op
 
 revision = '0011'
 down_revision = '0010'
-branch_labels = None
-depends_on = None
 
 LIVE = sa.text('deleted_at IS NULL')
 INDEXES = {

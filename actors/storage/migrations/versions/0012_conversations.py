@@ -1,7 +1,5 @@
 """conversations: organisers' messages, replies under items, event Updates at most once a minute
 
-Revision ID: 0012
-Revises: 0011
 Create Date: 2026-12-06
 
 ``messages``: what people do with a community's posts (replies, mentions, direct messages,
@@ -15,8 +13,6 @@ from alembic import op
 
 revision = '0012'
 down_revision = '0011'
-branch_labels = None
-depends_on = None
 
 Id = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 

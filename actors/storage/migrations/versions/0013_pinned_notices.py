@@ -1,7 +1,5 @@
 """pinned notices: objects.pinned_at, when an organiser pinned a notice to the top
 
-Revision ID: 0013
-Revises: 0012
 Create Date: 2026-12-06
 
 A community's organisers may pin one notice (a note: 停水通知, 物业公告); pinned notices lead
@@ -12,8 +10,6 @@ from alembic import op
 
 revision = '0013'
 down_revision = '0012'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
