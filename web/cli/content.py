@@ -128,6 +128,17 @@ async def cmd_delete(args: argparse.Namespace) -> int:
     return await _with_instance(args, run)
 
 
+async def cmd_pin(args: argparse.Namespace) -> int:
+    from actors.publishing.publishing import pin_notice
+
+    async def run(inst: Instance) -> int:
+        slug = await pin_notice(inst, args.url, pinned=not args.off)
+        print(f"{'unpinned' if args.off else 'pinned'}: {args.url} ({slug})")
+        return 0
+
+    return await _with_instance(args, run)
+
+
 def add_content_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser("publish", parents=[common], help="publish content from a community (JSON file or - for stdin)")
     s.add_argument("slug")
@@ -144,3 +155,8 @@ def add_delete_command(sub: Any, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser("delete", parents=[common], help="delete a published object by its URL")
     s.add_argument("url")
     s.set_defaults(run=cmd_delete)
+
+    s = sub.add_parser("pin", parents=[common], help="pin a notice to the top of its community's notices")
+    s.add_argument("url", help="the notice's URL (`yinhu publish` printed it)")
+    s.add_argument("--off", action="store_true", help="unpin it")
+    s.set_defaults(run=cmd_pin)

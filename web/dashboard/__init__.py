@@ -13,7 +13,7 @@ gate, CSRF, capped form reading), ``accounts`` (login, logout, password, members
 from starlette.routing import Route
 
 from web.dashboard.accounts import login, logout, members, password
-from web.dashboard.content import community, delete, edit, index, new
+from web.dashboard.content import community, delete, edit, index, new, pin
 from web.dashboard.messages import inbox
 
 __all__ = ["routes"]
@@ -30,4 +30,5 @@ routes = [
     Route("/dashboard/{slug}/new/{kind}", new, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/edit/{token}", edit, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/delete/{token}", delete, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/pin/{token}", pin, methods=["POST"]),
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.engine import Row
@@ -11,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from actors.publishing.media import MediaError, store_image
-from actors.publishing.publishing import delete_object, publish, update_object
+from actors.publishing.publishing import delete_object, pin_notice, publish, update_object
 from actors.publishing.validation import (
     ContentError,
     validate,
@@ -72,7 +74,7 @@ async def community(request: Request, account: Account, c: Row[Any]) -> Response
         rows = list(
             await conn.execute(
                 select(objects.c.uri, objects.c.kind, objects.c.name, objects.c.start_time, objects.c.timezone,
-                       objects.c.status, objects.c.published, objects.c.source)
+                       objects.c.status, objects.c.published, objects.c.source, objects.c.pinned_at)
                 .where(objects.c.actor_id == c.id, objects.c.local.is_(True), objects.c.deleted_at.is_(None),
                        objects.c.reply_root_id.is_(None))
                 .order_by(objects.c.published.desc())
@@ -80,15 +82,44 @@ async def community(request: Request, account: Account, c: Row[Any]) -> Response
             )
         )
     groups: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
-    for r in rows:
+    for r in _in_date_order(rows, _inst(request).clock()):
         kind = r.kind if r.kind in groups else "note"
         lines = (r.source or "").strip().splitlines()
         title = r.name or (lines[0][:80] if lines else "—")
         groups[kind].append({"uri": r.uri, "token": r.uri.rsplit("/", 1)[-1], "title": title,
-                             "when": _when(r), "status": r.status})
+                             "when": _when(r), "status": r.status, "pinned": r.pinned_at is not None})
     ok = request.query_params.get("ok")
+    token = request.query_params.get("item", "")
+    just = next((o for g in groups.values() for o in g if o["token"] == token), None) if token else None
     return render(request, "dashboard/community.html", account=account, c=c, groups=groups, kinds=KINDS,
-                  csrf=csrf_token(request), ok=ok if ok in ("published", "updated", "deleted") else None)
+                  csrf=csrf_token(request), just=just,
+                  ok=ok if ok in ("published", "updated", "deleted", "pinned", "unpinned") else None)
+
+
+def _in_date_order(rows: list[Row[Any]], now: datetime) -> list[Row[Any]]:
+    """Events by date: the coming ones soonest first, then past ones latest first; the other
+    kinds newest first (as queried)."""
+    def key(r: Row[Any]) -> tuple[int, float]:
+        if r.kind != "event" or r.start_time is None:
+            return (0, 0.0)
+        start = r.start_time if r.start_time.tzinfo else r.start_time.replace(tzinfo=UTC)
+        ahead = start >= now
+        return (1 if ahead else 2, start.timestamp() if ahead else -start.timestamp())
+    return sorted(rows, key=key)
+
+
+@dashboard_object_page
+async def pin(request: Request, account: Account, c: Row[Any], row: Row[Any]) -> Response:
+    """Pin a notice to the top of the community's notices (POST pinned=1), or unpin it."""
+    form = await request.form(max_files=0, max_fields=10)
+    if not csrf_ok(request, form.get("csrf")):
+        return _csrf_failed(request)
+    pinned = form.get("pinned") == "1"
+    try:
+        await pin_notice(_inst(request), row.uri, pinned=pinned)
+    except ContentError as exc:
+        return render_error(request, 422, _t(request).problem(next(iter(exc.errors.values()))))
+    return RedirectResponse(f"/dashboard/{c.username}?ok={'pinned' if pinned else 'unpinned'}", status_code=303)
 
 
 def _label(_: Any, lang: str, label: Any) -> str:
@@ -108,7 +139,7 @@ def _resolve(request: Request, kind: str, values: dict[str, Any], errors: dict[s
             options.append((current, current))  # e.g. a timezone that is not in the short list
         out.append({
             "name": f.name, "widget": f.widget, "label": _(f.label), "required": f.required,
-            "hint": _(f.hint) if f.hint else None, "blank": f.blank, "options": options,
+            "hint": _(f.hint) if f.hint else None, "blank": f.blank, "options": options, "maxlength": f.maxlength,
             "value": current, "errors": [_.problem(errors[k]) for k in f.errors if k in errors],
         })
     return out
@@ -209,13 +240,15 @@ async def _submit(
         return again(media_errors)
     try:
         if row is None:
-            await publish(inst, c.username, body)
+            result = await publish(inst, c.username, body)
         else:
-            await update_object(inst, row.uri, body)
+            result = await update_object(inst, row.uri, body)
     except ContentError as exc:
         return again(exc.errors)
     done = "published" if row is None else "updated"
-    return RedirectResponse(f"/dashboard/{c.username}?ok={done}", status_code=303)
+    # The banner links to what was just published or changed.
+    token = quote(result.uri.rsplit("/", 1)[-1], safe="")
+    return RedirectResponse(f"/dashboard/{c.username}?ok={done}&item={token}", status_code=303)
 
 
 @dashboard_page

@@ -20,6 +20,7 @@ from actors.publishing.validation import (
     LANGUAGES,
     LISTING_KINDS,
     LISTING_STATUSES,
+    MAX_TITLE,
     PRICE_MODES,
     PURPOSES,
 )
@@ -54,6 +55,7 @@ class F:
     required: bool = False
     hint: str | None = None  # i18n key
     blank: bool = False  # a select with an empty "—" choice
+    maxlength: int | None = None  # what validation allows, told to the browser before submit
 
 
 def _opts(values: tuple[str, ...], prefix: str) -> tuple[tuple[str, Any], ...]:
@@ -68,7 +70,7 @@ COMMON_TAIL = (
 
 FIELDS: dict[str, tuple[F, ...]] = {
     "event": (
-        F("title", "text", "field.title", ("title",), required=True),
+        F("title", "text", "field.title", ("title",), required=True, maxlength=MAX_TITLE),
         F("content", "textarea", "field.content", ("content",), hint="hint.markdown"),
         F("start", "datetime", "field.start", ("start",), required=True),
         F("end", "datetime", "field.end", ("end",)),
@@ -88,7 +90,7 @@ FIELDS: dict[str, tuple[F, ...]] = {
     "listing": (
         F("kind", "select", "field.listing_kind", ("kind",), _opts(LISTING_KINDS, "listing_kind"), required=True),
         F("purpose", "select", "field.purpose", ("purpose",), _opts(PURPOSES, "purpose")),
-        F("title", "text", "field.title", ("title",), required=True),
+        F("title", "text", "field.title", ("title",), required=True, maxlength=MAX_TITLE),
         F("content", "textarea", "field.content", ("content",), hint="hint.markdown"),
         F("price_mode", "select", "field.price_mode", (), _opts(PRICE_MODES, "price_mode")),
         F("price_amount", "decimal", "field.price_amount", ("price",), hint="hint.price_amount"),
@@ -101,7 +103,7 @@ FIELDS: dict[str, tuple[F, ...]] = {
         *COMMON_TAIL,
     ),
     "venue": (
-        F("name", "text", "field.venue_name", ("name",), required=True),
+        F("name", "text", "field.venue_name", ("name",), required=True, maxlength=MAX_TITLE),
         F("content", "textarea", "field.content", ("content",), hint="hint.markdown"),
         F("address", "text", "field.address", ("address",), required=True),
         F("latitude", "decimal", "field.latitude", ("latitude",)),
