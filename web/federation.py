@@ -39,7 +39,7 @@ async def _actor_view(request: Request, username: str) -> Response:
         return ap_response(body)
     if username == INSTANCE_ACTOR_USERNAME:
         return RedirectResponse(f"{inst.base}/", status_code=303)
-    from web.resident import community_home
+    from web.communities import community_home
 
     return await community_home(request, username)
 
@@ -57,7 +57,7 @@ async def profile_page(request: Request) -> Response:
     slug = request.path_params["slug"]
     if wants_activity_json(request):
         return RedirectResponse(f"{_inst(request).base}/c/{slug}", status_code=301)
-    from web.resident import community_home
+    from web.communities import community_home
 
     return await community_home(request, slug)
 

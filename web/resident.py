@@ -8,15 +8,13 @@ Every list takes the parameters of ``actors.feed.feed.FeedFilter`` and links to 
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Row
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,7 +23,6 @@ from starlette.routing import Route
 from actors.feed.feed import (
     DISTRICT_TZ,
     FeedFilter,
-    FeedItem,
     FilterError,
     handle,
     query_feed,
@@ -33,13 +30,13 @@ from actors.feed.feed import (
 )
 from actors.feed.venues import VenueNeeds, find_venues
 from actors.publishing.publishing import object_to_ap
-from actors.social.local import FEED_ACTOR_USERNAME, get_local_actor
-from actors.social.visibility import communities_here, publicly_visible
+from actors.social.visibility import publicly_visible
 from actors.storage.instance import Instance
-from actors.storage.models import FollowState, actors, follows, objects
-from actors.storage.text import html_to_text
+from actors.storage.models import actors, objects
 from fedi import content as wire
 from web import feed
+from web.cards import Card, cards, fmt_day, notices
+from web.communities import communities_page, community_detail, directory
 from web.i18n import Translator, pick_language, translator
 from web.ics import ICS_TYPE, calendar_bytes
 from web.pages import object_page, render, render_error
@@ -47,120 +44,10 @@ from web.pages import object_page, render, render_error
 __all__ = ["routes", "week_windows"]
 
 PAGE_SIZE = 20
-_WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_SYMBOLS = {"CNY": "¥", "HKD": "HK$", "USD": "$", "EUR": "€", "JPY": "¥", "TWD": "NT$"}
 
 
 def _inst(request: Request) -> Instance:
     return request.app.state.instance  # type: ignore[no-any-return]
-
-
-# --- presentation helpers -------------------------------------------------------------------
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name) if name else DISTRICT_TZ
-    except (ZoneInfoNotFoundError, ValueError):
-        return DISTRICT_TZ
-
-
-def fmt_day(d: date, lang: str) -> str:
-    if lang == "zh-CN":
-        return f"{d.month}月{d.day}日（{_WEEKDAYS_ZH[d.weekday()]}）"
-    return f"{_WEEKDAYS_EN[d.weekday()]} {d.day} {_MONTHS_EN[d.month - 1]}"
-
-
-def fmt_when(row: Any, lang: str) -> str:
-    if row.start_time is None:
-        return ""
-    zone = _zone(row.timezone)
-    start = row.start_time.astimezone(zone)
-    text = f"{fmt_day(start.date(), lang)} {start:%H:%M}"
-    if row.end_time is not None:
-        end = row.end_time.astimezone(zone)
-        text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {fmt_day(end.date(), lang)} {end:%H:%M}"
-    return text
-
-
-def fmt_price(row: Any, _: Any) -> str:
-    if row.price_amount is not None:
-        symbol = _SYMBOLS.get(row.currency or "CNY", f"{row.currency} ")
-        return f"{symbol}{row.price_amount:.2f}".rstrip("0").rstrip(".")
-    if row.price_mode:
-        return str(_(f"price_mode.{row.price_mode}"))
-    return ""
-
-
-@dataclass
-class Card:
-    """What a list shows of one item."""
-
-    id: int
-    kind: str
-    title: str
-    title_html: str
-    snippet_html: str
-    snippet: str
-    when: str
-    where: str
-    price: str
-    capacity: int | None
-    amenities: list[str]
-    status: str | None
-    category: str | None
-    listing_kind: str | None
-    purpose: str | None
-    distance_km: float | None
-    origin: str
-    community_name: str
-    community_handle: str
-    community_uri: str
-    community_id: int | None
-    local: bool
-    author_name: str = ""
-    author_handle: str = ""
-    author_url: str = ""
-    pinned: bool = False
-
-
-def card(item: FeedItem, lang: str, _: Any, community_ids: dict[str, int]) -> Card:
-    r = item.row
-    text = html_to_text(r.content or "")
-    return Card(
-        id=r.id, kind=item.kind, title=r.name or (text.splitlines()[0][:60] if text else r.uri),
-        title_html=item.title_html, snippet_html=item.snippet_html,
-        snippet=(text[:110] + "…") if len(text) > 110 else text,
-        when=fmt_when(r, lang) if item.kind == "event" else "",
-        where=" · ".join(dict.fromkeys(p for p in (r.place_name, r.address) if p)),
-        price=fmt_price(r, _) if item.kind in ("listing", "venue") else "",
-        capacity=r.capacity, amenities=[wire.AMENITIES.get(a, {}).get(lang, a) for a in (r.amenities or "").split()],
-        status=r.status, category=r.category, listing_kind=r.listing_kind, purpose=r.purpose,
-        distance_km=item.distance_km, origin=r.url or r.uri, community_name=item.community_name or item.community_handle,
-        community_handle=item.community_handle, community_uri=item.community_uri,
-        community_id=community_ids.get(item.community_uri) or r.community_id, local=bool(r.local),
-        author_name=item.author_name, author_handle=item.author_handle, author_url=item.author_url,
-        pinned=getattr(r, "pinned_at", None) is not None,
-    )
-
-
-NOTICES = 5  # notices on the home page and a community's page
-
-
-async def notices(conn: Any, now: datetime, lang: str, *, community: str | None = None, limit: int = NOTICES) -> list[Card]:
-    """The latest notices (notes), pinned ones first: of one community, or of all."""
-    pinned = await query_feed(conn, FeedFilter(kind="note", community=community, pinned=True), now, limit=limit)
-    latest = await query_feed(conn, FeedFilter(kind="note", community=community), now, limit=limit)
-    shown = {i.row.id for i in pinned.items}
-    items = pinned.items + [i for i in latest.items if i.row.id not in shown]
-    return _cards(items[:limit], lang)
-
-
-def _cards(items: list[FeedItem], lang: str) -> list[Card]:
-    _ = translator(lang)
-    return [card(i, lang, _, {}) for i in items]
 
 
 def week_windows(today: date) -> dict[str, tuple[date, date]]:
@@ -179,92 +66,6 @@ def week_windows(today: date) -> dict[str, tuple[date, date]]:
         windows["weekend"] = (max(sat, today + timedelta(days=1)), sun)
     windows["next_week"] = (sun + timedelta(days=1), sun + timedelta(days=7))
     return windows
-
-
-# --- communities ----------------------------------------------------------------------------
-
-
-async def _feed_actor_id(conn: Any) -> int | None:
-    return (await conn.execute(select(actors.c.id).where(
-        actors.c.local.is_(True), actors.c.username == FEED_ACTOR_USERNAME))).scalar()
-
-
-@dataclass(frozen=True)
-class CommunityEntry:
-    id: int
-    uri: str
-    local: bool
-    type: str
-    username: str
-    domain: str
-    name: str
-    summary: str
-    kind: str | None
-    raw: str | None
-    event_count: int = 0
-    listing_count: int = 0
-    venue_count: int = 0
-
-
-DIRECTORY_TTL = 60.0  # seconds: the counts may lag a minute; the pages must not scan every object
-
-
-async def directory(inst: Instance, conn: Any, now: datetime) -> list[CommunityEntry]:
-    """The communities here (``actors.social.visibility.communities_here``: local Groups and actors
-    a local actor follows with an accepted follow; never the people who reply, mention or
-    write to them), each with its counts of upcoming public events, active listings and venues.
-
-    Counting walks every object, so the result is computed once a minute (one GROUP BY for
-    all communities, not three subqueries each) and shared by every page that shows it."""
-    hit = inst.cache.get("resident:directory")
-    if hit is not None and hit[1] > time.monotonic():
-        return hit[0]  # type: ignore[no-any-return]
-    o = objects.c
-    feed_id = await _feed_actor_id(conn)
-    rows_q = (
-        select(actors.c.id, actors.c.uri, actors.c.local, actors.c.type, actors.c.username, actors.c.domain,
-               actors.c.name, actors.c.summary, actors.c.kind, actors.c.raw)
-        .where(actors.c.deleted_at.is_(None), actors.c.id.in_(communities_here()), actors.c.id != feed_id)
-        .order_by(actors.c.local.desc(), actors.c.name, actors.c.id)
-    )
-    rows = list((await conn.execute(rows_q)).all())
-
-    def tally(*conds: Any) -> Any:
-        return func.sum(case((and_(*conds), 1), else_=0))
-
-    counts_q = (
-        select(
-            o.community_id,
-            tally(o.kind == "event", func.coalesce(o.end_time, o.start_time) >= now).label("events"),
-            tally(o.kind == "listing", func.coalesce(o.status, "available") != "closed",
-                  or_(o.expires_at.is_(None), o.expires_at > now)).label("listings"),
-            tally(o.kind == "venue").label("venues"),
-        )
-        .where(publicly_visible(), o.kind.in_(("event", "listing", "venue")))
-        .group_by(o.community_id)
-    )
-    counts = {r.community_id: r for r in await conn.execute(counts_q)}
-    entries = []
-    for r in rows:
-        c = counts.get(r.id)
-        entries.append(CommunityEntry(
-            r.id, r.uri, r.local, r.type, r.username, r.domain, r.name, r.summary, r.kind, r.raw,
-            int(c.events or 0) if c else 0, int(c.listings or 0) if c else 0, int(c.venues or 0) if c else 0,
-        ))
-    inst.cache["resident:directory"] = (entries, time.monotonic() + DIRECTORY_TTL)
-    return entries
-
-
-def _origin_of(actor: Any) -> str:
-    if actor.raw:
-        try:
-            doc = orjson.loads(actor.raw)
-            url = wire.object_url(doc) if isinstance(doc, dict) else None
-            if url:
-                return url
-        except orjson.JSONDecodeError:
-            pass
-    return str(actor.uri)
 
 
 # --- the filter form ------------------------------------------------------------------------
@@ -331,15 +132,15 @@ async def home(request: Request) -> Response:
                      and (i.row.end_time or i.row.start_time) >= now]
             seen.update(i.row.id for i in items)
             label = fmt_day(start, lang) if start == end else f"{fmt_day(start, lang)} – {fmt_day(end, lang)}"
-            sections.append((key, label, _cards(items, lang), f"/feed?{f.query_string()}"))
+            sections.append((key, label, cards(items, lang), f"/feed?{f.query_string()}"))
         listings = await query_feed(conn, FeedFilter(kind="listing"), now, limit=6)
         venues = await query_feed(conn, FeedFilter(kind="venue"), now, limit=6)
         communities = await directory(inst, conn, now)
         notice_cards = await notices(conn, now, lang)
     sections = [s for s in sections if s[0] != "later" or s[2]]
     return render(
-        request, "home.html", sections=sections, notices=notice_cards, listings=_cards(listings.items, lang),
-        venues=_cards(venues.items, lang), communities=communities[:12], more_communities=len(communities) > 12,
+        request, "home.html", sections=sections, notices=notice_cards, listings=cards(listings.items, lang),
+        venues=cards(venues.items, lang), communities=communities[:12], more_communities=len(communities) > 12,
         any_events=any(s[2] for s in sections), **form_context(FeedFilter(), communities),
     )
 
@@ -374,7 +175,7 @@ async def _list(request: Request, path: str, *, heading: str | None = None) -> R
         prev = max(0, offset - PAGE_SIZE)
         prev_url = f"{path}?{qs}" + (f"{'&' if qs else ''}offset={prev}" if prev else "")
     return render(
-        request, "feed/list.html", errors=[], cards=_cards(page.items, lang), path=path, next_url=next_url,
+        request, "feed/list.html", errors=[], cards=cards(page.items, lang), path=path, next_url=next_url,
         prev_url=prev_url, exports=_exports(f), searching=path == "/search", offset=offset, heading=heading,
         suggestion=suggestion, suggestion_url=f"/search?{f.query_string(q=suggestion)}" if suggestion else None,
         **form_context(f, communities),
@@ -446,55 +247,6 @@ async def item_ics(request: Request) -> Response:
     body = calendar_bytes([event], name=event.name, now=inst.clock(), lang=pick_language(request))
     return Response(body, media_type=ICS_TYPE,
                     headers={"Content-Disposition": f'inline; filename="item-{row.id}.ics"'})
-
-
-async def communities_page(request: Request) -> Response:
-    inst = _inst(request)
-    async with inst.engine.connect() as conn:
-        rows = await directory(inst, conn, inst.clock())
-    return render(request, "feed/communities.html", communities=rows, origin_of=_origin_of)
-
-
-async def community_detail(request: Request) -> Response:
-    inst = _inst(request)
-    async with inst.engine.connect() as conn:
-        c = (await conn.execute(select(actors).where(actors.c.id == request.path_params["id"],
-                                                      actors.c.id.in_(communities_here()),
-                                                      actors.c.deleted_at.is_(None)))).first()
-    if c is None:
-        return render_error(request, 404, translator(pick_language(request))("feed.no_community"))
-    return await _community_view(request, c)
-
-
-async def community_home(request: Request, slug: str) -> Response:
-    """``/c/SLUG`` and ``/@SLUG`` in a browser: a local community's page, as residents see it."""
-    inst = _inst(request)
-    async with inst.engine.connect() as conn:
-        c = await get_local_actor(conn, slug)
-    if c is None or c.type != "Group":
-        return render_error(request, 404, translator(pick_language(request))("feed.no_community"))
-    return await _community_view(request, c)
-
-
-async def _community_view(request: Request, c: Any) -> Response:
-    """A community's page: its notices (pinned first), upcoming events, listings and venues."""
-    inst = _inst(request)
-    lang = pick_language(request)
-    now = inst.clock()
-    lists = {}
-    async with inst.engine.connect() as conn:
-        for kind in ("event", "listing", "venue"):
-            f = FeedFilter(kind=kind, community=c.uri)
-            lists[kind] = (_cards((await query_feed(conn, f, now, limit=50)).items, lang), f"/feed?{f.query_string()}")
-        notice_cards = await notices(conn, now, lang, community=c.uri)
-        followers = None
-        if c.local:
-            followers = (await conn.execute(select(func.count()).select_from(follows).where(
-                follows.c.followed_id == c.id, follows.c.state == FollowState.ACCEPTED.value))).scalar_one()
-    more_notices = f"/feed?{FeedFilter(kind='note', community=c.uri).query_string()}"
-    return render(request, "feed/community.html", c=c, handle=handle(c.username, c.domain, c.uri), origin=_origin_of(c),
-                  summary_text=html_to_text(c.summary or ""), lists=lists, notices=notice_cards,
-                  more_notices=more_notices, follower_count=followers)
 
 
 async def venue_finder(request: Request) -> Response:
