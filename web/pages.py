@@ -25,10 +25,12 @@ from fedi import content as wire
 from web.conversations import page_conversation
 from web.i18n import pick_language, translator
 from web.ics import ICS_TYPE, calendar_bytes
+from web.maps import map_links
 
 __all__ = ["object_page", "render", "render_error", "routes"]
 
 _env = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(), enable_async=False)
+_env.globals["map_links"] = map_links
 
 
 def _inst(request: Request) -> Instance:

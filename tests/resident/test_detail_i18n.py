@@ -26,7 +26,7 @@ async def test_local_event_detail_and_calendar(hood: Hood) -> None:
     oid = hood.ids["event.saturday"]
     page = (await hood.get(f"/items/{oid}")).text
     text = visible_text(page)
-    assert "篮球友谊赛" in text and "银湖路 20 号" in text and "22.63000, 114.02000" in text
+    assert "篮球友谊赛" in text and "银湖路 20 号" in text and "在地图中打开: 高德地图 · 百度地图 · 腾讯地图 · OpenStreetMap" in text
     assert "原文" in text and hood.uris["event.saturday"] in links(page)
     assert f"/items/{oid}.ics" in links(page)
     cal = icalendar.Calendar.from_ical((await hood.get(f"/items/{oid}.ics")).content)
