@@ -17,11 +17,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from actors.feed.feed import handle, profile_url
+from actors.feed.places import events_at
 from actors.publishing.publishing import object_to_ap
 from actors.social.rsvp import event_counts
 from actors.storage.instance import Instance
 from actors.storage.models import actors, objects
 from fedi import content as wire
+from web.cards import fmt_when
 from web.conversations import page_conversation
 from web.i18n import pick_language, translator
 from web.ics import ICS_TYPE, calendar_bytes
@@ -116,6 +118,7 @@ async def object_page(
                  "author_url": profile_url(author.uri, author.raw, author.local, author.username)}
         doc = await object_to_ap(inst, conn, row) if row.local else orjson.loads(row.raw)
         counts = await event_counts(conn, row.id, row.capacity) if row.kind == "event" else (0, None)
+        held = await events_at(conn, row, inst.clock()) if row.kind == "venue" else []
         # Replies under the item and what people did with it (web.conversations).
         extra = {**extra, **await page_conversation(conn, row)}
     try:
@@ -142,6 +145,7 @@ async def object_page(
             return render(
                 request, "venue.html", o=row, v=v, author=author, address=wire.address_text(v.address) or "",
                 amenities=labels, hours=_hours(v, lang), price_text=_price_text(v.price),
+                held=[(e, fmt_when(e, lang)) for e in held],
             )
     except wire.ContentParseError:
         pass  # shown as a plain post below: what was stored is still readable

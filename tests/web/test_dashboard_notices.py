@@ -70,3 +70,20 @@ async def test_the_form_tells_the_title_limit_before_submit(site: Site) -> None:
     for kind, field in (("event", "title"), ("listing", "title"), ("venue", "name")):
         page = (await site.client.get(f"/dashboard/garden/new/{kind}")).text
         assert 'maxlength="200"' in field_block(page, field), kind
+
+
+async def test_the_event_form_offers_the_networks_venues_as_places(site: Site) -> None:
+    venue = await publish(site.node.inst, "garden", {
+        "type": "venue", "name": "多功能活动室", "address": "银湖花园 3 栋", "latitude": 22.61, "longitude": 114.02,
+        "capacity": 40})
+    await site.login("lin")
+    form = (await site.client.get("/dashboard/garden/new/event")).text
+    block = field_block(form, "venue")
+    [(value, label)] = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', block)
+    assert label == "多功能活动室 · 银湖花园 3 栋"
+    resp = await post_form(site, "/dashboard/garden/new/event", {
+        **EVENT, "venue": value, "place_name": "", "place_address": "", "place_latitude": "", "place_longitude": ""})
+    assert resp.status_code == 303
+    [_, row] = await local_objects(site)
+    assert (row.place_name, row.address, row.latitude, row.longitude) == ("多功能活动室", "银湖花园 3 栋", 22.61, 114.02)
+    assert venue.uri  # the venue itself stays as it was

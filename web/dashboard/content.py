@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from actors.feed.places import VenueChoice, venue_choices, venue_place
 from actors.publishing.media import MediaError, store_image
 from actors.publishing.publishing import delete_object, pin_notice, publish, update_object
 from actors.publishing.validation import (
@@ -128,12 +129,16 @@ def _label(_: Any, lang: str, label: Any) -> str:
     return _(label) if isinstance(label, str) else str(label)
 
 
-def _resolve(request: Request, kind: str, values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
+def _resolve(
+    request: Request, kind: str, values: dict[str, Any], errors: dict[str, str], venues: list[VenueChoice],
+) -> list[dict[str, Any]]:
     lang = pick_language(request)
     _ = translator(lang)
     out = []
     for f in FIELDS[kind]:
         options = [(value, _label(_, lang, label)) for value, label in f.options]
+        if f.name == "venue":  # the network's venues, as they are now
+            options = [(str(v.id), v.label) for v in venues]
         current = values.get(f.name)
         if f.widget == "select" and current and current not in [o[0] for o in options]:
             options.append((current, current))  # e.g. a timezone that is not in the short list
@@ -145,7 +150,7 @@ def _resolve(request: Request, kind: str, values: dict[str, Any], errors: dict[s
     return out
 
 
-def _render_form(
+async def _render_form(
     request: Request, account: Account, c: Row[Any], kind: str, values: dict[str, Any],
     errors: dict[str, str], *, row: Row[Any] | None = None, kept: list[dict[str, str]] | None = None,
     uploaded: bool = False, status: int = 200,
@@ -157,12 +162,29 @@ def _render_form(
     slots = [{"name": s, "alt": values.get(f"{s}_alt", ""), "error": errors.get(s)} for s in SLOTS[kind]]
     token = row.uri.rsplit("/", 1)[-1] if row is not None else None
     action = f"/dashboard/{c.username}/edit/{token}" if row is not None else f"/dashboard/{c.username}/new/{kind}"
+    venues: list[VenueChoice] = []
+    if any(f.name == "venue" for f in FIELDS[kind]):
+        async with _inst(request).engine.connect() as conn:
+            venues = await venue_choices(conn)
     return render(
         request, "dashboard/form.html", status=status, account=account, c=c, kind=kind,
-        fields=_resolve(request, kind, values, errors), errors=errors, unplaced=unplaced,
+        fields=_resolve(request, kind, values, errors, venues), errors=errors, unplaced=unplaced,
         image_errors=image_errors, slots=slots, kept=kept or [], action=action, editing=row is not None,
         object_uri=row.uri if row is not None else None, uploaded=uploaded, csrf=csrf_token(request),
     )
+
+
+async def _place_at_venue(inst: Instance, values: dict[str, Any]) -> None:
+    """An event placed at one of the network's venues takes the venue's name, address and
+    coordinates as its place (what the venue page matches its events by)."""
+    async with inst.engine.connect() as conn:
+        venue = await venue_place(conn, int(values["venue"]))
+    if venue is None:
+        values["venue"] = ""
+        return
+    values.update(place_name=venue.name, place_address=venue.address,
+                  place_latitude="" if venue.latitude is None else f"{venue.latitude:.6f}",
+                  place_longitude="" if venue.longitude is None else f"{venue.longitude:.6f}")
 
 
 def _image_refs(kind: str, body: dict[str, Any], kept: list[dict[str, Any]],
@@ -209,6 +231,8 @@ async def _submit(
         if not csrf_ok(request, form.get("csrf")):
             return _csrf_failed(request)
         values = _form_values(kind, form)
+        if kind == "event" and str(values.get("venue") or "").isdigit():
+            await _place_at_venue(inst, values)
         body = _body(kind, values)
         uploads: list[tuple[str, bytes, str]] = []
         for slot in SLOTS[kind]:
@@ -227,24 +251,24 @@ async def _submit(
 
     refs = _image_refs(kind, body, kept, uploads)
 
-    def again(errors: dict[str, str]) -> Response:
-        return _render_form(request, account, c, kind, values, errors, row=row, kept=kept,
+    async def again(errors: dict[str, str]) -> Response:
+        return await _render_form(request, account, c, kind, values, errors, row=row, kept=kept,
                             uploaded=bool(uploads), status=422)
 
     try:
         validate(body, inst.clock())  # the validator publish() runs, before any image is stored
     except ContentError as exc:
-        return again(exc.errors)
+        return await again(exc.errors)
     media_errors = await _store_uploads(inst, c, uploads, refs)
     if media_errors:
-        return again(media_errors)
+        return await again(media_errors)
     try:
         if row is None:
             result = await publish(inst, c.username, body)
         else:
             result = await update_object(inst, row.uri, body)
     except ContentError as exc:
-        return again(exc.errors)
+        return await again(exc.errors)
     done = "published" if row is None else "updated"
     # The banner links to what was just published or changed.
     token = quote(result.uri.rsplit("/", 1)[-1], safe="")
@@ -258,7 +282,7 @@ async def new(request: Request, account: Account, c: Row[Any]) -> Response:
         return render_error(request, 404, _t(request)("dash.no_kind", kind=kind))
     if request.method == "POST":
         return await _submit(request, account, c, kind, None, [])
-    return _render_form(request, account, c, kind, dict(DEFAULTS[kind]), {})
+    return await _render_form(request, account, c, kind, dict(DEFAULTS[kind]), {})
 
 
 @dashboard_object_page
@@ -267,7 +291,7 @@ async def edit(request: Request, account: Account, c: Row[Any], row: Row[Any]) -
     kept = [{**k, "keep": True} for k in _stored_images(row)]
     if request.method == "POST":
         return await _submit(request, account, c, kind, row, kept)
-    return _render_form(request, account, c, kind, _values_from_row(kind, row), {}, row=row, kept=kept)
+    return await _render_form(request, account, c, kind, _values_from_row(kind, row), {}, row=row, kept=kept)
 
 
 @dashboard_object_page

@@ -75,6 +75,7 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("start", "datetime", "field.start", ("start",), required=True),
         F("end", "datetime", "field.end", ("end",)),
         F("timezone", "select", "field.timezone", ("timezone",), tuple((z, z) for z in TIMEZONES)),
+        F("venue", "select", "field.venue", (), blank=True, hint="hint.venue"),
         F("place_name", "text", "field.place_name", ("place",)),
         F("place_address", "text", "field.place_address"),
         F("place_latitude", "decimal", "field.latitude", ("place.latitude",)),
