@@ -130,7 +130,9 @@ def test_search_detail_and_add_to_calendar(page: Any, site: Site) -> None:
     facts = page.locator("dl.facts").inner_text()
     assert f"{start.month}月{start.day}日（周一）" in facts and "19:00–21:00" in facts
     assert "银湖图书角" in facts and "银湖路 8 号 2 楼" in facts
-    assert "22.61230, 114.02450" in facts
+    assert "在地图中打开: 高德地图 · 百度地图 · 腾讯地图 · OpenStreetMap" in facts
+    amap = page.get_by_role("link", name="高德地图").get_attribute("href")
+    assert "position=114.024500%2C22.612300" in amap and "coordinate=wgs84" in amap
     assert "银湖读书会" in page.locator(".origin-box").inner_text()
 
     link = page.get_by_role("link", name=re.compile("添加到日历")).first
