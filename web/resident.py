@@ -8,13 +8,14 @@ Every list takes the parameters of ``actors.feed.feed.FeedFilter`` and links to 
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Row
 from starlette.requests import Request
 from starlette.responses import Response
@@ -71,9 +72,31 @@ def week_windows(today: date) -> dict[str, tuple[date, date]]:
 # --- the filter form ------------------------------------------------------------------------
 
 
-def form_context(f: FeedFilter, communities: list[Row[Any]]) -> dict[str, Any]:
+CATEGORY_TTL = 60.0  # seconds, as the directory's counts
+
+
+async def category_counts(inst: Instance, conn: Any, now: datetime) -> dict[str, int]:
+    """How many upcoming events, active listings and venues each category holds (once a minute)."""
+    hit = inst.cache.get("resident:categories")
+    if hit is not None and hit[1] > time.monotonic():
+        return hit[0]  # type: ignore[no-any-return]
+    o = objects.c
+    live = or_(and_(o.kind == "event", func.coalesce(o.end_time, o.start_time) >= now),
+               and_(o.kind == "listing", func.coalesce(o.status, "available") != "closed",
+                    or_(o.expires_at.is_(None), o.expires_at > now)),
+               o.kind == "venue")
+    rows = await conn.execute(select(o.category, func.count()).where(publicly_visible(), o.category.is_not(None), live)
+                              .group_by(o.category))
+    counts = {str(cat): int(n) for cat, n in rows}
+    inst.cache["resident:categories"] = (counts, time.monotonic() + CATEGORY_TTL)
+    return counts
+
+
+def form_context(f: FeedFilter, communities: list[Row[Any]], categories: dict[str, int]) -> dict[str, Any]:
+    # The categories that hold something (and the one chosen), with their counts: not all 37.
+    shown = [c for c in wire.CATEGORIES if categories.get(c) or c == f.category]
     return {
-        "f": f, "categories": wire.CATEGORIES, "listing_kinds": wire.LISTING_KINDS,
+        "f": f, "categories": shown, "category_counts": categories, "listing_kinds": wire.LISTING_KINDS,
         "purposes": wire.LISTING_PURPOSES, "kinds": ("event", "listing", "venue", "note"),
         "communities_choice": [(c.uri, c.name or c.username, handle(c.username, c.domain, c.uri)) for c in communities],
         "near_text": f"{f.near[0]:g},{f.near[1]:g}" if f.near else "",
@@ -136,12 +159,13 @@ async def home(request: Request) -> Response:
         listings = await query_feed(conn, FeedFilter(kind="listing"), now, limit=6)
         venues = await query_feed(conn, FeedFilter(kind="venue"), now, limit=6)
         communities = await directory(inst, conn, now)
+        categories = await category_counts(inst, conn, now)
         notice_cards = await notices(conn, now, lang)
     sections = [s for s in sections if s[0] != "later" or s[2]]
     return render(
         request, "home.html", sections=sections, notices=notice_cards, listings=cards(listings.items, lang),
         venues=cards(venues.items, lang), communities=communities[:12], more_communities=len(communities) > 12,
-        any_events=any(s[2] for s in sections), **form_context(FeedFilter(), communities),
+        any_events=any(s[2] for s in sections), **form_context(FeedFilter(), communities, categories),
     )
 
 
@@ -162,10 +186,11 @@ async def _list(request: Request, path: str, *, heading: str | None = None) -> R
         offset = 0
     async with inst.engine.connect() as conn:
         communities = await directory(inst, conn, now)
+        categories = await category_counts(inst, conn, now)
         if errors:
             return render(request, "feed/list.html", status=400, errors=errors, cards=[], path=path,
                           next_url=None, prev_url=None, exports=None, searching=path == "/search",
-                          heading=heading, **form_context(f, communities))
+                          heading=heading, **form_context(f, communities, categories))
         page = await query_feed(conn, f, now, limit=PAGE_SIZE, offset=offset)
         suggestion = await suggest_query(conn, f, now) if f.q and not page.items and not offset else None
     qs = f.query_string()
@@ -178,7 +203,7 @@ async def _list(request: Request, path: str, *, heading: str | None = None) -> R
         request, "feed/list.html", errors=[], cards=cards(page.items, lang), path=path, next_url=next_url,
         prev_url=prev_url, exports=_exports(f), searching=path == "/search", offset=offset, heading=heading,
         suggestion=suggestion, suggestion_url=f"/search?{f.query_string(q=suggestion)}" if suggestion else None,
-        **form_context(f, communities),
+        **form_context(f, communities, categories),
     )
 
 
