@@ -25,7 +25,13 @@ from fedi.rfc9421 import (
     signature_base,
     verify_rfc9421,
 )
-from fedi.signatures import PublicKeyInfo, VerifyFailure, VerifyResult
+from fedi.signatures import (
+    IncomingRequest,
+    OutgoingRequest,
+    PublicKeyInfo,
+    VerifyFailure,
+    VerifyResult,
+)
 from fedi.verify import verify_request
 
 # ---------------------------------------------------------------------------------------
@@ -149,7 +155,8 @@ def ed() -> tuple[str, str]:
 def signed(private_pem: str, *, method: str = "POST", url: str = INBOX, body: bytes | None = BODY,
            now: datetime = NOW, **kwargs: object) -> dict[str, str]:
     headers = {"Content-Type": "application/activity+json"} if body is not None else {}
-    headers.update(sign_rfc9421(method, url, headers, body, KEY_ID, private_pem, now, **kwargs))  # type: ignore[arg-type]
+    outgoing = OutgoingRequest.of(method, url, headers, body, now)
+    headers.update(sign_rfc9421(outgoing, KEY_ID, private_pem, **kwargs))  # type: ignore[arg-type]
     return headers
 
 
@@ -184,7 +191,7 @@ async def test_b23_rsa_pss_request_verifies_end_to_end() -> None:
     # means rsa-v1_5-sha256 (Mastodon, Fedify), so the PSS signature is refused...
     headers = {**RFC_HEADERS, "Signature-Input": B23_INPUT, "Signature": B23_SIGNATURE}
     lookup = FakeLookup(info(RSA_PSS_PUBLIC, "test-key-rsa-pss"))
-    result = await verify_rfc9421("POST", RFC_TARGET, "https", headers, RFC_BODY, lookup, now=RFC_NOW)
+    result = await verify_rfc9421(IncomingRequest("POST", RFC_TARGET, headers, RFC_BODY), lookup, now=RFC_NOW)
     assert result.reason is VerifyFailure.BAD_SIGNATURE  # no alg: RSA means rsa-v1_5-sha256
     # ...while as rsa-pss-sha512 the RFC's signature verifies over the exact RFC base.
     from fedi.rfc9421 import _verify
@@ -207,7 +214,7 @@ async def test_b26_ed25519_verifies_through_policy_only_when_digest_is_covered()
     headers = {**RFC_HEADERS, "Signature-Input": B26_INPUT, "Signature": B26_SIGNATURE}
     lookup = FakeLookup(info(ED25519_PUBLIC, "test-key-ed25519"))
     # A POST whose body is not covered is refused before any key is fetched.
-    result = await verify_rfc9421("POST", RFC_TARGET, "https", headers, RFC_BODY, lookup, now=RFC_NOW)
+    result = await verify_rfc9421(IncomingRequest("POST", RFC_TARGET, headers, RFC_BODY), lookup, now=RFC_NOW)
     assert result.reason is VerifyFailure.WEAK_COVERAGE and lookup.calls == []
     # The signature itself verifies with the RFC key (alg inferred from the Ed25519 key):
     # relax nothing in the verifier, just show the crypto path with the query-less target.
@@ -219,8 +226,8 @@ async def test_b26_ed25519_verifies_through_policy_only_when_digest_is_covered()
 
 def test_our_ed25519_signer_reproduces_b26() -> None:
     headers = {"Date": RFC_HEADERS["Date"], "Content-Type": "application/json", "Content-Length": "18"}
-    out = sign_rfc9421("POST", "https://example.com/foo", headers, None, "test-key-ed25519",
-                       ED25519_PRIVATE, RFC_NOW - timedelta(seconds=2), label="sig-b26",
+    outgoing = OutgoingRequest.of("POST", "https://example.com/foo", headers, None, RFC_NOW - timedelta(seconds=2))
+    out = sign_rfc9421(outgoing, "test-key-ed25519", ED25519_PRIVATE, label="sig-b26",
                        components=("date", "@method", "@path", "@authority", "content-type",
                                    "content-length"))
     # Our params carry alg too, so the signature differs from the RFC's; the rest of the
