@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -33,6 +32,7 @@ from fedi.signatures import (
     VerifyResult,
 )
 from fedi.verify import verify_request
+from tests.fakes.signing import FakeLookup, RequestLog
 
 # ---------------------------------------------------------------------------------------
 # RFC 9421 Appendix B: keys (B.1.2, B.1.4) and the test-request message (B.2)
@@ -118,17 +118,6 @@ KEY_ID = "https://remote.example/users/alice#main-key"
 OWNER = "https://remote.example/users/alice"
 INBOX = "https://yinhu.example/inbox"
 BODY = b'{"type":"Create","actor":"https://remote.example/users/alice"}'
-
-
-@dataclass
-class FakeLookup:
-    cached: PublicKeyInfo | None
-    fresh: PublicKeyInfo | None = None
-    calls: list[tuple[str, bool]] = field(default_factory=list)
-
-    async def __call__(self, key_id: str, refresh: bool) -> PublicKeyInfo | None:
-        self.calls.append((key_id, refresh))
-        return self.fresh if refresh and self.fresh is not None else self.cached
 
 
 def info(pem: str, key_id: str = KEY_ID, owner: str = OWNER) -> PublicKeyInfo:
@@ -268,16 +257,11 @@ async def test_round_trip_signed_get_with_query(rsa: tuple[str, str]) -> None:
 
 
 async def test_round_trip_through_httpx_auth_with_port_and_http(rsa: tuple[str, str]) -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(req: httpx.Request) -> httpx.Response:
-        seen.append(req)
-        return httpx.Response(202)
-
+    log = RequestLog(202)
     auth = RFC9421SignatureAuth(KEY_ID, rsa[0], clock=lambda: NOW)
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(log)) as client:
         await client.post("http://127.0.0.1:8123/c/x/inbox?a=%2F", content=BODY, auth=auth)
-    req = seen[0]
+    req = log.seen[0]
     assert req.headers["host"] == "127.0.0.1:8123"
     result = await verify_request("POST", req.url.raw_path.decode("latin-1"), req.headers, req.content,
                                   FakeLookup(info(rsa[1])), now=NOW, scheme="http")
@@ -490,16 +474,11 @@ async def test_rotation_refetches_once(rsa: tuple[str, str]) -> None:
 
 
 async def test_cavage_still_verifies_beside_rfc9421(rsa: tuple[str, str]) -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(req: httpx.Request) -> httpx.Response:
-        seen.append(req)
-        return httpx.Response(202)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+    log = RequestLog(202)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(log)) as client:
         await client.post(INBOX, content=BODY, auth=HTTPSignatureAuth(KEY_ID, rsa[0], clock=lambda: NOW))
-    assert "signature-input" not in seen[0].headers
-    result = await verify(dict(seen[0].headers), FakeLookup(info(rsa[1])))
+    assert "signature-input" not in log.seen[0].headers
+    result = await verify(dict(log.seen[0].headers), FakeLookup(info(rsa[1])))
     assert result.ok
 
 
