@@ -20,10 +20,9 @@ import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import ClassVar
-from urllib.parse import urlsplit
 
 import httpx
 from cryptography.exceptions import InvalidSignature
@@ -32,19 +31,20 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from fedi.keys import load_private_key, load_public_key
+from fedi.keys import load_private_key
 from fedi.signatures import (
     DEFAULT_SKEW,
+    IncomingRequest,
     KeyLookup,
+    OutgoingRequest,
     PublicKeyInfo,
     SignatureError,
     VerifyFailure,
     VerifyResult,
-    host_header,
-    lookup_key,
-    refetched_owner,
+    public_key,
     to_bytes,
     utc_timestamp,
+    verified_owner,
 )
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "body_digest",
     "build_signing_string",
     "parse_signature_header",
+    "sign_cavage",
     "sign_headers",
     "verify_cavage",
 ]
@@ -216,22 +217,23 @@ def sign_headers(
     private_key_pem: str,
     now: datetime | None = None,
 ) -> dict[str, str]:
+    """Return the headers to add so that the request is signed: ``sign_cavage`` for one
+    request given by its parts."""
+    return sign_cavage(OutgoingRequest.of(method, url, headers, body, now), key_id, private_key_pem)
+
+
+def sign_cavage(request: OutgoingRequest, key_id: str, private_key_pem: str) -> dict[str, str]:
     """Return the headers to add so that the request is signed (Mastodon's format, D1/D2).
 
     With a body: ``(request-target) host date digest`` plus ``content-type`` when the
     request has one. Without: ``(request-target) host date`` plus ``accept`` when present.
     An existing Host header wins over the URL because it is what goes on the wire.
     """
-    lower = {name.lower(): value for name, value in headers.items()}
-    parts = urlsplit(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    added = {
-        "Host": lower.get("host") or host_header(parts.scheme, parts.hostname, parts.port),
-        "Date": formatdate(utc_timestamp(now or datetime.now(UTC)), usegmt=True),
-    }
+    lower = {name.lower(): value for name, value in request.headers.items()}
+    added = {"Host": request.host(lower), "Date": request.http_date}
     covered = ["(request-target)", "host", "date"]
-    if body is not None:
-        added["Digest"] = body_digest(body)
+    if request.body is not None:
+        added["Digest"] = body_digest(request.body)
         covered.append("digest")
         optional = "content-type"
     else:
@@ -239,7 +241,7 @@ def sign_headers(
     if optional in lower:
         covered.append(optional)
     lower.update((name.lower(), value) for name, value in added.items())
-    signing_string = _signing_string(covered, method.lower(), target, lower, None, None)
+    signing_string = _signing_string(covered, request.method.lower(), request.target, lower, None, None)
     signature = load_private_key(private_key_pem).sign(
         to_bytes(signing_string), _PKCS1V15, _SHA256
     )
@@ -266,20 +268,13 @@ class HTTPSignatureAuth(httpx.Auth):
         self.clock = clock
 
     # The function that computes the headers to add; RFC9421SignatureAuth swaps in its own.
-    signer: ClassVar[Callable[..., dict[str, str]]] = staticmethod(lambda *a, **kw: sign_headers(*a, **kw))
+    signer: ClassVar[Callable[[OutgoingRequest, str, str], dict[str, str]]] = staticmethod(sign_cavage)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         body = request.content if request.method in _BODY_METHODS else None
-        signed = self.signer(
-            request.method,
-            str(request.url),
-            request.headers,
-            body,
-            self.key_id,
-            self.private_key_pem,
-            now=self.clock() if self.clock is not None else None,
-        )
-        request.headers.update(signed)
+        now = self.clock() if self.clock is not None else None
+        outgoing = OutgoingRequest.of(request.method, str(request.url), request.headers, body, now)
+        request.headers.update(self.signer(outgoing, self.key_id, self.private_key_pem))
         yield request
 
 
@@ -288,22 +283,15 @@ class HTTPSignatureAuth(httpx.Auth):
 
 
 async def verify_cavage(
-    method: str,
-    target: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    key_lookup: KeyLookup,
-    *,
-    now: datetime | None = None,
-    skew: timedelta = DEFAULT_SKEW,
+    request: IncomingRequest, key_lookup: KeyLookup, *, now: datetime | None = None, skew: timedelta = DEFAULT_SKEW
 ) -> VerifyResult:
     """Verify a request's draft-cavage ``Signature``; never raises for a bad request.
 
-    ``target`` is the raw path plus ``?`` and the raw query, as received. On success the
-    result names the key owner, which the caller must compare with the activity's actor.
-    :func:`fedi.verify.verify_request` is the entry that picks the scheme.
+    On success the result names the key owner, which the caller must compare with the
+    activity's actor. :func:`fedi.verify.verify_request` is the entry that picks the scheme.
     """
-    lower = {name.lower(): value for name, value in headers.items()}
+    method, target, body = request.method, request.target, request.body
+    lower = {name.lower(): value for name, value in request.headers.items()}
     key_id: str | None = None
     try:
         params = _parse_request_signature(lower)
@@ -312,8 +300,12 @@ async def verify_cavage(
         _check_time(params, covered, lower, now or datetime.now(UTC), skew)
         if "digest" in covered or method.upper() in _BODY_METHODS or body:
             _check_digest(lower, body)
-        candidates = _candidate_strings(params, covered, method.lower(), target, lower)
-        owner = await _verify_with_lookup(params, algorithm, candidates, key_lookup)
+        candidates = _replayable(_candidate_strings(params, covered, method.lower(), target, lower))
+        owner = await verified_owner(
+            key_lookup,
+            params.key_id,
+            lambda info: _verify_any(info, algorithm, params.signature, candidates()),
+        )
     except SignatureError as exc:
         return VerifyResult(False, exc.reason, exc.detail, key_id, None)
     return VerifyResult(True, None, "signature verified", key_id, owner)
@@ -441,29 +433,23 @@ def _candidate_strings(
         )
 
 
-async def _verify_with_lookup(
-    params: SignatureParams, algorithm: str, candidates: Iterator[bytes], key_lookup: KeyLookup
-) -> str:
-    """Return the key owner; refetch the key once if the cached one fails (rotation, C9)."""
-    info = await lookup_key(key_lookup, params.key_id, refresh=False)
-    signed = [next(candidates)]
-    if _verify_any(info, algorithm, params.signature, signed):
-        return info.owner
-    signed.extend(candidates)
-    if _verify_any(info, algorithm, params.signature, signed[1:]):
-        return info.owner
-    return await refetched_owner(
-        key_lookup, params.key_id, info, lambda key: _verify_any(key, algorithm, params.signature, signed)
-    )
+def _replayable(strings: Iterator[bytes]) -> Callable[[], Iterator[bytes]]:
+    """The candidates again for each key tried, each string built once and only when needed."""
+    built: list[bytes] = []
+
+    def candidates() -> Iterator[bytes]:
+        yield from built
+        for data in strings:
+            built.append(data)
+            yield data
+
+    return candidates
 
 
 def _verify_any(
     info: PublicKeyInfo, algorithm: str, signature: bytes, candidates: Iterable[bytes]
 ) -> bool:
-    try:
-        key = load_public_key(info.public_key_pem)
-    except ValueError:
-        raise SignatureError(VerifyFailure.KEY_UNAVAILABLE, "key is not a valid PEM") from None
+    key = public_key(info)
     for data in candidates:
         try:
             if isinstance(key, RSAPublicKey):

@@ -4,7 +4,8 @@ Mastodon (and GoToSocial, Akkoma, Misskey) publish in their WebFinger answer a l
 ``rel`` ``http://ostatus.org/schema/1.0/subscribe`` whose ``template`` holds ``{uri}``:
 ``https://mastodon.social/authorize_interaction?uri={uri}``. A page sends a visitor there with
 an object's id, and they reply, favourite or sign up from their own account (FEP-3b86 names
-the same template). The lookup goes through ``fetch_json``: the SSRF checks stay.
+the same template). The lookup is ``fedi.webfinger``'s, through ``fetch_json``: the SSRF checks
+stay.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from urllib.parse import quote
 import httpx
 
 from fedi.content import safe_url
-from fedi.errors import FetchError, NotFound, WebFingerError
-from fedi.fetch import Resolver, default_resolver, fetch_json
-from fedi.webfinger import JRD_ACCEPT, parse_handle
+from fedi.errors import WebFingerError
+from fedi.fetch import Resolver, default_resolver
+from fedi.webfinger import parse_handle, webfinger_document
 
 __all__ = ["SUBSCRIBE_REL", "interaction_url", "subscribe_template"]
 
@@ -39,21 +40,13 @@ async def subscribe_template(
     resolver: Resolver = default_resolver,
 ) -> str:
     """The remote-interaction template of ``handle``'s server; ``WebFingerError`` (with the
-    reason) when the handle is malformed, unknown, unreachable or its server offers none."""
-    try:
-        name, host = parse_handle(handle)
-    except ValueError as exc:
-        raise WebFingerError(str(exc), handle=handle) from exc
-    url = f"{scheme}://{host}/.well-known/webfinger?resource=acct:{name}@{host}"
-    try:
-        document = await fetch_json(client, url, accept=JRD_ACCEPT, require_ap=False, check_id=False,
-                                    allow_private=allow_private, resolver=resolver, timeout=5.0)
-    except NotFound as exc:
-        raise WebFingerError(f"{name}@{host}: no such account", handle=handle) from exc
-    except FetchError as exc:
-        raise WebFingerError(f"{name}@{host}: WebFinger lookup failed: {exc}", handle=handle) from exc
+    reason) when the handle is malformed, unknown, gone, unreachable or its server offers none."""
+    document = await webfinger_document(
+        client, handle, scheme=scheme, allow_private=allow_private, resolver=resolver, timeout=5.0
+    )
     template = _template(document)
     if template is None:
+        host = parse_handle(handle)[1]
         raise WebFingerError(f"{host} offers no remote interaction", handle=handle)
     return template
 

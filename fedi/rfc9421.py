@@ -38,9 +38,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import formatdate
 from typing import Any
-from urllib.parse import urlsplit
 
 import http_sf
 from cryptography.exceptions import InvalidSignature
@@ -50,19 +48,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from fedi.httpsig import HTTPSignatureAuth
-from fedi.keys import load_public_key, load_signing_key
+from fedi.keys import load_signing_key
 from fedi.signatures import (
     DEFAULT_SKEW,
+    IncomingRequest,
     KeyLookup,
+    OutgoingRequest,
     PublicKeyInfo,
     SignatureError,
     VerifyFailure,
     VerifyResult,
-    host_header,
-    lookup_key,
-    refetched_owner,
+    public_key,
     to_bytes,
     utc_timestamp,
+    verified_owner,
 )
 
 __all__ = [
@@ -323,22 +322,14 @@ def check_content_digest(value: str | None, body: bytes) -> None:
 
 
 async def verify_rfc9421(
-    method: str,
-    target: str,
-    scheme: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    key_lookup: KeyLookup,
-    *,
-    now: datetime | None = None,
-    skew: timedelta = DEFAULT_SKEW,
+    request: IncomingRequest, key_lookup: KeyLookup, *, now: datetime | None = None, skew: timedelta = DEFAULT_SKEW
 ) -> VerifyResult:
     """Verify a request's RFC 9421 signature; never raises for a bad request.
 
-    ``target`` is the raw path and query as received, ``scheme`` the public scheme of this
-    server (it is part of ``@target-uri``). On success the result names the key owner.
+    ``request.scheme`` is part of ``@target-uri``. On success the result names the key owner.
     """
-    fields = _fields(headers)
+    method, target, body = request.method, request.target, request.body
+    fields = _fields(request.headers)
     key_id: str | None = None
     try:
         sig = _parse_one(fields)
@@ -350,11 +341,14 @@ async def verify_rfc9421(
             sig.components,
             sig.signature_params,
             method=method,
-            scheme=scheme,
+            scheme=request.scheme,
             target=target,
             headers=fields,
         )
-        owner = await _verify_with_lookup(sig, to_bytes(base), key_lookup)
+        signed = to_bytes(base)
+        owner = await verified_owner(
+            key_lookup, sig.key_id, lambda info: _verify(info, sig.alg, sig.signature, signed)
+        )
     except SignatureError as exc:
         return VerifyResult(False, exc.reason, exc.detail, key_id, None)
     return VerifyResult(True, None, "signature verified", key_id, owner)
@@ -403,21 +397,8 @@ def _check_policy(
         raise SignatureError(VerifyFailure.SIGNATURE_EXPIRED, "signature has expired")
 
 
-async def _verify_with_lookup(sig: SignatureInput, base: bytes, key_lookup: KeyLookup) -> str:
-    """Return the key owner; refetch the key once if the cached one fails (rotation, C9)."""
-    info = await lookup_key(key_lookup, sig.key_id, refresh=False)
-    if _verify(info, sig.alg, sig.signature, base):
-        return info.owner
-    return await refetched_owner(
-        key_lookup, sig.key_id, info, lambda key: _verify(key, sig.alg, sig.signature, base)
-    )
-
-
 def _verify(info: PublicKeyInfo, alg: str | None, signature: bytes, base: bytes) -> bool:
-    try:
-        key = load_public_key(info.public_key_pem)
-    except ValueError:
-        raise SignatureError(VerifyFailure.KEY_UNAVAILABLE, "key is not a valid PEM") from None
+    key = public_key(info)
     try:
         if isinstance(key, RSAPublicKey):
             if alg in (None, "rsa-v1_5-sha256"):
@@ -440,13 +421,9 @@ def _verify(info: PublicKeyInfo, alg: str | None, signature: bytes, base: bytes)
 
 
 def sign_rfc9421(
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes | None,
+    request: OutgoingRequest,
     key_id: str,
     private_key_pem: str,
-    now: datetime | None = None,
     *,
     label: str = DEFAULT_LABEL,
     components: Sequence[str] | None = None,
@@ -458,27 +435,26 @@ def sign_rfc9421(
     key: ``rsa-v1_5-sha256`` for RSA, ``ed25519`` for Ed25519.
     """
     key = load_signing_key(private_key_pem)
-    fields = _fields(headers)
-    parts = urlsplit(url)
-    moment = utc_timestamp(now or datetime.now(UTC))
-    added = {
-        "Host": fields.get("host") or host_header(parts.scheme, parts.hostname, parts.port),
-        "Date": fields.get("date") or formatdate(moment, usegmt=True),
-    }
+    fields = _fields(request.headers)
+    added = {"Host": request.host(fields), "Date": fields.get("date") or request.http_date}
     covered = list(components if components is not None else DEFAULT_COMPONENTS)
-    if body is not None:
-        added["Content-Digest"] = content_digest(body)
+    if request.body is not None:
+        added["Content-Digest"] = content_digest(request.body)
         if "content-digest" not in covered:
             covered.append("content-digest")
     for name, value in added.items():
         fields[name.lower()] = value
     alg = "ed25519" if isinstance(key, Ed25519PrivateKey) else "rsa-v1_5-sha256"
-    member = ([(name, {}) for name in covered], {"created": int(moment), "keyid": key_id, "alg": alg})
+    member = ([(name, {}) for name in covered], {"created": int(request.moment), "keyid": key_id, "alg": alg})
     params = _serialize_member(member)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     base = to_bytes(
         signature_base(
-            covered, params, method=method.upper(), scheme=parts.scheme, target=target, headers=fields
+            covered,
+            params,
+            method=request.method.upper(),
+            scheme=request.url.scheme,
+            target=request.target,
+            headers=fields,
         )
     )
     if isinstance(key, Ed25519PrivateKey):
@@ -493,4 +469,4 @@ def sign_rfc9421(
 class RFC9421SignatureAuth(HTTPSignatureAuth):
     """Sign every request an httpx client sends with RFC 9421 and one actor's key."""
 
-    signer = staticmethod(lambda *a, **kw: sign_rfc9421(*a, **kw))
+    signer = staticmethod(sign_rfc9421)

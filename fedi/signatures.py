@@ -9,24 +9,31 @@ status code; ``fedi.verify.verify_request`` picks the scheme of a request. Keys 
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
+from urllib.parse import SplitResult, urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from fedi.errors import FediError
+from fedi.keys import load_public_key
 
 __all__ = [
     "DEFAULT_SKEW",
+    "IncomingRequest",
     "KeyLookup",
+    "OutgoingRequest",
     "PublicKeyInfo",
     "SignatureError",
     "VerifyFailure",
     "VerifyResult",
     "host_header",
-    "lookup_key",
-    "refetched_owner",
+    "public_key",
     "to_bytes",
     "utc_timestamp",
+    "verified_owner",
 ]
 
 # Mastodon, Fedify and we all accept a Date up to an hour either side of our clock.
@@ -85,6 +92,52 @@ class VerifyResult:
     owner: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class IncomingRequest:
+    """A received request as both verifiers read it.
+
+    ``target`` is the raw path plus ``?`` and the raw query, as received; ``scheme`` is this
+    server's public scheme, which only RFC 9421's ``@target-uri`` uses.
+    """
+
+    method: str
+    target: str
+    headers: Mapping[str, str]
+    body: bytes
+    scheme: str = "https"
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingRequest:
+    """A request about to be signed, as both signing schemes read it."""
+
+    method: str
+    url: SplitResult
+    headers: Mapping[str, str]
+    body: bytes | None
+    moment: float  # the signing time as a UTC timestamp
+
+    @classmethod
+    def of(
+        cls, method: str, url: str, headers: Mapping[str, str], body: bytes | None, now: datetime | None = None
+    ) -> OutgoingRequest:
+        return cls(method, urlsplit(url), headers, body, utc_timestamp(now or datetime.now(UTC)))
+
+    @property
+    def target(self) -> str:
+        """The path and query as the request line carries them."""
+        return (self.url.path or "/") + (f"?{self.url.query}" if self.url.query else "")
+
+    @property
+    def http_date(self) -> str:
+        return formatdate(self.moment, usegmt=True)
+
+    def host(self, fields: Mapping[str, str]) -> str:
+        """The Host value: one already in ``fields`` (lowercased names) wins, as it is what goes
+        on the wire; else the URL's host."""
+        return fields.get("host") or host_header(self.url.scheme, self.url.hostname, self.url.port)
+
+
 def to_bytes(text: str) -> bytes:
     # Header values arrive as latin-1-decoded bytes (ASGI, httpx), so latin-1 restores the
     # exact bytes that were signed; UTF-8 covers callers that passed other text.
@@ -111,13 +164,16 @@ def host_header(scheme: str, hostname: str | None, port: int | None) -> str:
     return host
 
 
-async def refetched_owner(
-    key_lookup: KeyLookup, key_id: str, info: PublicKeyInfo, verify: Callable[[PublicKeyInfo], bool]
+async def verified_owner(
+    key_lookup: KeyLookup, key_id: str, verify: Callable[[PublicKeyInfo], bool]
 ) -> str:
-    """After the cached key ``info`` failed to verify: fetch the key once more (rotation, C9)
-    and return its owner if a changed key verifies; else raise ``BAD_SIGNATURE``."""
+    """The owner of ``key_id`` once ``verify`` accepts its key: the cached key first, then, when
+    that fails, the key fetched once more (rotation, C9); else raise ``BAD_SIGNATURE``."""
+    info = await _lookup_key(key_lookup, key_id, refresh=False)
+    if verify(info):
+        return info.owner
     try:
-        refreshed = await lookup_key(key_lookup, key_id, refresh=True)
+        refreshed = await _lookup_key(key_lookup, key_id, refresh=True)
     except SignatureError:
         # We did have a key and the signature failed with it; a refetch that fails
         # changes nothing about that verdict.
@@ -127,7 +183,7 @@ async def refetched_owner(
     raise SignatureError(VerifyFailure.BAD_SIGNATURE, "signature does not verify")
 
 
-async def lookup_key(key_lookup: KeyLookup, key_id: str, *, refresh: bool) -> PublicKeyInfo:
+async def _lookup_key(key_lookup: KeyLookup, key_id: str, *, refresh: bool) -> PublicKeyInfo:
     try:
         info = await key_lookup(key_id, refresh)
     except Exception:  # noqa: BLE001
@@ -136,3 +192,11 @@ async def lookup_key(key_lookup: KeyLookup, key_id: str, *, refresh: bool) -> Pu
     if info is None:
         raise SignatureError(VerifyFailure.KEY_UNAVAILABLE, f"cannot fetch key {key_id}")
     return info
+
+
+def public_key(info: PublicKeyInfo) -> PublicKeyTypes:
+    """The key a lookup returned, loaded; ``KEY_UNAVAILABLE`` when its PEM is not a key."""
+    try:
+        return load_public_key(info.public_key_pem)
+    except ValueError:
+        raise SignatureError(VerifyFailure.KEY_UNAVAILABLE, "key is not a valid PEM") from None

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from fedi.httpsig import verify_cavage
 from fedi.rfc9421 import verify_rfc9421
-from fedi.signatures import DEFAULT_SKEW, KeyLookup, VerifyResult
+from fedi.signatures import DEFAULT_SKEW, IncomingRequest, KeyLookup, VerifyResult
 
 __all__ = ["verify_request"]
 
@@ -35,8 +35,7 @@ async def verify_request(
     server's public scheme, used only for RFC 9421's ``@target-uri``. On success the result
     names the key owner, which the caller must compare with the activity's actor.
     """
+    request = IncomingRequest(method, target, headers, body, scheme)
     if any(name.lower() == "signature-input" for name in headers):
-        return await verify_rfc9421(
-            method, target, scheme, headers, body, key_lookup, now=now, skew=skew
-        )
-    return await verify_cavage(method, target, headers, body, key_lookup, now=now, skew=skew)
+        return await verify_rfc9421(request, key_lookup, now=now, skew=skew)
+    return await verify_cavage(request, key_lookup, now=now, skew=skew)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import unquote
 from xml.sax.saxutils import quoteattr
 
@@ -23,12 +23,14 @@ __all__ = [
     "JRD_ACCEPT",
     "PROFILE_PAGE_REL",
     "USERNAME_RE",
+    "LookupOptions",
     "host_meta_xml",
     "is_valid_username",
     "jrd",
     "parse_handle",
     "parse_resource",
     "resolve_handle",
+    "webfinger_document",
 ]
 
 # Mastodon's Account::USERNAME_RE: no spaces, no leading or trailing "." or "-".
@@ -157,20 +159,26 @@ def _self_href(document: dict[str, Any]) -> str | None:
     return None
 
 
-async def resolve_handle(
-    client: httpx.AsyncClient,
-    handle: str,
-    *,
-    scheme: str = "https",
-    allow_private: bool = False,
-    resolver: Resolver = default_resolver,
-) -> str:
-    """Look ``handle`` up on its host and return the actor id from the ActivityPub self link.
+class LookupOptions(TypedDict, total=False):
+    """How a WebFinger lookup fetches: ``scheme`` (default "https"; "http" is for local testing
+    only, Mastodon always uses https), ``allow_private`` addresses (default no), the DNS
+    ``resolver`` and the ``timeout`` in seconds (default 10)."""
+
+    scheme: str
+    allow_private: bool
+    resolver: Resolver
+    timeout: float
+
+
+async def webfinger_document(
+    client: httpx.AsyncClient, handle: str, **options: Unpack[LookupOptions]
+) -> dict[str, Any]:
+    """The WebFinger answer of ``handle``'s server for it.
 
     Every failure is a ``WebFingerError`` whose message names the reason; the underlying fetch
     error, if any, is its ``__cause__`` (a ``Gone`` there means the account was deleted).
-    ``scheme="http"`` is for local testing only: Mastodon always uses https.
     """
+    scheme = options.get("scheme", "https")
     if scheme not in ("http", "https"):
         raise ValueError(f"scheme must be http or https, not {scheme!r}")
     try:
@@ -180,9 +188,10 @@ async def resolve_handle(
     # Unencoded, like Mastodon, because some servers only understand that form.
     url = f"{scheme}://{host}/.well-known/webfinger?resource=acct:{name}@{host}"
     try:
-        document = await fetch_json(
+        return await fetch_json(
             client, url, accept=JRD_ACCEPT, require_ap=False, check_id=False,
-            allow_private=allow_private, resolver=resolver,
+            allow_private=options.get("allow_private", False),
+            resolver=options.get("resolver", default_resolver), timeout=options.get("timeout", 10.0),
         )
     except NotFound as exc:
         raise WebFingerError(f"{name}@{host}: no such account", handle=handle) from exc
@@ -192,8 +201,18 @@ async def resolve_handle(
         raise WebFingerError(
             f"{name}@{host}: WebFinger lookup failed: {exc}", handle=handle
         ) from exc
-    href = _self_href(document)
+
+
+async def resolve_handle(
+    client: httpx.AsyncClient, handle: str, **options: Unpack[LookupOptions]
+) -> str:
+    """Look ``handle`` up on its host and return the actor id from the ActivityPub self link.
+
+    Every failure is a ``WebFingerError`` whose message names the reason (``webfinger_document``).
+    """
+    href = _self_href(await webfinger_document(client, handle, **options))
     if href is None:
+        name, host = parse_handle(handle)
         raise WebFingerError(
             f"{name}@{host}: no self link of type {AP_TYPE} in the WebFinger answer", handle=handle
         )

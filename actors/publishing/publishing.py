@@ -27,8 +27,8 @@ from actors.feed.aggregate import boost
 from actors.publishing.validation import ContentError, ImageRef, Place, Price, validate
 from actors.queues.delivery import follower_inboxes
 from actors.queues.sending import emit, new_activity
+from actors.social.event_updates import accepted_count
 from actors.social.local import CommunityError, get_local_actor
-from actors.social.rsvp import accepted_count
 from actors.social.visibility import PUBLIC
 from actors.storage.instance import Instance, new_token
 from actors.storage.models import actors, media, objects

@@ -24,12 +24,13 @@ from actors.storage.instance import Instance
 from actors.storage.models import ParticipantState, actors, event_updates, objects, participants
 from fedi import vocab
 
-__all__ = ["MIN_INTERVAL", "counts_changed", "send_due_updates"]
+__all__ = ["MIN_INTERVAL", "accepted_count", "counts_changed", "send_due_updates"]
 
 MIN_INTERVAL = timedelta(minutes=1)
 
 
-async def _count(conn: AsyncConnection, event_id: int) -> int:
+async def accepted_count(conn: AsyncConnection, event_id: int) -> int:
+    """How many participants of the event are accepted (its participantCount)."""
     return int(
         (
             await conn.execute(
@@ -61,7 +62,7 @@ async def _send(inst: Instance, conn: AsyncConnection, event: Row[Any], count: i
 async def counts_changed(inst: Instance, conn: AsyncConnection, event: Row[Any]) -> str:
     """After a participation changed: send the Update now, make it due later, or nothing."""
     now = inst.clock()
-    count = await _count(conn, event.id)
+    count = await accepted_count(conn, event.id)
     state = (await conn.execute(select(event_updates).where(event_updates.c.object_id == event.id))).first()
     # Followers last got the count of the last Update, else the one the Create carried.
     last = state.participant_count if state is not None else orjson.loads(event.raw).get("participantCount")
@@ -94,7 +95,7 @@ async def send_due_updates(inst: Instance) -> int:
             event = (await conn.execute(
                 select(objects).where(objects.c.id == row.object_id, objects.c.deleted_at.is_(None))
             )).first()
-            count = await _count(conn, row.object_id)
+            count = await accepted_count(conn, row.object_id)
             if event is not None and count != row.participant_count:
                 await _send(inst, conn, event, count)
                 sent += 1

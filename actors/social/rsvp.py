@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.queues.sending import emit, new_activity
-from actors.social.event_updates import counts_changed
+from actors.social.event_updates import accepted_count, counts_changed
 from actors.social.requests import awaiting_decision
 from actors.storage.instance import Instance
 from actors.storage.models import ParticipantState, actors, objects, participants
@@ -23,7 +23,6 @@ from actors.storage.models import ParticipantState, actors, objects, participant
 __all__ = [
     "JoinDecision",
     "RsvpError",
-    "accepted_count",
     "decide_join",
     "decide_participant",
     "event_counts",
@@ -51,19 +50,6 @@ async def _event(conn: AsyncConnection, uri: str) -> Row[Any] | None:
             )
         )
     ).first()
-
-
-async def accepted_count(conn: AsyncConnection, event_id: int) -> int:
-    """How many participants of the event are accepted (its participantCount)."""
-    return int(
-        (
-            await conn.execute(
-                select(func.count()).select_from(participants).where(
-                    participants.c.object_id == event_id, participants.c.state == ParticipantState.ACCEPTED.value
-                )
-            )
-        ).scalar_one()
-    )
 
 
 async def _answer(inst: Instance, conn: AsyncConnection, event: Row[Any], who: Row[Any], join: dict[str, Any], type_: str) -> None:

@@ -38,6 +38,7 @@ from tests.aggregate.conftest import (
 from tests.aggregate.fakes import gone_app
 from tests.fakes.remote import FakeUser
 from web.cli import build_parser
+from web.cli import common as cli_common
 from web.cli import federation as cli_federation
 
 FEED_C = "http://c.test/c/yinhu"
@@ -258,7 +259,7 @@ async def test_subscriptions_show_every_state_including_gone(net: Net, monkeypat
     async def direct(args: argparse.Namespace, fn: Any) -> int:
         return int(await fn(net.c.inst))
 
-    monkeypatch.setattr(cli_federation, "_with_instance", direct)
+    monkeypatch.setattr(cli_common, "_with_instance", direct)
     args = build_parser().parse_args(
         ["follow", "@club@a.test", "@closed@b.test", "@club@slow.test", "@club@doomed.test", "@club@deleted.test",
          "@ghost@a.test"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from fedi.httpsig import (
 from fedi.keys import generate_rsa_keypair, load_private_key, load_public_key
 from fedi.signatures import PublicKeyInfo, SignatureError, VerifyFailure, VerifyResult
 from fedi.verify import verify_request
+from tests.fakes.signing import FakeLookup, RequestLog
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -140,22 +140,6 @@ def public_pem(private_pem: str) -> str:
 MASTO_SPEC_PUBLIC_PEM = public_pem(MASTO_SPEC_PRIVATE_PEM)
 
 
-@dataclass
-class FakeLookup:
-    """A KeyLookup that records its calls; ``fresh`` is served when refresh=True."""
-
-    cached: PublicKeyInfo | None
-    fresh: PublicKeyInfo | None = None
-    fail: bool = False
-    calls: list[tuple[str, bool]] = field(default_factory=list)
-
-    async def __call__(self, key_id: str, refresh: bool) -> PublicKeyInfo | None:
-        self.calls.append((key_id, refresh))
-        if self.fail:
-            raise OSError("network down")
-        return self.fresh if refresh and self.fresh is not None else self.cached
-
-
 @pytest.fixture(scope="module")
 def alice() -> tuple[str, str]:
     return generate_rsa_keypair()
@@ -243,19 +227,14 @@ async def test_round_trip_post_through_httpx_auth(alice: tuple[str, str]) -> Non
 
 
 async def test_round_trip_signed_get_through_async_client(alice: tuple[str, str]) -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200)
-
+    log = RequestLog()
     auth = HTTPSignatureAuth(ALICE_KEY_ID, alice[0], clock=lambda: NOW)
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler), auth=auth) as client:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(log), auth=auth) as client:
         await client.get(
             "https://remote.example:8443/users/bob/outbox?page=2&min_id=%2F1",
             headers={"Accept": "application/activity+json"},
         )
-    (request,) = seen
+    (request,) = log.seen
     assert request.headers["Host"] == "remote.example:8443"
     assert "Digest" not in request.headers
     params = parse_signature_header(request.headers["Signature"])

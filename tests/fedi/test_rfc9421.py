@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -25,8 +24,15 @@ from fedi.rfc9421 import (
     signature_base,
     verify_rfc9421,
 )
-from fedi.signatures import PublicKeyInfo, VerifyFailure, VerifyResult
+from fedi.signatures import (
+    IncomingRequest,
+    OutgoingRequest,
+    PublicKeyInfo,
+    VerifyFailure,
+    VerifyResult,
+)
 from fedi.verify import verify_request
+from tests.fakes.signing import FakeLookup, RequestLog
 
 # ---------------------------------------------------------------------------------------
 # RFC 9421 Appendix B: keys (B.1.2, B.1.4) and the test-request message (B.2)
@@ -114,17 +120,6 @@ INBOX = "https://yinhu.example/inbox"
 BODY = b'{"type":"Create","actor":"https://remote.example/users/alice"}'
 
 
-@dataclass
-class FakeLookup:
-    cached: PublicKeyInfo | None
-    fresh: PublicKeyInfo | None = None
-    calls: list[tuple[str, bool]] = field(default_factory=list)
-
-    async def __call__(self, key_id: str, refresh: bool) -> PublicKeyInfo | None:
-        self.calls.append((key_id, refresh))
-        return self.fresh if refresh and self.fresh is not None else self.cached
-
-
 def info(pem: str, key_id: str = KEY_ID, owner: str = OWNER) -> PublicKeyInfo:
     return PublicKeyInfo(key_id=key_id, owner=owner, public_key_pem=pem)
 
@@ -149,7 +144,8 @@ def ed() -> tuple[str, str]:
 def signed(private_pem: str, *, method: str = "POST", url: str = INBOX, body: bytes | None = BODY,
            now: datetime = NOW, **kwargs: object) -> dict[str, str]:
     headers = {"Content-Type": "application/activity+json"} if body is not None else {}
-    headers.update(sign_rfc9421(method, url, headers, body, KEY_ID, private_pem, now, **kwargs))  # type: ignore[arg-type]
+    outgoing = OutgoingRequest.of(method, url, headers, body, now)
+    headers.update(sign_rfc9421(outgoing, KEY_ID, private_pem, **kwargs))  # type: ignore[arg-type]
     return headers
 
 
@@ -184,7 +180,7 @@ async def test_b23_rsa_pss_request_verifies_end_to_end() -> None:
     # means rsa-v1_5-sha256 (Mastodon, Fedify), so the PSS signature is refused...
     headers = {**RFC_HEADERS, "Signature-Input": B23_INPUT, "Signature": B23_SIGNATURE}
     lookup = FakeLookup(info(RSA_PSS_PUBLIC, "test-key-rsa-pss"))
-    result = await verify_rfc9421("POST", RFC_TARGET, "https", headers, RFC_BODY, lookup, now=RFC_NOW)
+    result = await verify_rfc9421(IncomingRequest("POST", RFC_TARGET, headers, RFC_BODY), lookup, now=RFC_NOW)
     assert result.reason is VerifyFailure.BAD_SIGNATURE  # no alg: RSA means rsa-v1_5-sha256
     # ...while as rsa-pss-sha512 the RFC's signature verifies over the exact RFC base.
     from fedi.rfc9421 import _verify
@@ -207,7 +203,7 @@ async def test_b26_ed25519_verifies_through_policy_only_when_digest_is_covered()
     headers = {**RFC_HEADERS, "Signature-Input": B26_INPUT, "Signature": B26_SIGNATURE}
     lookup = FakeLookup(info(ED25519_PUBLIC, "test-key-ed25519"))
     # A POST whose body is not covered is refused before any key is fetched.
-    result = await verify_rfc9421("POST", RFC_TARGET, "https", headers, RFC_BODY, lookup, now=RFC_NOW)
+    result = await verify_rfc9421(IncomingRequest("POST", RFC_TARGET, headers, RFC_BODY), lookup, now=RFC_NOW)
     assert result.reason is VerifyFailure.WEAK_COVERAGE and lookup.calls == []
     # The signature itself verifies with the RFC key (alg inferred from the Ed25519 key):
     # relax nothing in the verifier, just show the crypto path with the query-less target.
@@ -219,8 +215,8 @@ async def test_b26_ed25519_verifies_through_policy_only_when_digest_is_covered()
 
 def test_our_ed25519_signer_reproduces_b26() -> None:
     headers = {"Date": RFC_HEADERS["Date"], "Content-Type": "application/json", "Content-Length": "18"}
-    out = sign_rfc9421("POST", "https://example.com/foo", headers, None, "test-key-ed25519",
-                       ED25519_PRIVATE, RFC_NOW - timedelta(seconds=2), label="sig-b26",
+    outgoing = OutgoingRequest.of("POST", "https://example.com/foo", headers, None, RFC_NOW - timedelta(seconds=2))
+    out = sign_rfc9421(outgoing, "test-key-ed25519", ED25519_PRIVATE, label="sig-b26",
                        components=("date", "@method", "@path", "@authority", "content-type",
                                    "content-length"))
     # Our params carry alg too, so the signature differs from the RFC's; the rest of the
@@ -261,16 +257,11 @@ async def test_round_trip_signed_get_with_query(rsa: tuple[str, str]) -> None:
 
 
 async def test_round_trip_through_httpx_auth_with_port_and_http(rsa: tuple[str, str]) -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(req: httpx.Request) -> httpx.Response:
-        seen.append(req)
-        return httpx.Response(202)
-
+    log = RequestLog(202)
     auth = RFC9421SignatureAuth(KEY_ID, rsa[0], clock=lambda: NOW)
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(log)) as client:
         await client.post("http://127.0.0.1:8123/c/x/inbox?a=%2F", content=BODY, auth=auth)
-    req = seen[0]
+    req = log.seen[0]
     assert req.headers["host"] == "127.0.0.1:8123"
     result = await verify_request("POST", req.url.raw_path.decode("latin-1"), req.headers, req.content,
                                   FakeLookup(info(rsa[1])), now=NOW, scheme="http")
@@ -483,16 +474,11 @@ async def test_rotation_refetches_once(rsa: tuple[str, str]) -> None:
 
 
 async def test_cavage_still_verifies_beside_rfc9421(rsa: tuple[str, str]) -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(req: httpx.Request) -> httpx.Response:
-        seen.append(req)
-        return httpx.Response(202)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+    log = RequestLog(202)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(log)) as client:
         await client.post(INBOX, content=BODY, auth=HTTPSignatureAuth(KEY_ID, rsa[0], clock=lambda: NOW))
-    assert "signature-input" not in seen[0].headers
-    result = await verify(dict(seen[0].headers), FakeLookup(info(rsa[1])))
+    assert "signature-input" not in log.seen[0].headers
+    result = await verify(dict(log.seen[0].headers), FakeLookup(info(rsa[1])))
     assert result.ok
 
 

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from fedi.httpsig import body_digest, build_signing_string
 from fedi.keys import load_private_key
 from fedi.rfc9421 import sign_rfc9421
+from fedi.signatures import OutgoingRequest
 
 __all__ = ["CAVAGE", "signed_post_headers"]
 
@@ -49,7 +50,7 @@ def signed_post_headers(flavour: str, url: str, body: bytes, key_id: str, privat
     base = {"Content-Type": "application/activity+json", "Content-Length": str(len(body))}
     if flavour == "rfc9421":
         # Fedify: @method @target-uri @authority host date, plus content-digest with a body
-        return {**base, **sign_rfc9421("POST", url, base, body, key_id, private_pem, now=now)}
+        return {**base, **sign_rfc9421(OutgoingRequest.of("POST", url, base, body, now), key_id, private_pem)}
     covered, algorithm = CAVAGE[flavour]
     headers = {**base, "Host": parts.netloc, "Date": formatdate(now.timestamp(), usegmt=True),
                "Digest": body_digest(body)}

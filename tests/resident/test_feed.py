@@ -130,3 +130,14 @@ async def test_exports_name_categories_in_the_readers_language(hood: Hood) -> No
     atom = feedparser.parse((await hood.get("/feed.atom")).text)
     [entry] = [e for e in atom.entries if e.id == uri]
     assert [(t.term, t.label) for t in entry.tags] == [("BOOK_CLUBS", "读书会")]
+
+
+async def test_the_category_filter_offers_only_categories_that_hold_something(hood: Hood) -> None:
+    page = (await hood.get("/feed")).text
+    select = page[page.index('name="category"'):]
+    select = select[: select.index("</select>")]
+    options = dict(re.findall(r'<option value="([A-Z_]+)"[^>]*>[^<(]*\((\d+)\)</option>', select))
+    assert options["SPORTS"] == "1" and options["BOOK_CLUBS"] == "1"  # the past book event does not count
+    assert "PARENTING" not in options and "ARTS" not in options  # empty ones hidden
+    chosen = (await hood.get("/feed?category=ARTS")).text  # an empty one still shows when chosen
+    assert 'value="ARTS" selected' in chosen

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from actors.storage.instance import Instance
-from web.cli.common import CliError, _table, _with_instance
+from web.cli.common import CliError, _table, with_instance
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -25,7 +25,8 @@ def _read_password(args: argparse.Namespace) -> str | None:
     return first
 
 
-async def cmd_account(args: argparse.Namespace) -> int:
+@with_instance
+async def cmd_account(args: argparse.Namespace, inst: Instance) -> int:
     from actors.social.accounts import (
         AccountError,
         add_membership,
@@ -36,73 +37,68 @@ async def cmd_account(args: argparse.Namespace) -> int:
     )
     from actors.storage.models import Role
 
-    async def run(inst: Instance) -> int:
-        name = args.name.strip().lower()
-        try:
-            if args.account_cmd == "create":
-                password = _read_password(args)
-                await create_account(inst, args.name, password, community=args.community, role=Role(args.role), is_admin=args.admin)
-                where = f" ({args.role} of {args.community})" if args.community else ""
-                print(f"created account {name}{where}")
-            elif args.account_cmd == "grant":
-                await add_membership(inst, args.name, args.community, Role(args.role))
-                print(f"{name} is now {args.role} of {args.community}")
-            elif args.account_cmd == "revoke":
-                await remove_membership(inst, args.name, args.community)
-                print(f"{name} no longer has a role in {args.community}")
-            elif args.account_cmd in ("disable", "enable"):
-                changed = await set_disabled(inst, args.name, args.account_cmd == "disable")
-                state = "disabled" if args.account_cmd == "disable" else "enabled"
-                if args.account_cmd == "disable":
-                    print(f"{name} {'is now' if changed else 'was already'} disabled: no login, no API token, every session ended")
-                else:
-                    print(f"{name} {'is now' if changed else 'was already'} {state}")
-            else:  # password
-                args.no_password = False
-                password = _read_password(args)
-                if password is None:
-                    raise CliError("no password given")
-                await set_password(inst, args.name, password)
-                print(f"password of {name} changed; every session of it has ended (API tokens stay valid)")
-        except AccountError as exc:
-            raise CliError(str(exc)) from exc
-        return 0
-
-    return await _with_instance(args, run)
+    name = args.name.strip().lower()
+    try:
+        if args.account_cmd == "create":
+            password = _read_password(args)
+            await create_account(inst, args.name, password, community=args.community, role=Role(args.role), is_admin=args.admin)
+            where = f" ({args.role} of {args.community})" if args.community else ""
+            print(f"created account {name}{where}")
+        elif args.account_cmd == "grant":
+            await add_membership(inst, args.name, args.community, Role(args.role))
+            print(f"{name} is now {args.role} of {args.community}")
+        elif args.account_cmd == "revoke":
+            await remove_membership(inst, args.name, args.community)
+            print(f"{name} no longer has a role in {args.community}")
+        elif args.account_cmd in ("disable", "enable"):
+            changed = await set_disabled(inst, args.name, args.account_cmd == "disable")
+            state = "disabled" if args.account_cmd == "disable" else "enabled"
+            if args.account_cmd == "disable":
+                print(f"{name} {'is now' if changed else 'was already'} disabled: no login, no API token, every session ended")
+            else:
+                print(f"{name} {'is now' if changed else 'was already'} {state}")
+        else:  # password
+            args.no_password = False
+            password = _read_password(args)
+            if password is None:
+                raise CliError("no password given")
+            await set_password(inst, args.name, password)
+            print(f"password of {name} changed; every session of it has ended (API tokens stay valid)")
+    except AccountError as exc:
+        raise CliError(str(exc)) from exc
+    return 0
 
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
 
 
-async def cmd_token(args: argparse.Namespace) -> int:
+@with_instance
+async def cmd_token(args: argparse.Namespace, inst: Instance) -> int:
     from actors.social.accounts import AccountError, create_token, list_tokens, revoke_token_id
 
-    async def run(inst: Instance) -> int:
-        try:
-            if args.token_cmd == "list":
-                rows = [
-                    (str(t.id), t.account, t.label or "-", _when(t.created_at), _when(t.last_used_at),
-                     "revoked " + _when(t.revoked_at) if t.revoked_at else "active")
-                    for t in await list_tokens(inst, args.account)
-                ]
-                if not rows:
-                    print("no tokens", file=sys.stderr)
-                for line in _table(("ID", "ACCOUNT", "LABEL", "CREATED", "LAST USED", "STATE"), rows) if rows else []:
-                    print(line)
-                return 0
-            if args.token_cmd == "revoke":
-                t = await revoke_token_id(inst, args.id)
-                print(f"token {t.id} of {t.account} revoked at {_when(t.revoked_at)}; requests with it now answer 401")
-                return 0
-            token = await create_token(inst, args.account, args.label or "")
-        except AccountError as exc:
-            raise CliError(str(exc)) from exc
-        print("API token (shown once; only its hash is stored):", file=sys.stderr)
-        print(token)
-        return 0
-
-    return await _with_instance(args, run)
+    try:
+        if args.token_cmd == "list":
+            rows = [
+                (str(t.id), t.account, t.label or "-", _when(t.created_at), _when(t.last_used_at),
+                 "revoked " + _when(t.revoked_at) if t.revoked_at else "active")
+                for t in await list_tokens(inst, args.account)
+            ]
+            if not rows:
+                print("no tokens", file=sys.stderr)
+            for line in _table(("ID", "ACCOUNT", "LABEL", "CREATED", "LAST USED", "STATE"), rows) if rows else []:
+                print(line)
+            return 0
+        if args.token_cmd == "revoke":
+            t = await revoke_token_id(inst, args.id)
+            print(f"token {t.id} of {t.account} revoked at {_when(t.revoked_at)}; requests with it now answer 401")
+            return 0
+        token = await create_token(inst, args.account, args.label or "")
+    except AccountError as exc:
+        raise CliError(str(exc)) from exc
+    print("API token (shown once; only its hash is stored):", file=sys.stderr)
+    print(token)
+    return 0
 
 
 def add_account_commands(sub: Any, common: argparse.ArgumentParser) -> None:

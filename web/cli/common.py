@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
@@ -40,6 +41,18 @@ async def _with_instance(args: argparse.Namespace, fn: Callable[[Instance], Awai
         return await fn(inst)
     finally:
         await inst.close()
+
+
+def with_instance(
+    command: Callable[[argparse.Namespace, Instance], Awaitable[int]],
+) -> Callable[[argparse.Namespace], Awaitable[int]]:
+    """A command that runs with the instance open: ``command(args, inst)``, closed afterwards."""
+
+    @functools.wraps(command)
+    async def run(args: argparse.Namespace) -> int:
+        return await _with_instance(args, lambda inst: command(args, inst))
+
+    return run
 
 
 async def _decide_if_asked(args: argparse.Namespace, decide: Callable[[str, bool], Awaitable[Enum]]) -> bool:

@@ -7,48 +7,42 @@ from typing import Any
 
 from actors.social.local import COMMUNITY_KINDS
 from actors.storage.instance import Instance
-from web.cli.common import _decide_if_asked, _with_instance
+from web.cli.common import _decide_if_asked, with_instance
 
 
-async def cmd_community(args: argparse.Namespace) -> int:
+@with_instance
+async def cmd_community(args: argparse.Namespace, inst: Instance) -> int:
     from actors.social.local import create_community, list_communities
 
-    async def run(inst: Instance) -> int:
-        if args.community_cmd == "create":
-            uri = await create_community(
-                inst, args.slug, name=args.name, summary=args.summary or "", kind=args.kind,
-                manually_approves=args.manual_approval,
-            )
-            print(f"created @{args.slug.lower()}@{inst.settings.host}")
-            print(uri)
-            return 0
-        rows = await list_communities(inst)
-        if not rows:
-            print("no communities yet (yinhu community create SLUG --name NAME)")
-        for r in rows:
-            approval = " (approves followers by hand)" if r.manually_approves else ""
-            print(f"@{r.username}@{inst.settings.host}\t{r.kind}\t{r.follower_count} followers\t{r.name}{approval}")
+    if args.community_cmd == "create":
+        uri = await create_community(
+            inst, args.slug, name=args.name, summary=args.summary or "", kind=args.kind,
+            manually_approves=args.manual_approval,
+        )
+        print(f"created @{args.slug.lower()}@{inst.settings.host}")
+        print(uri)
         return 0
+    rows = await list_communities(inst)
+    if not rows:
+        print("no communities yet (yinhu community create SLUG --name NAME)")
+    for r in rows:
+        approval = " (approves followers by hand)" if r.manually_approves else ""
+        print(f"@{r.username}@{inst.settings.host}\t{r.kind}\t{r.follower_count} followers\t{r.name}{approval}")
+    return 0
 
-    return await _with_instance(args, run)
 
-
-
-
-async def cmd_followers(args: argparse.Namespace) -> int:
+@with_instance
+async def cmd_followers(args: argparse.Namespace, inst: Instance) -> int:
     from actors.social.follows import decide_follower, list_followers
 
-    async def run(inst: Instance) -> int:
-        if await _decide_if_asked(args, lambda actor, approve: decide_follower(inst, args.slug, actor, approve=approve)):
-            return 0
-        rows = await list_followers(inst, args.slug)
-        if not rows:
-            print(f"@{args.slug} has no followers yet")
-        for r in rows:
-            print(f"{r.state}\t{r.uri}\t@{r.username}@{r.domain}\tsince {r.created_at:%Y-%m-%d %H:%M}")
+    if await _decide_if_asked(args, lambda actor, approve: decide_follower(inst, args.slug, actor, approve=approve)):
         return 0
-
-    return await _with_instance(args, run)
+    rows = await list_followers(inst, args.slug)
+    if not rows:
+        print(f"@{args.slug} has no followers yet")
+    for r in rows:
+        print(f"{r.state}\t{r.uri}\t@{r.username}@{r.domain}\tsince {r.created_at:%Y-%m-%d %H:%M}")
+    return 0
 
 
 def add_community_commands(sub: Any, common: argparse.ArgumentParser) -> None:

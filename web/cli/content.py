@@ -10,7 +10,7 @@ from typing import Any
 
 from actors.social.local import CommunityError
 from actors.storage.instance import Instance
-from web.cli.common import CliError, _with_instance
+from web.cli.common import CliError, _with_instance, with_instance
 
 
 def _read_json(path: str) -> Any:
@@ -114,29 +114,23 @@ async def cmd_update(args: argparse.Namespace) -> int:
     return await _with_instance(args, run)
 
 
-
-
-async def cmd_delete(args: argparse.Namespace) -> int:
+@with_instance
+async def cmd_delete(args: argparse.Namespace, inst: Instance) -> int:
     from actors.publishing.publishing import delete_object
 
-    async def run(inst: Instance) -> int:
-        result = await delete_object(inst, args.url)
-        print(f"deleted; queued for {result.recipients} inbox(es)")
-        print(result.uri)
-        return 0
-
-    return await _with_instance(args, run)
+    result = await delete_object(inst, args.url)
+    print(f"deleted; queued for {result.recipients} inbox(es)")
+    print(result.uri)
+    return 0
 
 
-async def cmd_pin(args: argparse.Namespace) -> int:
+@with_instance
+async def cmd_pin(args: argparse.Namespace, inst: Instance) -> int:
     from actors.publishing.publishing import pin_notice
 
-    async def run(inst: Instance) -> int:
-        slug = await pin_notice(inst, args.url, pinned=not args.off)
-        print(f"{'unpinned' if args.off else 'pinned'}: {args.url} ({slug})")
-        return 0
-
-    return await _with_instance(args, run)
+    slug = await pin_notice(inst, args.url, pinned=not args.off)
+    print(f"{'unpinned' if args.off else 'pinned'}: {args.url} ({slug})")
+    return 0
 
 
 def add_content_commands(sub: Any, common: argparse.ArgumentParser) -> None:

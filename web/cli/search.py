@@ -7,28 +7,26 @@ from typing import Any
 
 from actors.feed import search
 from actors.storage.instance import Instance
-from web.cli.common import _with_instance
+from web.cli.common import with_instance
 
 
-async def cmd_search(args: argparse.Namespace) -> int:
-    async def run(inst: Instance) -> int:
-        if args.search_cmd == "reindex":
-            print(f"indexed {await search.reindex_all(inst)} objects for search")
-            return 0
-        async with inst.engine.begin() as conn:
-            if args.synonyms_cmd == "add":
-                term, canonical = await search.add_synonym(conn, args.variant, args.canonical)
-                print(f"{term} → {canonical}: a search for either finds both")
-            elif args.synonyms_cmd == "remove":
-                if not await search.remove_synonym(conn, args.variant):
-                    raise ValueError(f"no variant {args.variant!r} (yinhu search synonyms list)")
-                print(f"removed {args.variant}")
-            else:
-                for term, canonical, shipped in await search.list_synonyms(conn):
-                    print(f"{term}\t{canonical}\t{'shipped' if shipped else 'added'}")
+@with_instance
+async def cmd_search(args: argparse.Namespace, inst: Instance) -> int:
+    if args.search_cmd == "reindex":
+        print(f"indexed {await search.reindex_all(inst)} objects for search")
         return 0
-
-    return await _with_instance(args, run)
+    async with inst.engine.begin() as conn:
+        if args.synonyms_cmd == "add":
+            term, canonical = await search.add_synonym(conn, args.variant, args.canonical)
+            print(f"{term} → {canonical}: a search for either finds both")
+        elif args.synonyms_cmd == "remove":
+            if not await search.remove_synonym(conn, args.variant):
+                raise ValueError(f"no variant {args.variant!r} (yinhu search synonyms list)")
+            print(f"removed {args.variant}")
+        else:
+            for term, canonical, shipped in await search.list_synonyms(conn):
+                print(f"{term}\t{canonical}\t{'shipped' if shipped else 'added'}")
+    return 0
 
 
 def add_search_commands(sub: Any, common: argparse.ArgumentParser) -> None:
