@@ -187,6 +187,17 @@ class Fediverse:
         self.nodes.remove(node)
         return await self.start(node.inst.settings)
 
+    async def club_and_follower(self, domain: str = "remote.test", user: str = "alice") -> tuple[Node, Any, FakeRemote, Any, dict[str, Any]]:
+        """a.test with the community "club", and a user of ``domain`` with its Follow of the
+        club built (not sent): (node, club, remote, user, follow)."""
+        from actors.social.local import create_community
+
+        node = await self.yinhu("a.test")
+        club = await create_community(node.inst, "club", name="Club")
+        remote = self.remote(domain)
+        person = remote.add_user(user)
+        return node, club, remote, person, person.follow(club)
+
     def remote(self, domain: str = "remote.test", *, shared_inbox: bool = True) -> FakeRemote:
         fake = FakeRemote(domain, self.client, self.router, shared_inbox=shared_inbox, clock=self.clock)
         self.remotes.append(fake)

@@ -51,11 +51,7 @@ async def test_hosts_that_take_cavage_never_see_rfc9421(fed: Fediverse) -> None:
 
 async def test_an_rfc9421_signed_follow_is_accepted_at_the_inbox(fed: Fediverse) -> None:
     """C12: a peer that signs RFC 9421 first (Fedify, Mastodon ≥ 4.7) is verified and served."""
-    a = await fed.yinhu("a.test")
-    club = await create_community(a.inst, "club", name="Club")
-    remote = fed.remote("fedify.test")
-    user = remote.add_user("carol")
-    follow = user.follow(club)
+    a, club, remote, user, follow = await fed.club_and_follower("fedify.test", "carol")
     response = await remote.client.post(
         a.url("/c/club/inbox"),
         content=orjson.dumps(follow),

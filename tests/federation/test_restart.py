@@ -15,11 +15,7 @@ from tests.conftest import Fediverse
 
 
 async def test_stored_inbox_item_is_processed_after_a_restart(fed: Fediverse) -> None:
-    a = await fed.yinhu("a.test")
-    club = await create_community(a.inst, "club", name="Club")
-    remote = fed.remote("remote.test")
-    alice = remote.add_user("alice")
-    follow = alice.follow(club)
+    a, _club, remote, alice, follow = await fed.club_and_follower()
     assert (await remote.send(alice, follow, a.url("/c/club/inbox"))).status_code == 202
 
     a = await fed.restart(a)  # stored, never processed: the process stopped here
