@@ -17,7 +17,18 @@ from actors.storage.instance import Instance
 from actors.storage.settings import Settings
 from fedi.fetch import Resolver
 from inbox.receive import Receiver
-from web import admin, api, conversations, dashboard, federation, feed, pages, resident, wellknown
+from web import (
+    admin,
+    api,
+    conversations,
+    dashboard,
+    federation,
+    feed,
+    interact,
+    pages,
+    resident,
+    wellknown,
+)
 from web.errors import exception_handlers
 from web.security import SecurityHeaders
 from web.sessions import session_middleware
@@ -68,6 +79,7 @@ def create_app(
         *resident.routes,  # the resident pages; "/" is the shared feed's home
         *pages.routes,  # before federation: /o/{token}.ics must win over /o/{token}
         *conversations.routes,
+        *interact.routes,
         *federation.routes,
         *api.routes,
         *feed.routes,

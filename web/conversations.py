@@ -1,5 +1,5 @@
-"""Conversations on the public side: replies under an item, its ``replies`` collection, and the
-remote-interaction form ("在我的 Mastodon 上报名 / 联系发布者").
+"""Conversations on the public side: replies under an item and its ``replies`` collection (the
+remote-interaction form that sends a visitor to their own server is ``web.interact``).
 
 Only what ``actors.social.conversations.reply_visible`` allows is shown or listed: public,
 live, not hidden, under an item that is itself publicly visible. Authors are shown by their
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from actors.feed.feed import handle, profile_url
@@ -24,9 +24,6 @@ from actors.storage.instance import Instance
 from actors.storage.models import actors, objects
 from fedi import vocab
 from fedi.content import safe_url
-from fedi.errors import WebFingerError
-from fedi.intents import interaction_url, subscribe_template
-from web.i18n import pick_language, translator
 from web.negotiation import ap_response
 
 __all__ = ["MAX_DEPTH", "REPLIES_PAGE", "page_conversation", "routes"]
@@ -106,38 +103,6 @@ async def replies_collection(request: Request) -> Response:
     return ap_response(vocab.ordered_collection_page(page_id, coll_id, [r.uri for r in rows[:REPLIES_PAGE]], nxt))
 
 
-async def interact(request: Request) -> Response:
-    """``/interact?uri=ID&handle=@me@their.server``: look the handle's server up (WebFinger,
-    SSRF-checked) and send the visitor to its remote-interaction page for this object."""
-    from web.pages import render_error
-
-    inst = _inst(request)
-    _ = translator(pick_language(request))
-    uri = request.query_params.get("uri", "")
-    who = request.query_params.get("handle", "").strip()
-    async with inst.engine.connect() as conn:
-        known = (await conn.execute(
-            select(objects.c.id).where(objects.c.uri == uri, objects.c.deleted_at.is_(None),
-                                       publicly_visible() | objects.c.local.is_(True))
-        )).first() if uri else None
-    if known is None:
-        return render_error(request, 404, _("interact.no_object"))
-    if not who:
-        return render_error(request, 400, _("interact.no_handle"))
-    try:
-        template = await subscribe_template(
-            inst.client, who, scheme="http" if inst.settings.dev else "https",
-            allow_private=inst.settings.allow_private, resolver=inst.resolver,
-        )
-    except WebFingerError as exc:
-        return render_error(request, 400, _("interact.failed", handle=who, reason=str(exc)))
-    target = interaction_url(template, uri)
-    if target is None:
-        return render_error(request, 400, _("interact.failed", handle=who, reason=_("interact.bad_template")))
-    return RedirectResponse(target, status_code=303)
-
-
 routes = [
     Route("/o/{token}/replies", replies_collection),
-    Route("/interact", interact),
 ]
