@@ -234,8 +234,9 @@ def _community_cond(value: str) -> ColumnElement[bool]:
 def conditions(f: FeedFilter, now: datetime) -> list[ColumnElement[bool]]:
     o = objects.c
     # publicly_visible: the one rule for every public door (actors.social.visibility).
-    # Replies are shown under the item they answer, never as items of their own.
-    conds: list[ColumnElement[bool]] = [publicly_visible(), o.kind.is_not(None), o.reply_root_id.is_(None)]
+    # Replies stay out without a condition of their own: a community's answers in a thread
+    # belong to no community (community_id null), and a stranger's reply is not a community's.
+    conds: list[ColumnElement[bool]] = [publicly_visible(), o.kind.is_not(None)]
     if f.pinned:
         conds.append(o.pinned_at.is_not(None))
     if f.kind:
