@@ -4,7 +4,8 @@ A :class:`Problem` is a ``str``: its text is the English message (what the JSON 
 and logs show, unchanged). It also carries a ``code`` and the values the message names, so a
 page can show it in the reader's language from the catalog (``problem.<code>`` in
 ``web/locales``; a test checks that every code here has its zh-CN words with the same
-placeholders). Every message a validator or filter gives is one of ``ENGLISH``.
+placeholders). Pages in English use the text here, except where ``en.problems.json`` words
+it for a person rather than a program (no list of codes where the form offers a choice). Every message a validator or filter gives is one of ``ENGLISH``.
 """
 
 from __future__ import annotations

@@ -1019,3 +1019,13 @@ def test_amenities_have_both_labels() -> None:
     ):
         assert set(AMENITIES[key]) == {"zh-CN", "en"}
         assert re.search(r"[\u4e00-\u9fff]", AMENITIES[key]["zh-CN"])
+
+
+@pytest.mark.parametrize(("language", "shown"), [("zh", "几乎全新"), ("en", "Like new")])
+def test_a_listings_condition_code_is_named_in_its_text(language: str, shown: str) -> None:
+    """Mastodon readers and search see "几乎全新", not the code like_new (which still travels as
+    ``condition``)."""
+    listing = make_listing(tags=[], condition="like_new", language=language)
+    doc = listing_to_ap(listing, followers=FOLLOWERS, tag_href=tag_href)
+    assert shown in doc["content"] and "like_new" not in doc["content"]
+    assert doc["condition"] == "like_new"

@@ -105,3 +105,33 @@ def test_feed_catalogs_have_identical_keys() -> None:
     zh = json.loads((LOCALES / "zh-CN.feed.json").read_text(encoding="utf-8"))
     en = json.loads((LOCALES / "en.feed.json").read_text(encoding="utf-8"))
     assert set(zh) == set(en) and all(zh.values()) and all(en.values())
+
+
+async def test_no_page_shows_a_raw_code_or_an_untranslated_message(hood: Hood) -> None:
+    """Every page in both languages, bad parameters included: no category, condition, amenity,
+    kind or purpose code where its name belongs, and in Chinese no English problem message."""
+    import re
+
+    from fedi import content as wire
+    from fedi.problems import ENGLISH
+
+    def pattern(codes: set[str]) -> re.Pattern[str]:
+        alternatives = "|".join(sorted(map(re.escape, codes), key=len, reverse=True))
+        return re.compile(r"(?<![\w/=.-])(" + alternatives + r")(?![\w/=.-])")
+
+    codes = set(wire.CATEGORIES) | {a for a in wire.AMENITIES if "_" in a} | {"like_new", "negotiable"}
+    # In Chinese no code at all may show; English names of some amenities are their codes' words.
+    patterns = {"zh-CN": pattern(codes | set(wire.AMENITIES)), "en": pattern(codes)}
+    english = [t.split("{")[0].strip() for t in ENGLISH.values() if len(t.split("{")[0].strip()) > 12]
+    async with hood.a.inst.engine.connect() as conn:
+        reading = (await conn.execute(select(actors.c.id).where(actors.c.username == "reading"))).scalar_one()
+    paths = PAGES + [f"/communities/{reading}", "/c/compound", "/feed?near=abc&radius=9999&price_min=-1&to=x",
+                     "/venues/find?people=0&amenity=moat&date=x&start=25:00"] + [f"/items/{i}" for i in hood.ids.values()]
+    for lang in ("zh-CN", "en"):
+        for path in paths:
+            sep = "&" if "?" in path else "?"
+            text = visible_text((await hood.get(f"{path}{sep}lang={lang}")).text)
+            assert not patterns[lang].findall(text), (lang, path, patterns[lang].findall(text))
+            if lang == "zh-CN":
+                leaked = [m for m in english if m in text]
+                assert not leaked, (path, leaked)
