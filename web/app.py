@@ -20,6 +20,7 @@ from inbox.receive import Receiver
 from web import (
     admin,
     api,
+    calendar,
     conversations,
     dashboard,
     federation,
@@ -77,6 +78,7 @@ def create_app(
     routes = [
         *wellknown.routes,
         *resident.routes,  # the resident pages; "/" is the shared feed's home
+        *calendar.routes,
         *pages.routes,  # before federation: /o/{token}.ics must win over /o/{token}
         *conversations.routes,
         *interact.routes,

@@ -71,7 +71,7 @@ async def test_communities_directory_counts(hood: Hood) -> None:
     assert "1 场活动 · 0 条闲置/技能 · 0 个场地" in text
 
 
-PAGES = ["/", "/feed", "/feed?kind=listing&free=1", "/search?q=读书", "/communities",
+PAGES = ["/", "/feed", "/feed?kind=listing&free=1", "/search?q=读书", "/communities", "/calendar",
          "/venues/find", "/venues/find?people=25&amenity=projector&date=2030-05-11&start=14:00&end=17:00&partial=1",
          "/feed?from=bad"]
 
