@@ -87,3 +87,19 @@ async def test_the_event_form_offers_the_networks_venues_as_places(site: Site) -
     [_, row] = await local_objects(site)
     assert (row.place_name, row.address, row.latitude, row.longitude) == ("多功能活动室", "银湖花园 3 栋", 22.61, 114.02)
     assert venue.uri  # the venue itself stays as it was
+
+
+async def test_a_listing_at_a_venue_is_found_near_it(site: Site) -> None:
+    from tests.web.test_dashboard import LISTING
+
+    await publish(site.node.inst, "garden", {
+        "type": "venue", "name": "物业前台", "address": "银湖花园 1 栋", "latitude": 22.61, "longitude": 114.02})
+    await site.login("lin")
+    form = (await site.client.get("/dashboard/garden/new/listing")).text
+    [(value, _label)] = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', field_block(form, "venue"))
+    resp = await post_form(site, "/dashboard/garden/new/listing", {**LISTING, "venue": value, "area": ""})
+    assert resp.status_code == 303
+    row = [r for r in await local_objects(site) if r.kind == "listing"][0]
+    assert (row.place_name, row.latitude, row.longitude) == ("物业前台", 22.61, 114.02)
+    near = (await site.client.get("/feed?kind=listing&near=22.611,114.021&radius=1")).text
+    assert LISTING["title"] in near

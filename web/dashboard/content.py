@@ -174,17 +174,21 @@ async def _render_form(
     )
 
 
-async def _place_at_venue(inst: Instance, values: dict[str, Any]) -> None:
-    """An event placed at one of the network's venues takes the venue's name, address and
-    coordinates as its place (what the venue page matches its events by)."""
+async def _venue_chosen(inst: Instance, values: dict[str, Any]) -> VenueChoice | None:
+    """The network venue the form chose (for an event its place, for a listing its area: name,
+    address and coordinates, which the 附近 filter and the venue's page match by)."""
+    raw = str(values.get("venue") or "")
+    if not raw.isdigit():
+        return None
     async with inst.engine.connect() as conn:
-        venue = await venue_place(conn, int(values["venue"]))
+        venue = await venue_place(conn, int(raw))
     if venue is None:
         values["venue"] = ""
-        return
-    values.update(place_name=venue.name, place_address=venue.address,
-                  place_latitude="" if venue.latitude is None else f"{venue.latitude:.6f}",
-                  place_longitude="" if venue.longitude is None else f"{venue.longitude:.6f}")
+    return venue
+
+
+def _coordinate(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
 
 
 def _image_refs(kind: str, body: dict[str, Any], kept: list[dict[str, Any]],
@@ -231,9 +235,14 @@ async def _submit(
         if not csrf_ok(request, form.get("csrf")):
             return _csrf_failed(request)
         values = _form_values(kind, form)
-        if kind == "event" and str(values.get("venue") or "").isdigit():
-            await _place_at_venue(inst, values)
+        venue = await _venue_chosen(inst, values) if kind in ("event", "listing") else None
+        if venue is not None and kind == "event":
+            values.update(place_name=venue.name, place_address=venue.address,
+                          place_latitude=_coordinate(venue.latitude), place_longitude=_coordinate(venue.longitude))
         body = _body(kind, values)
+        if venue is not None and kind == "listing":  # where to find it: the venue, with its coordinates
+            body["area"] = {"name": venue.name, "address": venue.address or None,
+                            "latitude": venue.latitude, "longitude": venue.longitude}
         uploads: list[tuple[str, bytes, str]] = []
         for slot in SLOTS[kind]:
             alt = str(form.get(f"{slot}_alt", "")).strip()

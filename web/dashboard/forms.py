@@ -98,6 +98,7 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("currency", "select", "field.currency", (), tuple((c, c) for c in CURRENCIES)),
         F("condition", "select", "field.condition", ("condition",), _opts(CONDITIONS, "condition"),
           hint="hint.condition", blank=True),
+        F("venue", "select", "field.listing_venue", (), blank=True, hint="hint.listing_venue"),
         F("area", "text", "field.area", ("area", "area.latitude", "area.longitude"), hint="hint.area"),
         F("status", "select", "field.listing_status", ("status",), _opts(LISTING_STATUSES, "listing_status")),
         F("expires", "datetime", "field.expires", ("expires",), hint="hint.expires"),
