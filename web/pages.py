@@ -149,7 +149,8 @@ async def object_page(
             )
     except wire.ContentParseError:
         pass  # shown as a plain post below: what was stored is still readable
-    return render(request, "object.html", o=row, author=author)
+    published = _local_time(row.published, "Asia/Shanghai").strftime("%Y-%m-%d %H:%M")  # the district's time
+    return render(request, "object.html", o=row, author=author, published=published)
 
 
 async def event_ics(request: Request) -> Response:

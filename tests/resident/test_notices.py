@@ -57,3 +57,16 @@ async def test_english_counts_are_singular_for_one(hood: Hood) -> None:
     page = visible_text((await hood.get("/communities?lang=en")).text)
     assert "1 events" not in page and "1 venues" not in page and "1 listings" not in page
     assert "1 event" in page or "1 listing" in page or "1 venue" in page
+
+
+async def test_a_notices_page_tells_its_time_in_the_district(hood: Hood) -> None:
+    uris = await _notices(hood)
+    from sqlalchemy import select
+
+    from actors.storage.models import objects
+
+    async with hood.a.inst.engine.connect() as conn:
+        row = (await conn.execute(select(objects.c.id, objects.c.published).where(objects.c.uri == uris["water"]))).one()
+    text = visible_text((await hood.get(f"/items/{row.id}")).text)
+    local = row.published.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    assert local.strftime("%Y-%m-%d %H:%M") in text and "UTC" not in text
