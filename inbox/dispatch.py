@@ -31,6 +31,10 @@ log = logging.getLogger("yinhu.inbox")
 
 CONCURRENCY = 16  # items handled at once by one worker
 POLL_SECONDS = 1.0  # how often a busy worker looks for items another process stored
+# A finished item claims again at most this often: often enough that slots never wait long
+# for the next item (a dead origin's items can hold the window's rest for seconds), rarely
+# enough that a one-origin burst does not cost a claim per item.
+CLAIM_INTERVAL = 0.1
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ class InboxWorker:
         try:
             while True:
                 self._start(waiting, running, run)
-                stale = loop.time() - last_claim >= POLL_SECONDS
+                stale = loop.time() - last_claim >= CLAIM_INTERVAL
                 if may_have_more or stale or self._released(held_back, waiting, running):
                     last_claim = loop.time()
                     claimed, asked, held_back = await self._claim(waiting, running, token)
@@ -181,8 +185,9 @@ class InboxWorker:
                         continue  # what ran meanwhile ended: its origin may have more due
                     return taken
                 # A finished item alone claims again only when it lets a held-back origin in,
-                # or a second has passed (what it unblocked, an Update after its Create, is
-                # due); new items or the poll always do.
+                # or CLAIM_INTERVAL has passed (what it unblocked, an Update after its Create,
+                # is due; the window may hold only a dead origin's items); new items or the
+                # poll always do.
                 may_have_more = await self._wait_for_work(changed)
         finally:
             renewer.cancel()
