@@ -232,7 +232,7 @@ def _build_listing(b: _Base, data: dict[str, Any], images: list[wire.ImageData],
         id=uri, url=uri, actor_id=actor_uri, kind=data["kind"], purpose=data["purpose"], title=data["title"],
         content_html=body_html, price=price, price_mode=mode, condition=data["condition"], area=area_wire,
         status=data["status"], expires=data["expires"], images=images, tags=tags, language=data["language"],
-        published=published, updated=updated,
+        published=published, updated=updated, contact=data.get("contact"),
     )
     obj = wire.listing_to_ap(listing, followers=followers, tag_href=href)
     obj.pop("@context", None)
