@@ -178,7 +178,11 @@ def _build(
         # Mastodon shows a link that no hashtag timeline knows about.
         tags = list(dict.fromkeys([*tags, *(t.lower() for t in extract_hashtags(data.get("content") or ""))]))
     builder = {"note": _build_note, "event": _build_event, "listing": _build_listing}.get(kind, _build_venue)
-    return builder(base, data, images, tags)
+    built = builder(base, data, images, tags)
+    # Where its public replies are listed (web.conversations), in what followers get too: an
+    # aggregator (actors.feed.remote_replies) and Mastodon read replies from there.
+    built.obj["replies"] = f"{uri}/replies"
+    return built
 
 
 def _build_note(b: _Base, data: dict[str, Any], images: list[wire.ImageData], tags: list[str]) -> Built:
