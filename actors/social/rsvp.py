@@ -23,6 +23,7 @@ from actors.storage.models import ParticipantState, actors, objects, participant
 
 __all__ = [
     "DecisionAnswer",
+    "EventFull",
     "JoinDecision",
     "RsvpError",
     "accepted_count",
@@ -44,6 +45,10 @@ DecisionAnswer = Callable[[AsyncConnection, Row[Any], Row[Any], ParticipantState
 
 class RsvpError(Exception):
     """An RSVP operation cannot be done; the message is for the user."""
+
+
+class EventFull(RsvpError):
+    """Accepting one more participant would pass the event's capacity."""
 
 
 def _join_object(join: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +195,7 @@ async def decide_participant(
         full = (approve and event.capacity is not None and row.state != ParticipantState.ACCEPTED.value
                 and await accepted_count(conn, event.id) >= event.capacity)
         if full:
-            raise RsvpError(f"the event is full ({event.capacity} places)")
+            raise EventFull(f"the event is full ({event.capacity} places)")
         state = ParticipantState.ACCEPTED if approve else ParticipantState.REJECTED
         await _set(conn, inst, event.id, row.id, row.request_uri, state, None)
         await counts_changed(inst, conn, event)

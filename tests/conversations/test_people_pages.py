@@ -149,6 +149,8 @@ async def test_participants_page_decisions_csv_and_message(fed: Fediverse) -> No
     notes = {u.name: [n["content"] for n in (a["object"] for a in t.notes_to(u))] for u in (t.ann, t.bo, cai)}
     assert any("已报名「修车工作坊」" in c for c in notes["ann"])
     assert any("组织者没有接受你对「修车工作坊」的报名" in c for c in notes["bo"])
+    assert not [r for r in t.masto.received + t.gts.received
+                if r.activity["type"] in ("Accept", "Reject") and r.activity.get("to") in ([t.ann.uri], [t.bo.uri])]
     # ... a Join by the Accept of that Join.
     [accept] = [r.activity for r in cai.remote.received if r.activity["type"] == "Accept"
                 and r.path == "/users/cai/inbox"]

@@ -24,7 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from actors.social.accounts import Account
 from actors.social.conversations import MAX_ANSWER
 from actors.social.participation import decide, message_participants
-from actors.social.rsvp import RsvpError, list_participants
+from actors.social.rsvp import EventFull, RsvpError, list_participants
 from web.dashboard.access import ObjectView, _csrf_failed, _inst, _t, dashboard_object_page
 from web.dashboard.people import person_view
 from web.i18n import Translator
@@ -79,9 +79,10 @@ async def _act(request: Request, slug: str, event: Row[Any], rows: list[Row[Any]
         if action not in ACTIONS or state not in ACTIONS[action][1]:
             return _("participants.no_such")
         await decide(_inst(request), event.uri, uri, approve=ACTIONS[action][0])
-    except RsvpError as exc:
-        full = event.capacity is not None and "full" in str(exc)
-        return _("participants.full", n=event.capacity) if full else _("participants.no_such")
+    except EventFull:
+        return _("participants.full", n=event.capacity)
+    except RsvpError:
+        return _("participants.no_such")
     return RedirectResponse(f"{here}?ok={action}", status_code=303)
 
 
