@@ -20,6 +20,7 @@ ENGLISH: dict[str, str] = {
     "required_choice": "required: one of {options}",
     "text": "must be a string",
     "too_long": "too long: {length} characters, at most {limit}",
+    "one_line": "must be one line of plain text (no line breaks or control characters)",
     "choice": "{value!r} is not one of {options}",
     "whole_number": "must be a whole number",
     "between": "must be between {minimum} and {maximum}",

@@ -8,16 +8,19 @@ own handle ``@name@host``, linked to their own profile (http(s) only).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from actors.feed.feed import handle, profile_url
+from actors.feed.remote_replies import refresh_due, refresh_replies
 from actors.social.conversations import count_reactions, reply_visible
 from actors.social.visibility import publicly_visible
 from actors.storage.instance import Instance
@@ -26,7 +29,9 @@ from fedi import vocab
 from fedi.content import safe_url
 from web.negotiation import ap_response
 
-__all__ = ["MAX_DEPTH", "REPLIES_PAGE", "page_conversation", "routes"]
+__all__ = ["MAX_DEPTH", "REPLIES_PAGE", "page_conversation", "refresh_replies_after", "routes"]
+
+log = logging.getLogger(__name__)
 
 REPLIES_PAGE = 20
 MAX_DEPTH = 4  # deeper replies are drawn at this indentation
@@ -64,10 +69,29 @@ async def _thread(conn: AsyncConnection, root: Row[Any]) -> list[dict[str, Any]]
 
 
 async def page_conversation(conn: AsyncConnection, row: Row[Any]) -> dict[str, Any]:
-    """What an item page shows of its conversation: the thread and the reaction counts."""
+    """What an item page shows of its conversation: the thread and the reaction counts (ours
+    only: another instance's item shows the replies read from its collection, no counts)."""
     if not row.local:
-        return {"replies": [], "reactions": None}
+        return {"replies": await _thread(conn, row), "reactions": None}
     return {"replies": await _thread(conn, row), "reactions": await count_reactions(conn, row.id)}
+
+
+async def _refresh(inst: Instance, item_id: int) -> None:
+    try:
+        result = await refresh_replies(inst, item_id)
+    except Exception:  # a background task has no caller to tell; the page showed the cached thread
+        log.exception("reading the replies of item %s failed", item_id)
+        return
+    if result.error or result.skipped:
+        log.info("replies of item %s: %s", item_id, result)
+
+
+def refresh_replies_after(inst: Instance, row: Row[Any], response: Response) -> Response:
+    """On another instance's item page: read its replies collection once the page is sent, when
+    the cached replies are older than ``actors.feed.remote_replies.REPLIES_TTL``."""
+    if not row.local and row.deleted_at is None and refresh_due(inst, row.uri):
+        response.background = BackgroundTask(_refresh, inst, row.id)
+    return response
 
 
 def _page_cursor(request: Request) -> int | None:

@@ -11,6 +11,7 @@ from actors.publishing.validation import (
     LANGUAGES,
     LISTING_KINDS,
     LISTING_STATUSES,
+    MAX_CONTACT,
     PURPOSES,
 )
 from actors.storage.models import Role
@@ -97,6 +98,8 @@ def _listing_schema() -> dict[str, Any]:
         "tags": _TAGS,
         "language": _LANG,
         "images": {"type": "array", "items": _IMAGE, "maxItems": 4},
+        "contact": {"type": "string", "maxLength": MAX_CONTACT,
+                    "description": "how to reach the publisher (phone, WeChat ID, e-mail), one line; shown publicly"},
     })
 
 

@@ -38,6 +38,7 @@ from fedi import content as wire
 from web import feed
 from web.cards import Card, cards, fmt_day, notices
 from web.communities import communities_page, community_detail, directory
+from web.conversations import refresh_replies_after
 from web.i18n import Translator, pick_language, translator
 from web.ics import ICS_TYPE, calendar_bytes
 from web.pages import object_page, render, render_error
@@ -252,7 +253,8 @@ async def item_page(request: Request) -> Response:
         "item_handle": handle(community.username, community.domain, community.uri),
         "item_local_ics": f"/items/{row.id}.ics",
     }
-    return await object_page(request, row, ics_url=f"/items/{row.id}.ics", extend=extra)
+    page = await object_page(request, row, ics_url=f"/items/{row.id}.ics", extend=extra)
+    return refresh_replies_after(inst, row, page)
 
 
 async def item_ics(request: Request) -> Response:

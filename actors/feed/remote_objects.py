@@ -166,7 +166,8 @@ async def _store(
     conn: AsyncConnection, author: Row[Any], uri: str, values: dict[str, Any], published: datetime,
     updated: datetime | None,
 ) -> str:
-    existing = select(objects.c.id, objects.c.actor_id, objects.c.updated, objects.c.deleted_at).where(objects.c.uri == uri)
+    existing = select(objects.c.id, objects.c.actor_id, objects.c.updated, objects.c.deleted_at,
+                      objects.c.reply_root_id).where(objects.c.uri == uri)
     row = (await conn.execute(existing)).first()
     if row is None:
         insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
@@ -188,7 +189,8 @@ async def _store(
         return "ignored: deleted before"
     if row.updated is not None and (updated is None or updated <= row.updated):
         return "ignored: not newer than the stored version"
-    if values.get("community_id") is None:
+    if values.get("community_id") is None or row.reply_root_id is not None:
+        # Keep the stored community; a reply in a thread keeps having none (never an item).
         values = {k: v for k, v in values.items() if k != "community_id"}
     await conn.execute(update(objects).where(objects.c.id == row.id).values(**values))
     await search.reindex(conn, object_id=row.id)

@@ -178,7 +178,11 @@ def _build(
         # Mastodon shows a link that no hashtag timeline knows about.
         tags = list(dict.fromkeys([*tags, *(t.lower() for t in extract_hashtags(data.get("content") or ""))]))
     builder = {"note": _build_note, "event": _build_event, "listing": _build_listing}.get(kind, _build_venue)
-    return builder(base, data, images, tags)
+    built = builder(base, data, images, tags)
+    # Where its public replies are listed (web.conversations), in what followers get too: an
+    # aggregator (actors.feed.remote_replies) and Mastodon read replies from there.
+    built.obj["replies"] = f"{uri}/replies"
+    return built
 
 
 def _build_note(b: _Base, data: dict[str, Any], images: list[wire.ImageData], tags: list[str]) -> Built:
@@ -232,7 +236,7 @@ def _build_listing(b: _Base, data: dict[str, Any], images: list[wire.ImageData],
         id=uri, url=uri, actor_id=actor_uri, kind=data["kind"], purpose=data["purpose"], title=data["title"],
         content_html=body_html, price=price, price_mode=mode, condition=data["condition"], area=area_wire,
         status=data["status"], expires=data["expires"], images=images, tags=tags, language=data["language"],
-        published=published, updated=updated,
+        published=published, updated=updated, contact=data.get("contact"),
     )
     obj = wire.listing_to_ap(listing, followers=followers, tag_href=href)
     obj.pop("@context", None)

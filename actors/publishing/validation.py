@@ -26,6 +26,7 @@ __all__ = [
     "LANGUAGES",
     "LISTING_KINDS",
     "LISTING_STATUSES",
+    "MAX_CONTACT",
     "PRICE_MODES",
     "PURPOSES",
     "ContentError",
@@ -48,6 +49,10 @@ MAX_TITLE = 200
 MAX_PAST_DAYS = 365  # an event may be recorded after it happened, not years later
 MAX_CONTENT = 20_000
 MAX_TAGS = 10
+MAX_CONTACT = 100  # a phone number, a WeChat ID or an e-mail address, with a word or two
+# Line breaks, control characters and the bidirectional overrides that could make a contact
+# read as something else: a contact is one line of plain text.
+NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 TAG_RE = re.compile(r"^[\w\u00b7\u30fb]{1,64}$", re.UNICODE)
 
 
@@ -100,6 +105,13 @@ class _Checker:
         value = value.strip()
         if len(value) > max_len:
             self.fail(key, problem("too_long", length=len(value), limit=max_len))
+            return None
+        return value
+
+    def one_line(self, key: str, *, max_len: int) -> str | None:
+        value = self.text(key, max_len=max_len)
+        if value is not None and NOT_ONE_LINE.search(value):
+            self.fail(key, problem("one_line"))
             return None
         return value
 
@@ -367,7 +379,7 @@ def validate_event(c: _Checker, now: datetime) -> dict[str, Any]:
 
 
 @_kind({"kind", "purpose", "title", "content", "price", "condition", "area", "status",
-        "expires", "tags", "language", "images"})
+        "expires", "tags", "language", "images", "contact"})
 def validate_listing(c: _Checker, now: datetime) -> dict[str, Any]:
     kind = c.choice("kind", LISTING_KINDS, required=True)
     raw_price = c.body.get("price", "negotiable")
@@ -404,6 +416,7 @@ def validate_listing(c: _Checker, now: datetime) -> dict[str, Any]:
         "tags": c.tags(),
         "language": c.language(),
         "images": c.images(),
+        "contact": c.one_line("contact", max_len=MAX_CONTACT),
     }
 
 

@@ -131,14 +131,15 @@ async def _insert(conn: AsyncConnection, inst: Instance, **values: Any) -> bool:
 
 
 async def thread_of(conn: AsyncConnection, inst: Instance, parent_uri: str | None) -> Row[Any] | None:
-    """The live local object a reply to ``parent_uri`` hangs under: the parent itself when it is
-    ours, else the root of the parent's own thread."""
+    """The live item a reply to ``parent_uri`` hangs under: the parent itself when it is ours or
+    an item of a community here (an aggregator shows replies under those too), else the root of
+    the parent's own thread."""
     if not parent_uri:
         return None
     parent = (await conn.execute(select(objects).where(objects.c.uri == parent_uri))).first()
     if parent is None:
         return None
-    if parent.local and parent.reply_root_id is None:
+    if parent.reply_root_id is None and (parent.local or parent.community_id is not None):
         return parent if parent.deleted_at is None else None
     if parent.reply_root_id is None:
         return None
@@ -160,11 +161,13 @@ async def record_create(
     common = {"actor_id": sender.id, "activity_uri": str(activity.get("id") or uri), "object_uri": uri,
               "content": content, "visibility": visibility}
     if root is not None:
+        # A reply is shown under its item, never as an item of its own: no community.
         await conn.execute(
-            update(objects).where(objects.c.uri == uri).values(in_reply_to=parent, reply_root_id=root.id)
+            update(objects).where(objects.c.uri == uri)
+            .values(in_reply_to=parent, reply_root_id=root.id, community_id=None)
         )
         kind = "reply" if visibility in (PUBLIC, UNLISTED) else "direct"
-        if await _insert(conn, inst, community_id=root.actor_id, kind=kind, about_id=root.id, **common):
+        if root.local and await _insert(conn, inst, community_id=root.actor_id, kind=kind, about_id=root.id, **common):
             written.append((root.actor_id, kind))
     for community_id in await _local_groups(conn, _named(obj, activity)):
         if root is not None and community_id == root.actor_id:

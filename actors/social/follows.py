@@ -172,7 +172,8 @@ async def list_followers(inst: Instance, slug: str) -> list[Row[Any]]:
     async with inst.engine.connect() as conn:
         local = await require_local_actor(conn, slug, community=True)
         res = await conn.execute(
-            select(actors.c.uri, actors.c.username, actors.c.domain, follows.c.state, follows.c.created_at)
+            select(actors.c.uri, actors.c.username, actors.c.domain, actors.c.name, actors.c.raw, follows.c.state,
+                   follows.c.created_at)
             .select_from(follows.join(actors, actors.c.id == follows.c.follower_id))
             .where(follows.c.followed_id == local.id)
             .order_by(follows.c.created_at)

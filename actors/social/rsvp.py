@@ -7,6 +7,7 @@ answer Ignore, as FEP-8a8e asks of servers that do not take participation here.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from actors.storage.instance import Instance
 from actors.storage.models import ParticipantState, actors, objects, participants
 
 __all__ = [
+    "DecisionAnswer",
+    "EventFull",
     "JoinDecision",
     "RsvpError",
     "decide_join",
@@ -34,8 +37,17 @@ __all__ = [
 ]
 
 
+# Answers an organiser's decision in a way of its own (a private note for a sign-up by reply);
+# True when it did, so no Accept / Reject of a Join goes out.
+DecisionAnswer = Callable[[AsyncConnection, Row[Any], Row[Any], ParticipantState], Awaitable[bool]]
+
+
 class RsvpError(Exception):
     """An RSVP operation cannot be done; the message is for the user."""
+
+
+class EventFull(RsvpError):
+    """Accepting one more participant would pass the event's capacity."""
 
 
 def _join_object(join: dict[str, Any]) -> dict[str, Any]:
@@ -152,8 +164,11 @@ async def handle_leave(inst: Instance, who: Row[Any], event_uri: str) -> str:
         return "left" if await leave_event(inst, conn, event, who) else "ignored: was not participating"
 
 
-async def decide_participant(inst: Instance, event_uri: str, actor_uri: str, *, approve: bool) -> ParticipantState:
-    """The organiser accepts or rejects a pending (or removes an accepted) participant."""
+async def decide_participant(
+    inst: Instance, event_uri: str, actor_uri: str, *, approve: bool, answer: DecisionAnswer | None = None
+) -> ParticipantState:
+    """The organiser accepts or rejects a pending (or removes an accepted) participant; the
+    participant gets an Accept / Reject of their Join unless ``answer`` answered otherwise."""
     async with inst.engine.begin() as conn:
         event = await _event(conn, event_uri)
         if event is None:
@@ -166,10 +181,12 @@ async def decide_participant(inst: Instance, event_uri: str, actor_uri: str, *, 
         full = (approve and event.capacity is not None and row.state != ParticipantState.ACCEPTED.value
                 and await accepted_count(conn, event.id) >= event.capacity)
         if full:
-            raise RsvpError(f"the event is full ({event.capacity} places)")
+            raise EventFull(f"the event is full ({event.capacity} places)")
         state = ParticipantState.ACCEPTED if approve else ParticipantState.REJECTED
         await _set(conn, inst, event.id, row.id, row.request_uri, state, None)
         await counts_changed(inst, conn, event)
+        if answer is not None and await answer(conn, event, row, state):
+            return state
         join = {"id": row.request_uri, "type": "Join", "actor": actor_uri, "object": event_uri}
         await _answer(inst, conn, event, row, join, "Accept" if approve else "Reject")
         return state
@@ -182,8 +199,8 @@ async def list_participants(inst: Instance, event_uri: str) -> list[Row[Any]]:
             raise RsvpError(f"no event at {event_uri}")
         return list(
             await conn.execute(
-                select(actors.c.uri, actors.c.username, actors.c.domain, actors.c.name, participants.c.state,
-                       participants.c.message, participants.c.created_at)
+                select(actors.c.uri, actors.c.username, actors.c.domain, actors.c.name, actors.c.raw,
+                       participants.c.state, participants.c.message, participants.c.created_at)
                 .select_from(participants.join(actors, actors.c.id == participants.c.actor_id))
                 .where(participants.c.object_id == event.id)
                 .order_by(participants.c.created_at)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.social.conversations import send_private
 from actors.social.rsvp import decide_join, event_counts, find_event, leave_event
@@ -27,7 +28,7 @@ from actors.storage.instance import Instance
 from actors.storage.models import ParticipantState, actors, participants
 from actors.storage.text import html_to_text
 
-__all__ = ["JOIN_WORDS", "LEAVE_WORDS", "sign_up", "signup_intent"]
+__all__ = ["JOIN_WORDS", "LEAVE_WORDS", "answer_privately", "sign_up", "signup_intent"]
 
 JOIN_WORDS = frozenset({"报名", "参加", "我要参加", "我要报名", "+1", "join", "going", "i'm going", "im going"})
 LEAVE_WORDS = frozenset({"取消报名", "不去了", "cancel", "取消"})
@@ -51,6 +52,7 @@ _TEXT = {
         "accepted": "已报名「{name}」 · {when} · {left}",
         "already": "你已报名「{name}」 · {when} · {left}",
         "pending": "已收到你的报名「{name}」，等待组织者确认",
+        "declined": "很抱歉，组织者没有接受你对「{name}」的报名",
         "full": "「{name}」名额已满",
         "cancelled": "「{name}」已取消",
         "invite": "「{name}」仅限受邀者参加",
@@ -65,6 +67,7 @@ _TEXT = {
         "accepted": "You're signed up for “{name}” · {when} · {left}",
         "already": "You're already signed up for “{name}” · {when} · {left}",
         "pending": "We got your sign-up for “{name}”; the organisers will confirm it",
+        "declined": "Sorry, the organisers of “{name}” could not accept your sign-up",
         "full": "Sorry, “{name}” is full",
         "cancelled": "“{name}” is cancelled",
         "invite": "“{name}” is by invitation only",
@@ -104,7 +107,6 @@ async def sign_up(
         event = await find_event(conn, event_uri)
         if event is None:
             return "ignored: no such event here"
-        zh = not (event.language or "").lower().startswith("en")
         if intent == "leave":
             was = (await conn.execute(select(participants.c.state).where(
                 participants.c.object_id == event.id, participants.c.actor_id == who.id))).first()
@@ -115,18 +117,28 @@ async def sign_up(
         else:
             decision = await decide_join(inst, conn, event, who, ref_uri, None)
             reason, detail = decision.reason, decision.detail
-        _, left = await event_counts(conn, event.id, event.capacity)
-        words = _TEXT["zh" if zh else "en"]
-        places = words["unlimited"] if left is None else words["left_n"].format(n=left)
-        text = words[reason].format(name=event.name or "", when=_when(event, zh), left=places,
-                                    url=_external_url(event) if reason == "external" else "")
-        to = (await conn.execute(
-            select(actors.c.uri.label("actor_uri"), actors.c.username, actors.c.domain, actors.c.inbox,
-                   actors.c.shared_inbox).where(actors.c.id == who.id)
-        )).one()
-        if not (to.inbox or to.shared_inbox):
+        if not await answer_privately(inst, conn, event, who.id, reason, in_reply_to=in_reply_to):
             return f"{detail}; no inbox to answer to"
-        organiser = (await conn.execute(select(actors).where(actors.c.id == event.actor_id))).one()
-        await send_private(inst, conn, organiser, to, text, in_reply_to=in_reply_to,
-                           language="zh-CN" if zh else "en")
     return f"{detail}; answered privately: {reason}"
+
+
+async def answer_privately(
+    inst: Instance, conn: AsyncConnection, event: Row[Any], who_id: int, reason: str, *, in_reply_to: str | None = None
+) -> bool:
+    """Tell a participant, by a direct Note from the organising community, what became of their
+    request (``reason``: a key of the wording above); False when they have no inbox."""
+    zh = not (event.language or "").lower().startswith("en")
+    _, left = await event_counts(conn, event.id, event.capacity)
+    words = _TEXT["zh" if zh else "en"]
+    places = words["unlimited"] if left is None else words["left_n"].format(n=left)
+    text = words[reason].format(name=event.name or "", when=_when(event, zh), left=places,
+                                url=_external_url(event) if reason == "external" else "")
+    to = (await conn.execute(
+        select(actors.c.uri.label("actor_uri"), actors.c.username, actors.c.domain, actors.c.inbox,
+               actors.c.shared_inbox).where(actors.c.id == who_id)
+    )).one()
+    if not (to.inbox or to.shared_inbox):
+        return False
+    organiser = (await conn.execute(select(actors).where(actors.c.id == event.actor_id))).one()
+    await send_private(inst, conn, organiser, to, text, in_reply_to=in_reply_to, language="zh-CN" if zh else "en")
+    return True

@@ -211,6 +211,7 @@ class ListingData:
     language: str | None = None
     published: datetime | None = None
     updated: datetime | None = None
+    contact: str | None = None  # phone, WeChat ID or e-mail, as its publisher wrote it (one line)
 
 
 @dataclass(frozen=True)

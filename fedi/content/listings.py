@@ -1,9 +1,10 @@
 """Listings both ways.
 
 A **listing** is a ``Note`` (every reader shows a Note's ``content`` in full): ``content``
-repeats title, price, condition, area, status, a link and linked hashtags; the bare
-description travels in ``description`` (schema.org) so a Yinhu peer recovers it exactly.
-FEP-0837 ``purpose``, ``publishes`` and ``reciprocal`` carry the structured offer. A
+repeats title, price, condition, area, status, the contact, a link and linked hashtags; the
+bare description travels in ``description`` (schema.org) so a Yinhu peer recovers it exactly.
+FEP-0837 ``purpose``, ``publishes`` and ``reciprocal`` carry the structured offer; a contact
+(phone, WeChat ID, e-mail) travels as Yinhu's ``contact``, the term venues use. A
 listing has neither ``summary`` nor ``name`` (each becomes a content warning somewhere:
 GoToSocial uses ``name`` when there is no summary); its title travels as ``headline``.
 Expiry is AS ``endTime`` (a core Object property every processor already knows; ``expires``
@@ -13,6 +14,7 @@ would need a new term and nobody reads it).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -143,6 +145,8 @@ def listing_content_html(
     terms = _listing_terms(listing, zh, timezone)
     if terms:
         paragraphs.append(f"<p>{html.escape(terms)}</p>")
+    if listing.contact:
+        paragraphs.append(f"<p>{'联系：' if zh else 'Contact: '}{html.escape(listing.contact)}</p>")
     if listing.content_html:
         paragraphs.append(listing.content_html)
     if listing.url:
@@ -214,6 +218,8 @@ def listing_to_ap(
         doc["reciprocal"] = _reciprocal(listing.id, listing.price)
     if listing.condition:
         doc["condition"] = listing.condition
+    if listing.contact:
+        doc["contact"] = listing.contact
     if listing.area is not None:
         area = listing.area
         doc["location"] = place_to_ap(PlaceData(name=area) if isinstance(area, str) else area)
@@ -262,6 +268,21 @@ def _price_from_ap(doc: Mapping[str, Any], purpose: str) -> tuple[PriceData | No
     if price_mode == "amount" and price is None:
         price_mode = "negotiable"
     return price, price_mode
+
+
+# A contact as a peer sends it is shown as it stands: one line of plain text, or nothing.
+MAX_CONTACT = 100
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _contact(value: Any) -> str | None:
+    text = _str(value)
+    if text is None:
+        return None
+    text = text.strip()
+    if not text or len(text) > MAX_CONTACT or _NOT_ONE_LINE.search(text):
+        return None
+    return text
 
 
 def listing_from_ap(doc: Any) -> ListingData | None:
@@ -321,4 +342,5 @@ def listing_from_ap(doc: Any) -> ListingData | None:
         language=_language(doc),
         published=_datetime(doc.get("published"), "published"),
         updated=_datetime(doc.get("updated"), "updated"),
+        contact=_contact(doc.get("contact")),
     )

@@ -67,7 +67,7 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
             # Replies, mentions and direct messages reach the organisers (never the public).
             recorded = await record_create(ctx.inst, conn, ctx.activity, obj, author)
             detail += "; " + recorded.summary()
-    if (recorded is not None and recorded.root is not None and recorded.root.kind == "event"
+    if (recorded is not None and recorded.root is not None and recorded.root.local and recorded.root.kind == "event"
             and vocab.get_id(obj.get("inReplyTo")) == recorded.root.uri):
         # A reply to an event saying 报名 / join (or 取消报名 / cancel) signs up (or leaves).
         intent = signup_intent(str(obj.get("content") or ""))

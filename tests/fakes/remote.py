@@ -137,6 +137,9 @@ class FakeRemote:
     schemes_seen: list[str] = field(default_factory=list)
     # Awaited by the inbox before it answers: a test holds a send in flight with it.
     before_answer: Callable[[], Awaitable[None]] | None = None
+    # Other documents this server serves, by path (a status, a replies collection): GET answers
+    # them as ActivityStreams JSON, anything else 404.
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.app = Starlette(
@@ -145,6 +148,7 @@ class FakeRemote:
                 Route("/users/{name}", self._actor),
                 Route("/users/{name}/inbox", self._inbox, methods=["POST"]),
                 Route("/inbox", self._inbox, methods=["POST"]),
+                Route("/{path:path}", self._document),
             ]
         )
         self.router.add(self.domain, self.app)
@@ -210,6 +214,18 @@ class FakeRemote:
         if user is None:
             return JSONResponse({"error": "not found"}, status_code=404)
         return Response(orjson.dumps(user.document()), media_type="application/activity+json")
+
+    def serve(self, doc: dict[str, Any]) -> None:
+        """Serve ``doc`` at its own id (which must be on this server)."""
+        assert doc["id"].startswith(self.base + "/"), doc["id"]
+        self.documents[doc["id"].removeprefix(self.base)] = doc
+
+    async def _document(self, request: Request) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        doc = self.documents.get(target)
+        if doc is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return Response(orjson.dumps(doc), media_type="application/activity+json")
 
     async def _inbox(self, request: Request) -> Response:
         body = await request.body()

@@ -16,6 +16,9 @@ decide what is valid. Beside it run real ``yinhu serve`` processes on 127.0.0.1.
 4. Fedify sending with a key that is not the actor's, or an altered body, under either
    signature spec: our inbox answers 401 and nothing is stored; the same request signed
    right is accepted (so the refusals are not for some other reason).
+5. Sign-up by reply: Fedify follows a community and replies 报名 to its event; the community
+   answers at once with a direct Note addressed to Fedify's actor only, which reaches Fedify's
+   inbox through Fedify's own signature verification, and lists Fedify as a participant.
 """
 
 from __future__ import annotations
@@ -371,3 +374,39 @@ def test_wrong_key_or_altered_body_is_refused_with_401_and_nothing_is_stored(
         poll(lambda: [i for i in _feed(a, "event") if i["id"] == event_id],  # noqa: B023  used at once
              f"the well-signed ({spec}) event in A's feed", context=peer.summary)
     print(f"interop scenario 4: refused {refused}; accepted good {good_specs}; took {time.monotonic() - started:.1f} s")
+
+
+# --- 5. sign-up by reply, answered privately --------------------------------------------------------------
+def test_fedify_replies_baoming_and_receives_the_private_confirmation_it_verifies(
+    peer: Peer, instance: Callable[[str], Yinhu], tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    a = instance("a")
+    club = _community(a)
+    event = _publish(a, tmp_path, "event", {**EVENT, "capacity": 12})
+    a.start()
+
+    peer.call("follow", {"actor": club})
+    poll(lambda: _by(peer.received(), type="Accept"), "Fedify to receive our Accept", context=peer.summary)
+    reply = peer.call("reply", {"actor": club, "inReplyTo": event, "text": "报名"})
+
+    def confirmations() -> list[dict[str, Any]]:
+        return [c for c in _by(peer.received(), type="Create", actor=club)
+                if (c["object"] or {}).get("type") == "Note" and c["raw"]["object"].get("inReplyTo") == reply["id"]]
+
+    # In Fedify's received list only because Fedify's own verifier accepted its signature.
+    [c] = poll(confirmations, "Fedify to receive (and verify) the private confirmation", context=peer.summary)
+    assert c["signature"] in (CAVAGE, RFC9421)
+    note = c["object"]
+    assert note["to"] == [peer.actor] and note["cc"] == [] and c["to"] == [peer.actor] and c["cc"] == []
+    assert AP_PUBLIC not in json.dumps(c["raw"]) and "as:Public" not in json.dumps(c["raw"])
+    assert "已报名「读书会：湖边夜读」 · 6月6日 19:00 · 剩余 11 个名额" in note["content"]
+    assert note["tags"] == [{"type": "Mention", "name": f"@events@{peer.host}", "href": peer.actor}]
+    assert f"accepted\t{peer.actor}" in a.cli("participants", event).stdout
+
+    # The confirmation is private: nothing of it is served (its id answers 404), and the
+    # event's public JSON counts the participant.
+    assert httpx.get(note["id"], headers={"Accept": "application/activity+json"}, timeout=10).status_code == 404
+    doc = httpx.get(event, headers={"Accept": "application/activity+json"}, timeout=10).json()
+    assert (doc["participantCount"], doc["remainingAttendeeCapacity"]) == (1, 11)
+    print(f"interop scenario 5: confirmation signed {c['signature']}; took {time.monotonic() - started:.1f} s")

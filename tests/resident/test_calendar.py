@@ -33,7 +33,7 @@ async def test_each_day_lists_its_events(hood: Hood) -> None:
     june = (await hood.get("/calendar?month=2030-06")).text
     assert "端午包粽子" in _day_cell(june, 1)
     assert 'href="/calendar?month=2030-04"' in page and 'href="/calendar?month=2030-06"' in page
-    ics = [h for h in page.split('"') if h.startswith("/feed.ics?")][0]
+    ics = next(h for h in page.split('"') if h.startswith("/feed.ics?"))
     cal = icalendar.Calendar.from_ical((await hood.get(ics.replace("&amp;", "&"))).content)
     names = {str(e["summary"]) for e in cal.walk("VEVENT")}
     assert {"篮球友谊赛", "读书会：三体"} <= names and "端午包粽子" not in names

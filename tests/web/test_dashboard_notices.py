@@ -99,7 +99,7 @@ async def test_a_listing_at_a_venue_is_found_near_it(site: Site) -> None:
     [(value, _label)] = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', field_block(form, "venue"))
     resp = await post_form(site, "/dashboard/garden/new/listing", {**LISTING, "venue": value, "area": ""})
     assert resp.status_code == 303
-    row = [r for r in await local_objects(site) if r.kind == "listing"][0]
+    row = next(r for r in await local_objects(site) if r.kind == "listing")
     assert (row.place_name, row.latitude, row.longitude) == ("物业前台", 22.61, 114.02)
     near = (await site.client.get("/feed?kind=listing&near=22.611,114.021&radius=1")).text
     assert LISTING["title"] in near

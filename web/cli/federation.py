@@ -101,11 +101,12 @@ async def cmd_following(args: argparse.Namespace, inst: Instance) -> int:
 
 @with_instance
 async def cmd_participants(args: argparse.Namespace, inst: Instance) -> int:
-    from actors.social.rsvp import RsvpError, decide_participant, list_participants
+    from actors.social.participation import decide
+    from actors.social.rsvp import RsvpError, list_participants
 
     try:
         if await _decide_if_asked(
-            args, lambda actor, approve: decide_participant(inst, args.url, actor, approve=approve)
+            args, lambda actor, approve: decide(inst, args.url, actor, approve=approve)
         ):
             return 0
         rows = await list_participants(inst, args.url)

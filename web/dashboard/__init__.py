@@ -6,15 +6,19 @@ are checked after the body validates (with placeholder media tokens), then store
 body is published, so invalid content stores nothing. Every POST carries a CSRF token.
 
 The pieces: ``forms`` (the fields of each kind, form ⇄ body ⇄ row), ``access`` (the session
-gate, CSRF, capped form reading), ``accounts`` (login, logout, password, members) and
-``content`` (a community's dashboard, new / edit / delete).
+gate, CSRF, capped form reading), ``accounts`` (login, logout, password, members),
+``content`` (a community's dashboard, new / edit / delete), ``messages`` (the community's
+inbox), ``followers`` and ``participants`` (an event's, with the CSV export and a private
+message to all).
 """
 
 from starlette.routing import Route
 
 from web.dashboard.accounts import login, logout, members, password
 from web.dashboard.content import community, delete, edit, index, new, pin
+from web.dashboard.followers import followers
 from web.dashboard.messages import inbox
+from web.dashboard.participants import participants, participants_csv
 
 __all__ = ["routes"]
 
@@ -27,6 +31,9 @@ routes = [
     Route("/dashboard/{slug}", community),
     Route("/dashboard/{slug}/members", members, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/inbox", inbox, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/followers", followers, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/events/{token}/participants", participants, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/events/{token}/participants.csv", participants_csv),
     Route("/dashboard/{slug}/new/{kind}", new, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/edit/{token}", edit, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/delete/{token}", delete, methods=["GET", "POST"]),

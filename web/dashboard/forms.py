@@ -24,7 +24,7 @@ from actors.publishing.validation import (
     PRICE_MODES,
     PURPOSES,
 )
-from fedi.content import AMENITIES, CATEGORIES, event_from_ap, venue_from_ap
+from fedi.content import AMENITIES, CATEGORIES, event_from_ap, listing_from_ap, venue_from_ap
 from web.uploads import MB
 
 KINDS = ("event", "listing", "venue", "note")
@@ -102,6 +102,7 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("area", "text", "field.area", ("area", "area.latitude", "area.longitude"), hint="hint.area"),
         F("status", "select", "field.listing_status", ("status",), _opts(LISTING_STATUSES, "listing_status")),
         F("expires", "datetime", "field.expires", ("expires",), hint="hint.expires"),
+        F("contact", "text", "field.contact", ("contact",), hint="hint.listing_contact"),
         *COMMON_TAIL,
     ),
     "venue": (
@@ -171,7 +172,7 @@ def _body(kind: str, v: dict[str, Any]) -> dict[str, Any]:
         return body
     if kind == "listing":
         body = {"type": "listing", **pick("kind", "purpose", "title", "content", "condition", "area", "status",
-                                          "expires", "tags", "language")}
+                                          "expires", "tags", "language", "contact")}
         body["price"] = price(("negotiable",))
         return body
     if kind == "venue":
@@ -240,6 +241,7 @@ def _values_from_row(kind: str, row: Row[Any]) -> dict[str, Any]:
             price_mode=row.price_mode or "negotiable", price_amount=_num(row.price_amount),
             currency=row.currency or "CNY", condition=row.condition or "", area=row.place_name or "",
             status=row.status or "available", expires=_local_time(row.expires_at, "Asia/Shanghai"),
+            contact=_listing_contact(doc),
         )
     elif kind == "venue":
         venue = _venue(doc)
@@ -258,6 +260,14 @@ def _event_url(doc: dict[str, Any], attr: str) -> str:
         return getattr(event_from_ap(doc), attr) or ""
     except Exception:  # noqa: BLE001 - a stored document we cannot read back leaves the field empty
         return ""
+
+
+def _listing_contact(doc: dict[str, Any]) -> str:
+    try:
+        listing = listing_from_ap(doc)
+    except Exception:  # noqa: BLE001 - a stored document we cannot read back leaves the field empty
+        return ""
+    return (listing.contact or "") if listing is not None else ""
 
 
 def _venue(doc: dict[str, Any]) -> Any:

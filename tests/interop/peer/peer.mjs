@@ -17,6 +17,9 @@
 //   POST /_test/nodeinfo {"url"}       -> NodeInfo discovery, parsed by Fedify's parseNodeInfo
 //   POST /_test/follow {"actor"}       -> events sends Follow to that actor; {"id": FOLLOW_ID}
 //   POST /_test/publish-event {...}    -> events sends Create(Event with a Place) to its followers
+//   POST /_test/reply {"actor", "inReplyTo", "text", "public"} -> events sends Create(Note) replying
+//        to inReplyTo and mentioning that actor, to the actor's inbox; public (default) addresses
+//        Public (cc the actor), else only the actor; {"id": NOTE_ID, "activity": CREATE_ID}
 //   POST /_test/send-bad {"kind", "inbox", "spec"} -> a hand-signed Create(Event) to that inbox;
 //        kind "good" (signed right), "wrong-key" (signed with a key that is not the actor's,
 //        under the actor's key id) or "altered-body" (signed right, body changed afterwards);
@@ -48,6 +51,8 @@ import {
   getTypeId,
   Group,
   isActor,
+  Mention,
+  Note,
   Object as APObject,
   Place,
   PUBLIC_COLLECTION,
@@ -399,6 +404,32 @@ async function control(request, url) {
       const create = createOf(ctx, event, { published: Temporal.Now.instant() });
       await ctx.sendActivity({ identifier: IDENTIFIER }, "followers", create, { preferSharedInbox: true });
       return json({ id: event.id.href, activity: create.id.href, followers: [...followers.keys()] });
+    }
+    case "POST /_test/reply": {
+      const target = await ctx.lookupObject(body.actor, { documentLoader });
+      if (target == null || !isActor(target)) return json({ error: `no actor at ${body.actor}` }, 404);
+      const open = body.public ?? true;
+      const handle = `@${target.preferredUsername}@${target.id.host}`;
+      const note = new Note({
+        id: new URL(`/notes/${randomUUID()}`, ORIGIN),
+        attribution: ctx.getActorUri(IDENTIFIER),
+        replyTarget: new URL(body.inReplyTo),
+        content: `<p><a href="${target.url?.href ?? target.id.href}" class="u-url mention">${handle}</a> ${body.text}</p>`,
+        mediaType: "text/html",
+        tags: [new Mention({ href: target.id, name: handle })],
+        published: Temporal.Now.instant(),
+        tos: open ? [PUBLIC_COLLECTION] : [target.id],
+        ccs: open ? [target.id, ctx.getFollowersUri(IDENTIFIER)] : [],
+      });
+      const create = new Create({
+        id: new URL(`/activities/${randomUUID()}`, ORIGIN),
+        actor: ctx.getActorUri(IDENTIFIER),
+        object: note,
+        tos: note.toIds,
+        ccs: note.ccIds,
+      });
+      await ctx.sendActivity({ identifier: IDENTIFIER }, target, create);
+      return json({ id: note.id.href, activity: create.id.href });
     }
     case "POST /_test/send-bad":
       return json(await sendBad(ctx, body));

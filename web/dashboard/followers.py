@@ -1,0 +1,65 @@
+"""``/dashboard/SLUG/followers``: who follows a community, with their state; approve or reject
+a pending request, remove an accepted follower.
+
+The same functions as ``yinhu followers`` (``actors.social.follows``): an approval sends
+``Accept`` of the person's Follow, a rejection or a removal ``Reject`` of it, to their own inbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Row
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from actors.social.accounts import Account
+from actors.social.follows import FollowError, decide_follower, list_followers
+from actors.social.local import CommunityError
+from web.dashboard.access import _csrf_failed, _inst, _t, dashboard_page
+from web.dashboard.people import person_view
+from web.pages import render
+from web.sessions import csrf_ok, csrf_token
+
+__all__ = ["followers"]
+
+# action → (approve?, the states it applies to, the banner shown after it)
+ACTIONS = {
+    "approve": (True, ("pending",), "approved"),
+    "reject": (False, ("pending",), "rejected"),
+    "remove": (False, ("accepted",), "removed"),
+}
+STATES = ("pending", "accepted", "rejected")
+
+
+@dashboard_page
+async def followers(request: Request, account: Account, c: Row[Any]) -> Response:
+    slug = c.username
+    inst = _inst(request)
+    _ = _t(request)
+    error = None
+    rows = await list_followers(inst, slug)
+    if request.method == "POST":
+        form = await request.form(max_files=0, max_fields=10, max_part_size=8 * 1024)
+        if not csrf_ok(request, form.get("csrf")):
+            return _csrf_failed(request)
+        action, uri = str(form.get("action", "")), str(form.get("actor", ""))
+        state = next((r.state for r in rows if r.uri == uri), None)
+        if action not in ACTIONS or state not in ACTIONS[action][1]:
+            error = _("followers.no_such")
+        else:
+            approve, _states, done = ACTIONS[action]
+            try:
+                await decide_follower(inst, slug, uri, approve=approve)
+            except (FollowError, CommunityError):
+                error = _("followers.no_such")
+            else:
+                return RedirectResponse(f"/dashboard/{slug}/followers?ok={done}", status_code=303)
+    people = [{**person_view(r), "state": r.state, "since": r.created_at} for r in rows]
+    # Requests waiting first, then followers, then the rejected; oldest first within each.
+    people.sort(key=lambda p: STATES.index(p["state"]) if p["state"] in STATES else len(STATES))
+    counts = {s: sum(p["state"] == s for p in people) for s in STATES}
+    ok = request.query_params.get("ok")
+    return render(request, "dashboard/followers.html", status=422 if error else 200, account=account, c=c,
+                  people=people, counts=counts, csrf=csrf_token(request), error=error,
+                  ok=ok if ok in ("approved", "rejected", "removed") else None)
