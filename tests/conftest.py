@@ -198,6 +198,19 @@ class Fediverse:
         person = remote.add_user(user)
         return node, club, remote, person, person.follow(club)
 
+    async def kept_and_deleted(self, kept: str, deleted: str, name: str = "Club") -> tuple[Node, Any, Any]:
+        """a.test with the community "club" and two notes published, the second deleted:
+        (node, kept, deleted), each as ``publish`` returned it."""
+        from actors.publishing.publishing import delete_object, publish
+        from actors.social.local import create_community
+
+        node = await self.yinhu("a.test")
+        await create_community(node.inst, "club", name=name)
+        first = await publish(node.inst, "club", {"type": "note", "content": kept})
+        second = await publish(node.inst, "club", {"type": "note", "content": deleted})
+        await delete_object(node.inst, second.uri)
+        return node, first, second
+
     def remote(self, domain: str = "remote.test", *, shared_inbox: bool = True) -> FakeRemote:
         fake = FakeRemote(domain, self.client, self.router, shared_inbox=shared_inbox, clock=self.clock)
         self.remotes.append(fake)

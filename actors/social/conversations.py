@@ -325,16 +325,23 @@ async def send_private(inst: Instance, conn: AsyncConnection, sender: Row[Any], 
     return str(create["id"])
 
 
+def checked_text(text: str, what: str, error: type[Exception]) -> str:
+    """What an organiser sends as the community, stripped: not empty, at most MAX_ANSWER
+    characters (``error`` tells why not, naming ``what`` it is)."""
+    text = text.strip()
+    if not text:
+        raise error(f"the {what} is empty")
+    if len(text) > MAX_ANSWER:
+        raise error(f"the {what} is longer than {MAX_ANSWER} characters")
+    return text
+
+
 async def answer(inst: Instance, community: Row[Any], message_id: int, text: str) -> tuple[str, str]:
     """Answer a message as the community; returns (visibility of the answer, the Create's id).
 
     A public reply gets a public answer in the thread; anything else a direct answer to its
     author only. Favourites and boosts are answered directly too."""
-    text = text.strip()
-    if not text:
-        raise ConversationError("the answer is empty")
-    if len(text) > MAX_ANSWER:
-        raise ConversationError(f"the answer is longer than {MAX_ANSWER} characters")
+    text = checked_text(text, "answer", ConversationError)
     async with inst.engine.begin() as conn:
         msg = await get_message(conn, community.id, message_id)
         if not (msg.inbox or msg.shared_inbox):

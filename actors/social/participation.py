@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.social.conversations import MAX_ANSWER, send_private
+from actors.social.conversations import checked_text, send_private
 from actors.social.rsvp import RsvpError, decide_participant, find_event
 from actors.social.signup import answer_privately
 from actors.storage.instance import Instance
@@ -53,11 +53,7 @@ def _signed(event: Row[Any], text: str) -> str:
 async def message_participants(inst: Instance, event_uri: str, text: str) -> int:
     """Send ``text`` privately to every accepted participant of a local event; returns how
     many were sent (participants without an inbox are skipped)."""
-    text = text.strip()
-    if not text:
-        raise RsvpError("the message is empty")
-    if len(text) > MAX_ANSWER:
-        raise RsvpError(f"the message is longer than {MAX_ANSWER} characters")
+    text = checked_text(text, "message", RsvpError)
     async with inst.engine.begin() as conn:
         event = await find_event(conn, event_uri)
         if event is None:

@@ -87,11 +87,7 @@ async def test_two_instances_follow_publish_and_delete(fed: Fediverse) -> None:
 
 
 async def test_deleted_note_leaves_outbox_and_activity_urls(fed: Fediverse) -> None:
-    a = await fed.yinhu("a.test")
-    await create_community(a.inst, "club", name="Club")
-    kept = await publish(a.inst, "club", {"type": "note", "content": "kept"})
-    gone = await publish(a.inst, "club", {"type": "note", "content": "secret, then deleted"})
-    await delete_object(a.inst, gone.uri)
+    a, kept, gone = await fed.kept_and_deleted("kept", "secret, then deleted")
 
     coll = (await fed.client.get(a.url("/c/club/outbox"), headers=AP)).json()
     assert coll["totalItems"] == 1

@@ -243,11 +243,7 @@ async def test_remote_objects_are_indexed_updated_and_removed(fed: Fediverse) ->
 
 
 async def test_reindex_all_rebuilds_from_the_objects(fed: Fediverse) -> None:
-    node = await fed.yinhu("a.test")
-    await create_community(node.inst, "club", name="银湖读书会")
-    kept = await publish(node.inst, "club", {"type": "note", "content": "本月共读《边城》"})
-    gone = await publish(node.inst, "club", {"type": "note", "content": "本月共读《围城》"})
-    await delete_object(node.inst, gone.uri)
+    node, kept, _gone = await fed.kept_and_deleted("本月共读《边城》", "本月共读《围城》", name="银湖读书会")
     async with node.inst.engine.begin() as conn:
         await conn.execute(text("DELETE FROM search_index"))
     assert await _ids(node.inst.engine, "共读") == []

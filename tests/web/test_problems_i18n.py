@@ -18,7 +18,7 @@ from fedi.problems import ENGLISH, Problem, problem
 from web.i18n import catalog, translator
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["actors/publishing/validation.py", "actors/publishing/publishing.py", "actors/feed/feed.py", "actors/feed/venues.py"]
+SOURCES = ["actors/publishing/validation.py", "actors/publishing/fields.py", "actors/publishing/publishing.py", "actors/feed/feed.py", "actors/feed/venues.py"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
