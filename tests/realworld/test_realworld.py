@@ -124,7 +124,7 @@ def _community_handle(world: World, uri: str) -> str | None:
 
 def _page_event_facts(e: Expect, item: dict[str, Any], text: str) -> list[str]:
     """What an event's page (zh-CN, the default) must show: when in the event's zone, the zone
-    when it is not the district's, a cancelled badge, the address and the coordinates."""
+    when it is not the district's, a cancelled badge, the address and map links at the coordinates."""
     bad = []
     zone = e.timezone or item.get("timezone")
     start = _instant(e.start)
@@ -141,9 +141,10 @@ def _page_event_facts(e: Expect, item: dict[str, Any], text: str) -> list[str]:
     if e.status == "scheduled" and badge:
         bad.append("item page: a status badge on a scheduled event")
     bad += [f"item page: address part {p!r} not shown" for p in e.address_has if p not in text]
-    for axis, value in (("latitude", e.lat), ("longitude", e.lon)):
-        if value is not None and f"{value:.5f}" not in text:
-            bad.append(f"item page: {axis} {value:.5f} not shown")
+    # The place opens in the map apps by its coordinates (OpenStreetMap's link names them plainly).
+    for axis, value in (("mlat", e.lat), ("mlon", e.lon)):
+        if value is not None and f"{axis}={value:.6f}" not in text:
+            bad.append(f"item page: no map link at {axis}={value:.6f}")
     return bad
 
 
