@@ -45,7 +45,8 @@ class _App(Starlette):
     page carries them too (``Starlette(middleware=...)`` would sit inside it)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack(), dev=self.state.settings.dev)
+        return SecurityHeaders(super().build_middleware_stack(), dev=self.state.settings.dev,
+                               base=self.state.settings.url)
 
 
 def create_app(

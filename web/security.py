@@ -15,22 +15,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["SecurityHeaders", "content_security_policy"]
 
 
-def content_security_policy(*, dev: bool) -> str:
+LOCATE_SCRIPT = "/static/locate.js"  # the one script: 用我的位置 beside the "near" fields
+
+
+def content_security_policy(*, dev: bool, base: str = "") -> str:
+    """``base``: the site's URL; scripts may come only from ``base`` + LOCATE_SCRIPT (none
+    without it)."""
     images = "'self' https: http:" if dev else "'self' https:"
+    scripts = f"{base.rstrip('/')}{LOCATE_SCRIPT}" if base else "'none'"
     # Forms post to this site only, but the remote-interaction form (web.conversations) ends
     # in a redirect to the visitor's own server, which browsers check against form-action too.
     forms = "'self' https: http:" if dev else "'self' https:"
     return (
-        "default-src 'none'; script-src 'none'; style-src 'self'; "
+        f"default-src 'none'; script-src {scripts}; style-src 'self'; "
         f"img-src {images}; form-action {forms}; base-uri 'none'; frame-ancestors 'none'"
     )
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, *, dev: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, dev: bool = False, base: str = "") -> None:
         self.app = app
         self.headers = {
-            "Content-Security-Policy": content_security_policy(dev=dev),
+            "Content-Security-Policy": content_security_policy(dev=dev, base=base),
             "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY",
             "Referrer-Policy": "same-origin",

@@ -98,7 +98,9 @@ LINKS_JS = """() => {
   for (const el of document.querySelectorAll('*')) {
     for (const a of el.attributes) if (a.name.startsWith('on')) handlers.push(el.tagName + ' ' + a.name);
   }
-  return {links: out, handlers, scripts: document.scripts.length,
+  // Scripts other than the site's own 用我的位置 file (the only one its CSP lets run).
+  const scripts = Array.from(document.scripts).filter(s => s.getAttribute('src') !== '/static/locate.js').length;
+  return {links: out, handlers, scripts,
           protocols: Array.from(document.links).map(a => a.protocol)};
 }"""
 

@@ -41,3 +41,19 @@ def test_desktop_home_has_two_columns_and_lists_a_grid(page: Any, site: Site) ->
     assert len(lefts) >= 2, lefts  # cards side by side
     no_horizontal_scroll(page)
     page.screenshot(path=str(artifact("listings-desktop.png")), full_page=True)
+
+
+def test_use_my_location_fills_the_near_field(browser: Any, site: Site) -> None:
+    """The one script: where the reader allows it, 用我的位置 fills 附近 with their coordinates;
+    the form is sent as typed."""
+    ctx = browser.new_context(base_url=site.url, locale="zh-CN", viewport=PHONE, permissions=["geolocation"],
+                              geolocation={"latitude": 22.6123, "longitude": 114.0245})
+    try:
+        page = ctx.new_page()
+        page.goto("/venues/find")
+        page.get_by_role("button", name="📍 用我的位置").click()
+        page.wait_for_function("document.querySelector('#v-near').value !== ''")
+        assert page.locator("#v-near").input_value() == "22.61230,114.02450"
+        no_horizontal_scroll(page)
+    finally:
+        ctx.close()

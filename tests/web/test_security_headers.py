@@ -28,9 +28,11 @@ PASSWORD = "correct horse battery"
 def assert_secure(resp: httpx.Response, what: str) -> None:
     h = resp.headers
     csp = h.get("content-security-policy", "")
-    assert csp == content_security_policy(dev=True), f"{what}: CSP {csp!r}"
+    base = f"{resp.request.url.scheme}://{resp.request.url.netloc.decode()}"
+    assert csp == content_security_policy(dev=True, base=base), f"{what}: CSP {csp!r}"
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
-    assert directives["default-src"] == "'none'" and directives["script-src"] == "'none'", what
+    # One script file may run, this site's own 用我的位置 button; nothing inline, nothing else.
+    assert directives["default-src"] == "'none'" and directives["script-src"] == f"{base}/static/locate.js", what
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, what
     assert directives["frame-ancestors"] == "'none'", what
     assert h.get("x-frame-options") == "DENY", what
@@ -38,10 +40,21 @@ def assert_secure(resp: httpx.Response, what: str) -> None:
     assert h.get("referrer-policy") == "same-origin", what
 
 
+LOCATE_TAG = '<script src="/static/locate.js" defer></script>'
+
+
 def test_templates_need_no_inline_script_or_style() -> None:
     for path in TEMPLATES.rglob("*.html"):
         text = path.read_text("utf-8")
+        if path.name == "base.html":  # the one script tag, loading the one allowed file
+            assert text.count(LOCATE_TAG) == 1, path
+            text = text.replace(LOCATE_TAG, "")
         assert not re.search(r"<script\b|<style\b|\sstyle\s*=|\son[a-z]+\s*=|javascript:", text, re.IGNORECASE), path
+
+
+def test_without_a_base_no_script_runs() -> None:
+    directives = dict(d.strip().split(" ", 1) for d in content_security_policy(dev=False).split(";"))
+    assert directives["script-src"] == "'none'"
 
 
 async def test_every_route_carries_the_security_headers(fed: Fediverse) -> None:
