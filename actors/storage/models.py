@@ -40,18 +40,24 @@ __all__ = [
     "accounts",
     "activities",
     "actors",
+    "community_bans",
+    "community_members",
     "deliveries",
+    "domain_policies",
     "event_updates",
     "follows",
     "hosts",
     "inbox_items",
+    "invitations",
     "login_failures",
     "media",
     "memberships",
     "messages",
     "metadata",
+    "moderation_log",
     "objects",
     "participants",
+    "submissions",
     "tokens",
 ]
 
@@ -149,6 +155,10 @@ actors = Table(
     Column("public_key_pem", Text, nullable=True),
     Column("private_key_pem", Text, nullable=True),
     Column("manually_approves", Boolean, nullable=False, default=False),
+    # Members' submissions (0014), local Groups only: open | moderated | closed (null: moderated),
+    # and whether a member's submissions skip the queue.
+    Column("submission_policy", String(16), nullable=True),
+    Column("trust_members", Boolean, nullable=False, default=False, server_default="0"),
     Column("raw", Text, nullable=True),
     ts("fetched_at", nullable=True),
     ts("created_at", nullable=False),
@@ -439,3 +449,105 @@ hosts = Table(
     # What this host accepted last: "cavage" or "rfc9421" (null: not known yet, start with cavage).
     Column("signature_scheme", String(16), nullable=True),
 )
+
+
+# Members' submissions and moderation (0014). What someone proposed to a community: a post or
+# object from the fediverse (origin "fediverse", with its activity) or a form on the web
+# (origin "web", anonymous, with a contact only moderators see). shape "object": approved, the
+# community announces the submitted Create as it is (FEP-1b12); shape "draft": approved, the
+# draft body (moderator-editable JSON, validated as the organisers' own) is published as the
+# community's own object crediting the submitter. state pending | approved | rejected | removed.
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("actor_id", Id, ForeignKey("actors.id", ondelete="SET NULL"), nullable=True),  # null: from the web
+    Column("origin", String(16), nullable=False),
+    Column("shape", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # event | listing | venue | note
+    Column("activity_uri", String(2048), nullable=True),
+    Column("object_uri", String(2048), nullable=True),
+    Column("raw", Text, nullable=True),  # the activity as received
+    Column("draft", Text, nullable=True),  # JSON body for validation and publishing
+    Column("content", Text, nullable=False, default=""),  # sanitized HTML, for moderators
+    Column("submitter_name", String(255), nullable=True),
+    Column("contact", Text, nullable=True),  # moderators only, never public
+    Column("client_key", String(64), nullable=True),  # SHA-256 hex of the web client's address
+    Column("state", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("object_id", Id, ForeignKey("objects.id", ondelete="SET NULL"), nullable=True),
+    Column("announce_uri", String(2048), nullable=True),
+    Column("decided_by", String(64), nullable=True),
+    ts("created_at", nullable=False),
+    ts("decided_at", nullable=True),
+    UniqueConstraint("community_id", "activity_uri", name="uq_submissions_community_activity"),
+)
+Index("ix_submissions_queue", submissions.c.community_id, submissions.c.state, submissions.c.id)
+Index("ix_submissions_client", submissions.c.client_key, submissions.c.created_at)
+
+# Members of a community: remote (or local) actors, from an invitation link or an approved follower.
+community_members = Table(
+    "community_members",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("via", String(16), nullable=False),  # invitation | follower
+    ts("created_at", nullable=False),
+    UniqueConstraint("community_id", "actor_id", name="uq_community_members_pair"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex; the link's token is never stored
+    Column("created_by", String(64), nullable=True),
+    Column("max_uses", Integer, nullable=True),
+    Column("uses", Integer, nullable=False, default=0, server_default="0"),
+    ts("created_at", nullable=False),
+    ts("expires_at", nullable=True),
+    ts("revoked_at", nullable=True),
+)
+
+# People banned from a community: their submissions are refused, they are removed from followers.
+community_bans = Table(
+    "community_bans",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("block_uri", String(2048), nullable=True),  # the Block we sent
+    Column("created_by", String(64), nullable=True),
+    ts("created_at", nullable=False),
+    UniqueConstraint("community_id", "actor_id", name="uq_community_bans_pair"),
+)
+
+# Instance domain policies: suspend (refuse everything), silence (kept out of the feed and
+# search), review (held for a moderator). Also read from Mastodon's domain-block CSV export.
+domain_policies = Table(
+    "domain_policies",
+    metadata,
+    Column("domain", String(255), primary_key=True),
+    Column("severity", String(16), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("source", String(64), nullable=False, default="cli"),
+    ts("created_at", nullable=False),
+)
+
+# The public moderation log: what moderators did (community_id null: the instance's admins).
+moderation_log = Table(
+    "moderation_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("actors.id", ondelete="SET NULL"), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("target", String(2048), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("created_by", String(64), nullable=True),
+    ts("created_at", nullable=False),
+)
+Index("ix_moderation_log_created", moderation_log.c.created_at, moderation_log.c.id)
