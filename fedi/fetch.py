@@ -12,6 +12,10 @@ public address to ``check_url`` and a private one a moment later could still rea
 service through a plain httpx client. The instance's real client (``fedi.transport``) checks
 the addresses again when it opens the connection, which closes that window, as GoToSocial's
 dial-time check does (``internal/httpclient/sanitizer.go``).
+
+With a ``breaker`` (``fedi.breaker.HostBreaker``), a host that just failed to connect or
+answer in time is not contacted again until its cool-down has run out: the call raises
+``HostCoolingDown`` at once instead of spending the timeout again.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 import httpx
 import orjson
 
+from fedi.breaker import HostBreaker
 from fedi.errors import (
     BlockedAddress,
     FetchFailed,
@@ -188,6 +193,7 @@ async def fetch_json(
     require_ap: bool = True,
     check_id: bool = True,
     timeout: float = 10.0,
+    breaker: HostBreaker | None = None,
 ) -> dict[str, Any]:
     """GET ``url`` and return the JSON object it holds, or raise a ``FetchError`` subclass.
 
@@ -195,16 +201,20 @@ async def fetch_json(
     operation. ``auth`` (for example an HTTP signature) is applied to every hop, since each hop
     is a separate signed request to its own host; ``None`` leaves the client's default.
     With ``check_id`` the document's ``id`` must equal the URL asked or, after redirects, the
-    final URL, as Mastodon requires.
+    final URL, as Mastodon requires. ``breaker`` is told of every hop's host that answered
+    or did not (a connect error, a network error or the timeout), and refuses cooling hosts.
     """
+    trail: list[str] = []  # the hops contacted so far: the last is the one the timeout hit
     try:
         async with asyncio.timeout(timeout):
             final_url, body = await _get(
                 client, url, auth=auth, allow_private=allow_private, resolver=resolver,
                 max_bytes=max_bytes, max_redirects=max_redirects, accept=accept,
-                require_ap=require_ap, timeout=timeout,
+                require_ap=require_ap, timeout=timeout, breaker=breaker, trail=trail,
             )
     except TimeoutError as exc:
+        if breaker is not None and trail:
+            breaker.failed(trail[-1])
         raise FetchFailed(f"timed out after {timeout} s", url=url) from exc
     try:
         document = orjson.loads(body)
@@ -234,18 +244,25 @@ async def _get(
     accept: str,
     require_ap: bool,
     timeout: float,
+    breaker: HostBreaker | None,
+    trail: list[str],
 ) -> tuple[str, bytes]:
     """Follow redirects by hand so each hop gets the SSRF check; return (final URL, body)."""
     current = url
     # Omitting ``auth`` keeps the client's default; passing None would switch auth off.
     auth_kwargs: dict[str, Any] = {} if auth is None else {"auth": auth}
     for _hop in range(max_redirects + 1):
+        if breaker is not None:
+            breaker.check(current)
+        trail.append(current)
         await check_url(current, allow_private=allow_private, resolver=resolver)
         try:
             async with client.stream(
                 "GET", current, headers={"Accept": accept}, follow_redirects=False,
                 timeout=timeout, **auth_kwargs,
             ) as response:
+                if breaker is not None:
+                    breaker.succeeded(current)
                 if response.is_redirect:
                     current = str(response.url.join(response.headers["location"]))
                     continue
@@ -258,7 +275,11 @@ async def _get(
                     )
                 body = await _read_capped(response, max_bytes, current)
                 return current, body
-        # Transport errors, timeouts, bad encodings, and URLs (from Location) httpx cannot send.
+        except httpx.TransportError as exc:  # no connection, no answer in time, a dropped one
+            if breaker is not None:
+                breaker.failed(current)
+            raise FetchFailed(f"{type(exc).__name__}: {exc}", url=current) from exc
+        # Bad encodings, and URLs (from Location) httpx cannot send.
         except (httpx.RequestError, httpx.InvalidURL) as exc:
             raise FetchFailed(f"{type(exc).__name__}: {exc}", url=current) from exc
     raise TooManyRedirects(f"more than {max_redirects} redirects", url=url)

@@ -316,7 +316,8 @@ class InboxWorker:
             return await handler(Context(self.inst, activity, item.signer))
         except (FetchError, ActorError) as exc:
             if item.attempts + 1 < inbox_queue.MAX_ATTEMPTS:
-                delay = timedelta(minutes=2 ** item.attempts)
+                # Not before its origin's breaker lets a fetch through again (``fedi.breaker``).
+                delay = max(timedelta(minutes=2 ** item.attempts), self.inst.breaker.remaining(item.origin))
                 await inbox_queue.retry_later(
                     self.inst, item.id, f"retrying: {exc}", self.inst.clock() + delay, token=token
                 )

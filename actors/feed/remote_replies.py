@@ -26,14 +26,13 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 
 from actors.feed.remote_objects import STORED_TYPES, OriginError, store_remote_object
-from actors.social.remote import FETCH_TIMEOUT, ActorError, get_actor
+from actors.social.remote import ActorError, fetch_remote, get_actor
 from actors.social.visibility import publicly_visible
 from actors.storage.instance import Instance
 from actors.storage.models import objects
 from fedi import vocab
 from fedi.content import safe_url
 from fedi.errors import FetchError
-from fedi.fetch import fetch_json
 
 __all__ = ["MAX_FETCHES", "MAX_PAGES", "REPLIES_TTL", "Refreshed", "refresh_due", "refresh_replies"]
 
@@ -69,8 +68,7 @@ def refresh_due(inst: Instance, item_uri: str) -> bool:
 
 
 async def _get(inst: Instance, url: str, *, check_id: bool = True) -> dict[str, Any]:
-    return await fetch_json(inst.client, url, auth=inst.fetch_auth, allow_private=inst.settings.allow_private,
-                            resolver=inst.resolver, timeout=FETCH_TIMEOUT, check_id=check_id)
+    return await fetch_remote(inst, url, check_id=check_id)
 
 
 async def _listed(inst: Instance, item: Row[Any], replies: Any) -> tuple[list[str], bool]:

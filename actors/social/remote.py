@@ -22,10 +22,11 @@ from fedi.fetch import fetch_json
 from fedi.signatures import PublicKeyInfo
 from fedi.webfinger import resolve_handle
 
-__all__ = ["ActorError", "KeyLookup", "fetch_actor", "get_actor", "resolve", "store_actor"]
+__all__ = ["ActorError", "KeyLookup", "fetch_actor", "fetch_remote", "get_actor", "resolve", "store_actor"]
 
 # Fetches made while handling the inbox (and verifying signatures): a dead peer costs one
-# worker slot this long, not the default 10 s per hop.
+# worker slot this long, not the default 10 s per hop, and then, through the instance's
+# breaker, nothing more until its cool-down has run out (``fedi.breaker``).
 FETCH_TIMEOUT = 5.0
 
 # Keys cached in memory for this long; a failing verification refetches sooner (rotation).
@@ -115,14 +116,20 @@ async def store_actor(inst: Instance, doc: dict[str, Any]) -> Row[Any]:
     return row
 
 
+async def fetch_remote(inst: Instance, url: str, *, check_id: bool = True) -> dict[str, Any]:
+    """GET a remote document as this instance: signed, SSRF-checked, ``FETCH_TIMEOUT``, and
+    through the instance's breaker (a host that just failed raises ``HostCoolingDown`` at once)."""
+    return await fetch_json(
+        inst.client, url, auth=inst.fetch_auth, allow_private=inst.settings.allow_private, resolver=inst.resolver,
+        check_id=check_id, timeout=FETCH_TIMEOUT, breaker=inst.breaker,
+    )
+
+
 async def fetch_actor(inst: Instance, uri: str) -> Row[Any]:
     if inst.is_local_uri(uri):
         raise ActorError(f"{uri} is on this instance")
     try:
-        doc = await fetch_json(
-            inst.client, uri, auth=inst.fetch_auth, allow_private=inst.settings.allow_private, resolver=inst.resolver,
-            timeout=FETCH_TIMEOUT,
-        )
+        doc = await fetch_remote(inst, uri)
     except FetchError as exc:
         raise ActorError(f"could not fetch {uri}: {exc}") from exc
     check_actor_doc(doc, uri)
@@ -236,15 +243,7 @@ class KeyLookup:
 
     async def _fetch(self, key_id: str) -> PublicKeyInfo | None:
         url = key_id.split("#", 1)[0]
-        doc = await fetch_json(
-            self.inst.client,
-            url,
-            auth=self.inst.fetch_auth,
-            allow_private=self.inst.settings.allow_private,
-            resolver=self.inst.resolver,
-            check_id=False,
-            timeout=FETCH_TIMEOUT,
-        )
+        doc = await fetch_remote(self.inst, url, check_id=False)
         if doc.get("type") in vocab.ACTOR_TYPES and doc.get("id") == url:
             row = await store_actor(self.inst, doc)
         else:

@@ -23,6 +23,7 @@ from actors.storage import migrate
 from actors.storage.db import create_engine
 from actors.storage.models import actors
 from actors.storage.settings import Settings
+from fedi.breaker import HostBreaker
 from fedi.fetch import Resolver, default_resolver
 from fedi.httpsig import HTTPSignatureAuth
 from fedi.transport import network_client
@@ -75,6 +76,11 @@ class Instance:
     # Small in-process caches; each says what it holds and for how long where it is used.
     cache: dict[str, Any] = field(default_factory=dict)
     _auths: dict[str, HTTPSignatureAuth] = field(default_factory=dict)
+    # Hosts that just failed to answer a fetch, left alone for a cool-down (per process).
+    breaker: HostBreaker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.breaker = HostBreaker(lambda: self.clock())
 
     @classmethod
     async def open(

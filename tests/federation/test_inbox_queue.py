@@ -8,11 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from actors.queues import inbox_queue
 from actors.social.local import create_community
-from actors.storage.models import InboxState, inbox_items
+from actors.social.remote import get_actor
+from actors.storage.models import InboxState, actors, inbox_items
 from inbox.dispatch import REGISTRY, Context, InboxWorker, Outcome, register
 from tests.conftest import Fediverse, Node
 
@@ -119,3 +120,39 @@ async def test_processed_items_keep_a_small_record_and_are_pruned_after_the_rete
     assert row.body == ""  # the id stays (deduplication), the 100 KB body does not
     assert await inbox_queue.prune(a.inst, a.clock() + timedelta(days=13), 14) == 0
     assert await inbox_queue.prune(a.inst, a.clock() + timedelta(days=15), 14) == 1
+
+
+async def test_a_dead_origin_is_tried_once_then_its_items_use_the_stale_actor_or_wait(fed: Fediverse) -> None:
+    a = await fed.yinhu("a.test")
+    club = await create_community(a.inst, "club", name="Club")
+    dead, live = fed.remote("dead.test"), fed.remote("live.test")
+    known = [dead.add_user(f"known{n}") for n in range(6)]
+    for user in known:
+        await get_actor(a.inst, user.uri)
+    async with a.inst.engine.begin() as conn:  # stored two days ago: stale, refreshed when next seen
+        await conn.execute(update(actors).where(actors.c.domain == "dead.test").values(
+            fetched_at=a.clock() - timedelta(days=2)))
+    unknown = [dead.add_user(f"new{n}") for n in range(6)]  # never seen: nothing to fall back on
+    people = [live.add_user(f"l{n}") for n in range(6)]
+    dead.go_down()
+    fed.router.attempts.clear()
+    for user in [*known, *unknown, *people]:
+        await _store(a, user.follow(club))
+    worker = InboxWorker(a.inst)
+    assert await worker.run_once() == 18
+    # The first failure (or the few in flight beside it) shuts the host: not one try per item.
+    assert 1 <= fed.router.attempts["dead.test"] <= worker.share
+    assert fed.router.attempts["live.test"] == 6
+    async with a.inst.engine.connect() as conn:
+        rows = {r.signer: r for r in await conn.execute(select(inbox_items))}
+    assert {rows[u.uri].state for u in [*known, *people]} == {"done"}
+    waiting = [rows[u.uri] for u in unknown]
+    assert {r.state for r in waiting} == {"pending"}  # retried later, not failed
+    assert {r.attempts for r in waiting} == {1}
+    assert all(r.result.startswith("retrying:") for r in waiting)
+    # The peer is back: once the items are due and the cool-down is over, they are handled.
+    dead.heal()
+    fed.clock.advance(timedelta(minutes=2))
+    assert await InboxWorker(a.inst).run_once() == 6
+    assert set((await _states(a)).values()) == {"done"}
+    assert a.inst.breaker.failures("dead.test") == 0

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.feed.remote_objects import STORED_TYPES, OriginError, store_remote_object
 from actors.social.remote import (
-    FETCH_TIMEOUT,
     ActorError,
+    fetch_remote,
     get_actor,
 )
 from actors.social.visibility import byline_of
@@ -25,7 +25,6 @@ from actors.storage.instance import Instance
 from actors.storage.models import FollowState, actors, follows, objects
 from fedi import vocab
 from fedi.errors import FediError
-from fedi.fetch import fetch_json
 
 log = logging.getLogger("yinhu.aggregate")
 
@@ -143,10 +142,7 @@ async def is_relevant(
 
 # --- Announce --------------------------------------------------------------------------------
 async def _fetch(inst: Instance, url: str, *, check_id: bool = True) -> dict[str, Any]:
-    return await fetch_json(
-        inst.client, url, auth=inst.fetch_auth, allow_private=inst.settings.allow_private,
-        resolver=inst.resolver, check_id=check_id, timeout=FETCH_TIMEOUT,
-    )
+    return await fetch_remote(inst, url, check_id=check_id)
 
 
 async def ingest_announced(inst: Instance, announcer: Row[Any], obj_ref: Any) -> tuple[str, str | None]:
