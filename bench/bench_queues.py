@@ -15,7 +15,9 @@ Run: .venv/bin/python bench/bench_queues.py [--scale 0.1] [--only delivery,inges
    ``yinhu worker`` processes. One origin is dead: its actor row is stale, so handling its items
    refetches the actor from a port that accepts connections and never answers. Reported: live
    items/s (over the span of their ``processed_at``), and the delay the dead origin adds: the
-   live items' span minus that of a control run without the dead origin's items (1 worker).
+   live items' span minus that of a control run without the dead origin's items (1 worker),
+   and the fetches the dead origin was sent (connections it accepted): one per item without a
+   breaker, about one per worker process with it (``fedi.breaker``).
 
 The machine is shared (2 cores): figures move with its load, which is printed beside them.
 
@@ -39,6 +41,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -132,12 +135,39 @@ class Databases:
             self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def blackhole() -> tuple[socket.socket, int]:
-    """A port that accepts connections (the kernel's backlog) and never answers."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(4096)
-    return sock, int(sock.getsockname()[1])
+class Blackhole:
+    """A port that accepts connections and never answers; counts them (each is a fetch the
+    dead origin was sent) and holds them open until ``close``."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4096)
+        self.sock.settimeout(0.2)
+        self.port = int(self.sock.getsockname()[1])
+        self.connections = 0
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            self._held.append(conn)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+        for conn in self._held:
+            conn.close()
 
 
 # ----------------------------------------------------------------------------------------
@@ -304,7 +334,8 @@ def ingest_run(tmp: Path, backend: str, db_url: str | None, n_workers: int, coun
     run = tmp / label
     run.mkdir()
     port = free_port()
-    hole, hole_port = blackhole()
+    hole = Blackhole()
+    hole_port = hole.port
     data = run / "data"
     try:
         init = ["init", "--url", f"http://127.0.0.1:{port}", "--dev"] + (["--db", db_url] if db_url else [])
@@ -348,7 +379,8 @@ def ingest_run(tmp: Path, backend: str, db_url: str | None, n_workers: int, coun
     for _, state, _ in done:
         states[state] = states.get(state, 0) + 1
     return {"label": label, "workers": n_workers, "backend": backend, "live": live, "span": span,
-            "rate": live / span if span else float("inf"), "states": states, "load": load()}
+            "rate": live / span if span else float("inf"), "states": states, "load": load(),
+            "dead_fetches": hole.connections}
 
 
 # ----------------------------------------------------------------------------------------
@@ -394,7 +426,8 @@ def main() -> None:
                         extra = ""
                         if dead:
                             added = r["span"] - r["live"] / control["rate"]
-                            extra = f"; the dead origin adds {added:+.2f} s against the control's rate"
+                            extra = (f"; the dead origin adds {added:+.2f} s against the control's rate "
+                                     f"and was sent {r['dead_fetches']} fetches")
                         line = (f"ingest    {backend:6} {n} worker(s) {'with' if dead else 'without'} the dead origin: "
                                 f"{r['live']} live items in {r['span']:.1f} s = {r['rate']:.0f} items/s {r['states']}{extra}; "
                                 f"load {r['load']}")

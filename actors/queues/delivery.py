@@ -35,6 +35,7 @@ from actors.storage.models import (
     follows,
     hosts,
 )
+from fedi.breaker import backoff as host_backoff
 from fedi.delivery import DeliveryResult, Outcome, deliver
 
 __all__ = [
@@ -417,9 +418,9 @@ class DeliveryWorker:
         for host in failed:
             row = (await conn.execute(select(hosts).where(hosts.c.host == host))).first()
             failures = (row.consecutive_failures if row else 0) + 1
-            backoff = None
-            if failures >= HOST_FAILURE_THRESHOLD:
-                backoff = now + min(FIRST_RETRY * 2 ** (failures - HOST_FAILURE_THRESHOLD), HOST_MAX_BACKOFF)
+            # The rule fetches' breaker follows too, from the first failure and in memory.
+            pause = host_backoff(failures, first=FIRST_RETRY, cap=HOST_MAX_BACKOFF, threshold=HOST_FAILURE_THRESHOLD)
+            backoff = None if pause is None else now + pause
             if row is None:
                 await conn.execute(
                     hosts.insert().values(
