@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +24,8 @@ from fedi.signatures import PublicKeyInfo
 from fedi.webfinger import resolve_handle
 
 __all__ = ["ActorError", "KeyLookup", "fetch_actor", "fetch_remote", "get_actor", "resolve", "store_actor"]
+
+log = logging.getLogger("yinhu.remote")
 
 # Fetches made while handling the inbox (and verifying signatures): a dead peer costs one
 # worker slot this long, not the default 10 s per hop, and then, through the instance's
@@ -152,6 +155,11 @@ async def get_actor(
         age = (utcnow() - row.fetched_at).total_seconds()
         if age < (max_age or 0):
             return row
+        if max_age:
+            # Stale, not asked for fresh: use it now and refresh it beside the caller, so a
+            # dead or slow peer costs the inbox worker's slot nothing.
+            _refresh_later(inst, uri)
+            return row
         try:
             return await fetch_actor(inst, uri)
         except ActorError:
@@ -159,6 +167,26 @@ async def get_actor(
     if inst.is_local_uri(uri):
         raise ActorError(f"no local actor {uri}")
     return await fetch_actor(inst, uri)
+
+
+def _refresh_later(inst: Instance, uri: str) -> None:
+    """Refetch a stale actor in the background: one refresh per host at a time (the others
+    wait for the actor's next activity), none while the host's breaker is open."""
+    host = _host(uri)
+    key = f"refreshing:{host}"
+    if key in inst.cache or inst.breaker.remaining(host):
+        return
+
+    async def refresh() -> None:
+        try:
+            await fetch_actor(inst, uri)
+        except (FediError, SQLAlchemyError) as exc:  # the stored copy stays; the breaker knows
+            log.info("refreshing %s failed: %s", uri, exc)
+        finally:
+            inst.cache.pop(key, None)
+
+    inst.cache[key] = True
+    inst.spawn(refresh(), name=f"refresh {uri}")
 
 
 async def resolve(inst: Instance, handle_or_url: str) -> Row[Any]:

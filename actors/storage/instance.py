@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -79,8 +79,18 @@ class Instance:
     # Hosts that just failed to answer a fetch, left alone for a cool-down (per process).
     breaker: HostBreaker = field(init=False)
 
+    # Work started in the background (refreshes of stale remote actors): cancelled at close.
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
     def __post_init__(self) -> None:
         self.breaker = HostBreaker(lambda: self.clock())
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run ``coro`` beside the caller; it is cancelled when the instance closes."""
+        task = asyncio.create_task(coro, name=name)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
 
     @classmethod
     async def open(
@@ -135,6 +145,9 @@ class Instance:
         self.instance_actor = LocalKeys(row.uri, row.key_id, row.private_key_pem)
 
     async def close(self) -> None:
+        for task in list(self.background):
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         if self.owns_client:
             await self.client.aclose()
         await self.engine.dispose()

@@ -156,3 +156,20 @@ async def test_a_dead_origin_is_tried_once_then_its_items_use_the_stale_actor_or
     assert await InboxWorker(a.inst).run_once() == 6
     assert set((await _states(a)).values()) == {"done"}
     assert a.inst.breaker.failures("dead.test") == 0
+
+
+async def test_a_stale_actor_is_used_at_once_and_refreshed_beside_the_caller(fed: Fediverse) -> None:
+    a = await fed.yinhu("a.test")
+    alice = fed.remote("r.test").add_user("alice")
+    await get_actor(a.inst, alice.uri)
+    stale = a.clock() - timedelta(days=2)
+    async with a.inst.engine.begin() as conn:
+        await conn.execute(update(actors).where(actors.c.uri == alice.uri).values(fetched_at=stale))
+    fed.router.attempts.clear()
+    row = await get_actor(a.inst, alice.uri)
+    assert row.fetched_at.replace(tzinfo=None) == stale.replace(tzinfo=None)  # the stored copy, at once
+    await asyncio.gather(*a.inst.background)
+    assert fed.router.attempts["r.test"] == 1
+    fresh = await get_actor(a.inst, alice.uri)
+    assert fresh.fetched_at.replace(tzinfo=None) > stale.replace(tzinfo=None)
+    assert fed.router.attempts["r.test"] == 1 and not a.inst.background

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from sqlalchemy import select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.feed.aggregate.intake import kind_of
@@ -16,6 +20,23 @@ from actors.storage.models import activities, objects
 from fedi import vocab
 
 BOOSTED_KINDS = frozenset({"event", "listing", "venue"})
+# The feed actor's row and its followers' inboxes are read once per this many seconds, not
+# for every pushed item (2 of the ~15 statements an ingested Create cost): a new follower gets
+# boosts, and a departed one stops getting them, this much later. Announces are public.
+AUDIENCE_TTL = 5.0
+_AUDIENCE = "boost:audience"
+
+
+async def _audience(inst: Instance, conn: AsyncConnection) -> tuple[Row[Any] | None, list[str]]:
+    """The feed actor and its followers' inboxes, from memory when read in the last ``AUDIENCE_TTL``."""
+    hit = inst.cache.get(_AUDIENCE)
+    now = time.monotonic()
+    if hit is not None and hit[2] > now:
+        return hit[0], hit[1]
+    feed = await get_local_actor(conn, FEED_ACTOR_USERNAME)
+    inboxes = await follower_inboxes(conn, feed.id) if feed is not None else []
+    inst.cache[_AUDIENCE] = (feed, inboxes, now + AUDIENCE_TTL)
+    return feed, inboxes
 
 
 async def boost(
@@ -34,11 +55,8 @@ async def boost(
     if kind not in BOOSTED_KINDS:
         return False
     async with joined(inst.engine, conn, write=True) as c:
-        feed = await get_local_actor(c, FEED_ACTOR_USERNAME)
-        if feed is None:
-            return False
-        inboxes = await follower_inboxes(c, feed.id)
-        if not inboxes:
+        feed, inboxes = await _audience(inst, c)
+        if feed is None or not inboxes:
             return False
         shown = select(objects.c.id).where(
             objects.c.uri == (stored_uri or obj_uri.removesuffix("/announce")), publicly_visible()
