@@ -27,6 +27,12 @@ worker (147/s), 10.6 s with two (185/s, ×1.26); duplicates 0 in both. Ingest, -
 PostgreSQL: 56 items/s with one worker, 52 with the dead origin (it adds 1.1 s), 99 with two
 (×1.8); full scale on SQLite: 66 items/s with one worker, 47 with the dead origin (its one slot
 of the four SQLite's connection pool allows: +11.6 s over 2,000 queued items), 68 with two.
+
+With the fetch breaker and stale actors refreshed beside the handler (same machine, load
+average 5–8, --scale 0.5, control and dead origin in one invocation): the dead origin was sent
+1 fetch with one worker and 2 with two (20 before, one per item); it adds +0.86, +1.05 and
++3.60 s with one worker on PostgreSQL (control 66–97 items/s) and −1.08 s on SQLite, where it
+added +18.0 and +19.6 s before.
 """
 
 from __future__ import annotations
