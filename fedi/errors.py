@@ -16,6 +16,7 @@ boundary and record them. HTTP status codes that *we* answer with belong to ``we
     │   ├── BlockedAddress                SSRF guard: private/reserved address or non-http(s) URL
     │   ├── TooManyRedirects              more redirects than allowed
     │   ├── FetchFailed                   any other status, network error or timeout
+    │   │   └── HostCoolingDown           not tried: the host just failed (``fedi.breaker``)
     │   └── IdMismatch (document_id)      document ``id`` is neither the URL asked nor the final URL
     └── WebFingerError                    a handle could not be resolved to an actor id
 """
