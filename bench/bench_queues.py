@@ -389,6 +389,33 @@ def ingest_run(tmp: Path, backend: str, db_url: str | None, n_workers: int, coun
             "dead_fetches": hole.connections}
 
 
+def ingest_series(tmp: Path, dbs: Databases, backend: str, count: int, keys: tuple[str, str], repeat: int) -> list[str]:
+    """``repeat`` pairs of a control run and a dead-origin run with one worker (each dead run
+    compared with the control just before it), then one dead-origin run with two workers."""
+    lines: list[str] = []
+    added_1: list[float] = []
+    control: dict[str, Any] = {}
+    for n, dead in [*((1, False), (1, True)) * repeat, (2, True)]:
+        r = ingest_run(tmp, backend, dbs.new() if backend == "pg" else None, n, count, dead, keys)
+        extra = ""
+        if not dead:
+            control = r
+        else:
+            added = r["span"] - r["live"] / control["rate"]
+            added_1 += [added] if n == 1 else []
+            extra = (f"; the dead origin adds {added:+.2f} s against the control's rate "
+                     f"and was sent {r['dead_fetches']} fetches")
+        lines.append(f"ingest    {backend:6} {n} worker(s) {'with' if dead else 'without'} the dead origin: "
+                     f"{r['live']} live items in {r['span']:.1f} s = {r['rate']:.0f} items/s {r['states']}{extra}; "
+                     f"load {r['load']}")
+        print(lines[-1], flush=True)
+    if repeat > 1:
+        lines.append(f"ingest    {backend:6} 1 worker: the dead origin adds {sorted(added_1)[len(added_1) // 2]:+.2f} s "
+                     f"(median of {len(added_1)}: {', '.join(f'{a:+.2f}' for a in added_1)})")
+        print(lines[-1], flush=True)
+    return lines
+
+
 # ----------------------------------------------------------------------------------------
 
 
@@ -398,6 +425,7 @@ def main() -> None:
     p.add_argument("--only", default="delivery,ingest")
     p.add_argument("--receivers", type=int, default=2, help="receiving server processes (inboxes split among them)")
     p.add_argument("--backends", default="pg,sqlite", help="for ingest (deliveries always run on PostgreSQL)")
+    p.add_argument("--repeat", type=int, default=1, help="ingest: pairs of control and dead-origin runs (1 worker) per backend")
     p.add_argument("--pg", default=os.environ.get("YINHU_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
     only = set(args.only.split(","))
@@ -424,21 +452,7 @@ def main() -> None:
                 keys = generate_rsa_keypair()
                 count = max(100, int(2000 * args.scale))
                 for backend in args.backends.split(","):
-                    control = None
-                    for n, dead in ((1, False), (1, True), (2, True)):
-                        db_url = dbs.new() if backend == "pg" else None
-                        r = ingest_run(tmp, backend, db_url, n, count, dead, keys)
-                        control = control or r
-                        extra = ""
-                        if dead:
-                            added = r["span"] - r["live"] / control["rate"]
-                            extra = (f"; the dead origin adds {added:+.2f} s against the control's rate "
-                                     f"and was sent {r['dead_fetches']} fetches")
-                        line = (f"ingest    {backend:6} {n} worker(s) {'with' if dead else 'without'} the dead origin: "
-                                f"{r['live']} live items in {r['span']:.1f} s = {r['rate']:.0f} items/s {r['states']}{extra}; "
-                                f"load {r['load']}")
-                        print(line, flush=True)
-                        results.append(line)
+                    results += ingest_series(tmp, dbs, backend, count, keys, args.repeat)
         finally:
             dbs.drop_all()
     print("\n".join(["", "summary:", *results]))
