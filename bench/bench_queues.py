@@ -337,8 +337,7 @@ class ItemTimes:
 def ingest_run(tmp: Path, backend: str, db_url: str | None, n_workers: int, count: int, with_dead: bool,
                keys: tuple[str, str]) -> dict[str, Any]:
     label = f"ingest-{backend}-{n_workers}-{'dead' if with_dead else 'control'}"
-    run = tmp / label
-    run.mkdir()
+    run = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=tmp))  # one per run, --repeat repeats labels
     port = free_port()
     hole = Blackhole()
     hole_port = hole.port
