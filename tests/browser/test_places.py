@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.clocked import HALL, PASSWORD, WEDNESDAY, ClockedSite
-from tests.browser.conftest import DESKTOP, PHONE, open_context
+from tests.browser.conftest import DESKTOP, PHONE, artifact, open_context
 from tests.browser.test_resident_flow import no_horizontal_scroll
 from tests.browser.test_week import both_sizes
 
@@ -117,6 +117,7 @@ def test_organiser_places_an_event_at_a_network_venue_without_javascript(
         form.locator("#f-venue").select_option(label="屋顶花园 · 银湖路 8 号 天台")
         page.set_viewport_size(PHONE)
         no_horizontal_scroll(page)  # the filled form on a phone
+        page.screenshot(path=str(artifact("dashboard-event-form-phone.png")), full_page=True)
         with page.expect_navigation():
             form.get_by_role("button", name="发布").click()
         page.set_viewport_size(DESKTOP)
