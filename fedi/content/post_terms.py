@@ -27,6 +27,8 @@ _PRICES = (
     re.compile(rf"{_NUM}\s*(?:出(?![门发去来现差租])|左右|以内|以下|包邮|/\s*(?:小时|h|hr|hour|次|节|月))",
                re.IGNORECASE),
     re.compile(r"(?<![\w.])(?P<n>\d+(?:\.\d+)?)(?P<m>[kK])(?![\w])"),
+    re.compile(r"(?<![\w.])(?P<n>\d+(?:\.\d+)?)(?P<m>)[rR](?![\w])"),  # 80r: 80 元 as typed in a hurry
+    re.compile(r"(?P<n>[一二两三四五六七八九十百千万]+)(?P<m>)\s*(?:元|块)"),
 )
 # What it cost once is not what it costs now.
 _FORMER_PRICE = re.compile(r"(?:原价|入手价|买入价|新品价|官网价|原来)\s*[¥￥]?\s*\d[\d,.]*\s*[kK千万wW]?\s*(?:元|块)?")
@@ -63,10 +65,30 @@ def _first_amount(text: str) -> dict[str, str] | None:
     return None
 
 
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+
+
+def _chinese_number(text: str) -> int:
+    """三百 → 300, 一千五 → 1500, 十二 → 12 (the sums people write in words)."""
+    total, section, digit = 0, 0, 0
+    for char in text:
+        if char in _DIGITS:
+            digit = _DIGITS[char]
+        elif char == "万":
+            total, section, digit = (section + digit) * 10000, 0, 0
+        else:
+            section += (digit or 1) * _UNITS[char]
+            digit = 0
+    if digit and text[-1] in _DIGITS and len(text) > 1 and text[-2] in _UNITS and text[-2] != "十":
+        digit *= _UNITS[text[-2]] // 10  # 一千五: the 五 is hundreds
+    return total + section + digit
+
+
 def _amount(number: str, multiplier: str | None) -> str | None:
     try:
-        value = Decimal(number.replace(",", ""))
-    except InvalidOperation:
+        value = Decimal(number.replace(",", "")) if number[0].isdigit() else Decimal(_chinese_number(number))
+    except (InvalidOperation, KeyError):
         return None
     value *= _MULTIPLIERS.get((multiplier or "").lower(), 1)
     if not value.is_finite() or value <= 0 or value > 100_000_000:
@@ -89,14 +111,23 @@ def read_condition(text: str) -> str | None:
 
 # A title is the thing itself: without the verb before it, the quantity, the condition.
 _VERB_ONCE = re.compile(r"^[出卖收求送换]")
+_NOISE_WORDS = (
+    "低价转让", "低价出售", "低价出", "便宜出", "出售", "转让", "转卖", "急售", "急收", "甩卖", "清仓", "求购", "收购",
+    "求租", "出租", "免费送", "免费赠送", "白送", "赠送", "免费", "闲置", "提供", "承接", "交换", "有偿", "价格", "售价",
+    "价钱", r"for\s+sale", "selling", "sell", "fs", "iso", "wtb", "wanted", r"looking\s+for", "giveaway", "free",
+    "swap", "trade", r"giving\s+away", r"give\s+away", "offering", r"anyone\s+selling", "price", "my", "our", "an?",
+    "the", "几乎全新", "全新未拆封?", "全新", "未拆封?", "[九八七六五]成新", r"\d{1,2}成?新", r"[-*•·]",
+)
+# Longest first, so 低价出售 is not read as 低价出 and a stray 售.
 _NOISE = re.compile(
-    r"^(?:低价转让|低价出|便宜出|出售|转让|转卖|急售|急收|甩卖|清仓|求购|收购|求租|免费送|免费赠送|白送|赠送|"
-    r"免费|闲置|提供|承接|交换|for\s+sale|selling|sell|wtb|wanted|looking\s+for|giveaway|free|swap|trade|"
-    r"giving\s+away|give\s+away|offering|anyone\s+selling|my|our|an?|the|几乎全新|全新|[九八七六五]成新|\d{1,2}成?新)(?:的|\b|(?=[^A-Za-z]))\s*",
+    r"^(?:" + "|".join(sorted(_NOISE_WORDS, key=len, reverse=True)) + r")(?:的|\b|(?=[^A-Za-z]))\s*",
     re.IGNORECASE,
 )
-_MEASURE = re.compile(r"^一[台个辆张套把只件部双盒箱批本架些位]|^[台个辆张套把只件部双盒箱批]")
-_TRAILING = re.compile(r"(?:\s*(?:转让|出售|出|一[台个辆张套把只件部双盒箱批本架些]))+$|[\s,，。.!！?？:：;；~～、\-—]+$")
+_MEASURE = re.compile(r"^[一两二三四五六七八九十几\d]*[台个辆张套把只件部双盒箱批本架些位棵]")
+_TRAILING = re.compile(
+    r"(?:\s*(?:转让|出售|出|for\s+sale|一[台个辆张套把只件部双盒箱批本架些]))+$|[\s,，。.!！?？:：;；~～、\-—]+$",
+    re.IGNORECASE,
+)
 _TAG = re.compile(r"[#＃][\w\u00b7\u30fb]+")
 
 
@@ -113,12 +144,12 @@ def title_of(clause: str) -> str:
         if first and text == before and _VERB_ONCE.match(text):
             text = text[1:].strip()
             text = _MEASURE.sub("", text).strip()
-        text = re.sub(r"^一[台个辆张套把只件部双盒箱批本架些位]", "", text).strip()
+        text = re.sub(r"^[一两二三四五六七八九十几]+[台个辆张套把只件部双盒箱批本架些位棵]", "", text).strip()
         first = False
         if text == before:
             break
     text = _TRAILING.sub("", text).strip()
-    return _capitalised(text)
+    return "" if re.fullmatch(r"[\d\s.,¥￥$/]*", text) else _capitalised(text)  # a bare sum names nothing
 
 
 def first_price_at(text: str) -> int | None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 import rjieba
@@ -59,7 +58,7 @@ def _p(pattern: str, purpose: str | None = None, kind: str | None = None, price:
 _PHRASES = (
     _p(r"出售|转让|转卖|甩卖|清仓|急售|便宜出|低价出|闲置|二手|for\s+sale|\bselling\b|\bsell\b|\bfs\b|\bsale\b",
        "offer", "goods"),
-    _p(_AT_START + r"出(?![门发去来现差租生席版行国口])", "offer", "goods"),
+    _p(_AT_START + r"出(?![门发去来现差租生席版行国口])|出租(?!车(?!位))", "offer", "goods"),
     _p(r"\d\s*出(?![门发去来现差租])|出(?=\s*(?:[，,。！!\n]|$))", "offer", "goods"),
     # How an offer ends: "those who want it, message me".
     _p(r"(?:需要的|有需要的?|有意者?|感兴趣的?)(?:请)?(?:私信|私聊|联系|留言)", "offer"),
@@ -69,13 +68,17 @@ _PHRASES = (
     _p(_AT_START + r"free\b(?!\s+(?:shipping|delivery|time))|\bfor\s+free\b", "offer", None, "free"),
     _p(r"免费|\bfree\b", price="free", decisive=False),
     _p(r"可换", price="swap", decisive=False),
-    _p(r"交换|互换|置换|以物换物|换物|\bswap\b|\btrade\b|\bexchange\b", "offer", "goods", "swap"),
+    _p(r"交换|互换|置换|以物换物|换物|\bswap\b|\btrade\b|\bexchange\b", "offer", None, "swap"),
     _p(r"求购|收购|求租|急收|\bwtb\b|want\s+to\s+buy|anyone\s+selling|有没有人(?:卖|出)", "request", "goods"),
-    _p(r"急求|\bwanted\b|\blooking\s+for\b|in\s+search\s+of", "request"),
+    _p(r"急求|\bwanted\b|\blooking\s+for\b|in\s+search\s+of|\biso\b", "request"),
+    _p(r"想学|求学|学一下", "request", "skill"),
+    _p(r"有偿", "request", decisive=False),
     _p(_AT_START + r"收(?![到拾藏获入费益看集听尾])", "request", "goods"),
     _p(_AT_START + r"求(?!推荐|助|问|你|求)", "request"),
     _p(r"想找|找个|找一?位|找人|急需|需要|\bneeds?\b", "request", decisive=False),
-    _p(r"help\s+(?:needed|wanted)|need\s+help|needs\s+help|求助", "request", "help"),
+    _p(r"help\s+(?:needed|wanted)|need\s+help|needs\s+help|求助|(?:can|could)\s+(?:someone|anyone)\s+help|"
+       r"anyone\s+(?:able|willing)\s+to\s+help", "request", "help"),
+    _p(r"帮忙修|帮我修|给我修|上门修", kind="service"),
     _p(r"提供|承接|接单|可以(?=帮|教|修|上门|辅导)|\bi\s+(?:can|teach)\b|\bcan\s+(?=fix|teach|help|repair)|"
        r"\bavailable\b|\boffering\b", "offer", decisive=False),
     _p(r"\bteach(?:es|ing)?\b|\btutor(?:ing|s)?\b|\blessons?\b|\bcoach(?:ing)?\b", kind="skill"),
@@ -98,7 +101,9 @@ _WORDS: dict[str, tuple[str | None, str | None, str | None, bool]] = {
     "能修": (None, "service", None, True), "求修": ("request", "service", None, True),
     "上门": (None, "service", None, True), "清洗": (None, "service", None, True),
     "保洁": (None, "service", None, True), "安装": (None, "service", None, False),
-    "师傅": (None, "service", None, False),
+    "师傅": (None, "service", None, False), "教练": (None, "skill", None, True),
+    "每节课": (None, "skill", None, False), "一节课": (None, "skill", None, False),
+    "借": ("request", "goods", None, True), "求借": ("request", "goods", None, True),
     "帮忙": (None, "help", None, True), "搭把手": (None, "help", None, True),
     "代收": (None, "help", None, True), "遛狗": (None, "help", None, True),
     "帮": (None, "help", None, False),
@@ -106,11 +111,14 @@ _WORDS: dict[str, tuple[str | None, str | None, str | None, bool]] = {
 
 # A question, a thank-you or an announcement before any listing signal: the post is a note.
 _NOT_LISTING = re.compile(
-    r"请问|有人知道|有没有人知道|谁知道|求推荐|谁能推荐|推荐一?个|推荐给大家|有推荐|谢谢|感谢|举办|"
+    r"请问|有人知道|集市|市集|跳蚤市场|flea\s+market|farmers'?\s+market|有没有人知道|谁知道|求推荐|谁能推荐|推荐一?个|推荐给大家|有推荐|谢谢|感谢|举办|"
     r"活动(?!室)|讲座|报名|通知|欢迎大家|anyone\s+know|can\s+anyone\s+recommend|\brecommend|"
     r"\bthanks\b|\bthank\s+you\b|\bmeeting\b|\bjoin\s+us\b|\breminder\b|\bevents?\b|\bmeetup\b",
     re.IGNORECASE,
 )
+
+# Whatever comes first: a post passed on (a lost neighbour, a found key) is news, not a listing.
+_NEWS = re.compile(r"转发|扩散|走失|寻人|失主|\blost\b|\bmissing\b|\bfound\b", re.IGNORECASE)
 
 _KIND_ORDER = ("skill", "service", "help", "goods")
 
@@ -138,15 +146,14 @@ def read_post(
     """A post's plain text (Mastodon's HTML already turned into text) read as a listing, or as a
     note when it holds none. ``hashtags`` are the post's Hashtag names, ``mention_names`` the
     accounts it mentions (the community among them), stripped where they open or close it."""
-    content = _without_mentions(text or "", mention_names)
+    content = _without_mentions((text or "")[:MAX_CONTENT], mention_names)
     tags = _tags(content, hashtags)
     language = "zh" if _CJK.search(content) else "en"
     passed = _images(images)
     signals = _signals(content, tags)
-    if not _is_listing(content, signals):
-        note: dict[str, Any] = {"type": "note", "content": content[:MAX_CONTENT], "language": language}
-        return PostReading("note", note, (), passed)
-    body, read = _listing(content, signals, tags)
+    body, read = _listing(content, signals, tags) if _is_listing(content, signals) else ({}, [])
+    if not body.get("title"):  # nothing it names: a lone #二手 is no listing
+        return PostReading("note", {"type": "note", "content": content, "language": language}, (), passed)
     body["language"] = language
     return PostReading("listing", body, tuple(read), passed)
 
@@ -162,7 +169,8 @@ def _listing(content: str, signals: list[Signal], tags: list[str]) -> tuple[dict
         "content": _description(content),
     }
     read = ["kind", "title"] + (["purpose"] if purpose else [])
-    price = read_price(content, [s.price for s in signals if s.price])
+    # 换 in a repair (换屏幕) is the work, not a swap: a goods word's price counts for goods only.
+    price = read_price(content, [s.price for s in signals if s.price and (kind == "goods" or s.kind != "goods")])
     if price is not None:
         body["price"] = price
         read.append("price")
@@ -229,7 +237,7 @@ def _is_listing(content: str, signals: list[Signal]) -> bool:
     """A decisive signal, with no question, thanks or announcement before it."""
     first = next((s for s in signals if s.decisive), None)
     veto = _NOT_LISTING.search(content)
-    return first is not None and (veto is None or veto.start() > first.start)
+    return first is not None and (veto is None or veto.start() > first.start) and not _NEWS.search(content)
 
 
 def _clauses(text: str) -> Iterator[tuple[int, str]]:
@@ -280,5 +288,4 @@ def _title(content: str, start: int) -> str:
         title = title_of(clause)
         if title:
             return title[:MAX_TITLE]
-    fallback = " ".join(_HASHTAG.sub("", content).split())
-    return fallback[:MAX_TITLE] or "—"
+    return " ".join(_HASHTAG.sub("", content).split())[:MAX_TITLE]
