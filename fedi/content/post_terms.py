@@ -24,7 +24,8 @@ _PRICES = (
     re.compile(rf"(?:现价|现(?=\d)|售价|价格|价钱|只要|仅需?|预算|budget|price|asking|[每一]小时|每次|[每一]节课?|"
                rf"每月|一个月|辛苦费)\s*[:：]?\s*(?:约|大概)?\s*{_NUM}",
                re.IGNORECASE),
-    re.compile(rf"{_NUM}\s*(?:出(?![门发去来现差租])|左右|以内|以下|包邮|/\s*(?:小时|h|hr|hour|次|节|月))",
+    re.compile(rf"{_NUM}\s*(?:出(?![门发去来现差租])|左右|以内|以下|包邮|/\s*(?:小时|h|hr|hour|次|节|月|个|斤)|"
+               rf"[一每][个件本张斤套]|each\b|apiece\b)",
                re.IGNORECASE),
     re.compile(r"(?<![\w.])(?P<n>\d+(?:\.\d+)?)(?P<m>[kK])(?![\w])"),
     re.compile(r"(?<![\w.])(?P<n>\d+(?:\.\d+)?)(?P<m>)[rR](?![\w])"),  # 80r: 80 元 as typed in a hurry
@@ -32,7 +33,9 @@ _PRICES = (
 )
 # What it cost once is not what it costs now.
 _FORMER_PRICE = re.compile(r"(?:原价|入手价|买入价|新品价|官网价|原来)\s*[¥￥]?\s*\d[\d,.]*\s*[kK千万wW]?\s*(?:元|块)?")
-_NEGOTIABLE = re.compile(r"面议|价格可议|可议价|议价|价格可谈|价格好商量|negotiable|\bobo\b", re.IGNORECASE)
+_NEGOTIABLE = re.compile(r"面议|价格可议|可议价|议价|价格可谈|价[格钱]好(?:商量|说)|negotiable|\bobo\b", re.IGNORECASE)
+# A sum standing alone between commas in an offer ("投影仪，1500，可以来看看"), read last.
+_BARE_SUM = re.compile(r"(?<=[，,])\s*(?P<n>\d{2,7})(?P<m>)\s*(?=[，,。！!\n]|$)")
 _MULTIPLIERS = {"k": 1000, "千": 1000, "万": 10000, "w": 10000}
 
 _CONDITIONS = (
@@ -48,7 +51,8 @@ _CONDITION_RES = tuple((re.compile(p, re.IGNORECASE), c) for p, c in _CONDITIONS
 def read_price(text: str, hints: Sequence[str]) -> dict[str, str] | str | None:
     """The first sum the text asks (as validation takes it: ``{"amount", "currency"}``), else
     "negotiable" when it says so, else the first of ``hints`` ("free", "swap"), else None."""
-    amount = _first_amount(_FORMER_PRICE.sub(lambda m: " " * len(m.group()), text))
+    text = _FORMER_PRICE.sub(lambda m: " " * len(m.group()), text)
+    amount = _first_amount(text, _PRICES) or _first_amount(text, (_BARE_SUM,))
     if amount is not None:
         return amount
     if _NEGOTIABLE.search(text):
@@ -56,8 +60,8 @@ def read_price(text: str, hints: Sequence[str]) -> dict[str, str] | str | None:
     return hints[0] if hints else None
 
 
-def _first_amount(text: str) -> dict[str, str] | None:
-    matches = sorted((m for pattern in _PRICES for m in pattern.finditer(text)), key=lambda m: m.start())
+def _first_amount(text: str, patterns: Sequence[re.Pattern[str]]) -> dict[str, str] | None:
+    matches = sorted((m for pattern in patterns for m in pattern.finditer(text)), key=lambda m: m.start())
     for m in matches:
         amount = _amount(m.group("n"), m.group("m"))
         if amount is not None:
@@ -115,7 +119,7 @@ _NOISE_WORDS = (
     "低价转让", "低价出售", "低价出", "便宜出", "出售", "转让", "转卖", "急售", "急收", "甩卖", "清仓", "求购", "收购",
     "求租", "出租", "免费送", "免费赠送", "白送", "赠送", "免费", "闲置", "提供", "承接", "交换", "有偿", "价格", "售价",
     "价钱", r"for\s+sale", "selling", "sell", "fs", "iso", "wtb", "wanted", r"looking\s+for", "giveaway", "free",
-    "swap", "trade", r"giving\s+away", r"give\s+away", "offering", r"anyone\s+selling", "price", "my", "our", "an?",
+    "swap", "trade", "two", "three", "four", "five", "several", r"a\s+pair\s+of", r"giving\s+away", r"give\s+away", "offering", r"anyone\s+selling", "price", "my", "our", "an?",
     "the", "几乎全新", "全新未拆封?", "全新", "未拆封?", "[九八七六五]成新", r"\d{1,2}成?新", r"[-*•·]",
 )
 # Longest first, so 低价出售 is not read as 低价出 and a stray 售.

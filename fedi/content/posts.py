@@ -56,8 +56,8 @@ def _p(pattern: str, purpose: str | None = None, kind: str | None = None, price:
 
 
 _PHRASES = (
-    _p(r"出售|转让|转卖|甩卖|清仓|急售|便宜出|低价出|闲置|二手|for\s+sale|\bselling\b|\bsell\b|\bfs\b|\bsale\b",
-       "offer", "goods"),
+    _p(r"出售|转让|转卖|甩卖|清仓|急售|便宜出|低价出|降价|闲置|二手|for\s*sale|\bselling\b|\bsell\b|\bfs\b|\bsale\b|"
+       r"price\s+drop", "offer", "goods"),
     _p(_AT_START + r"出(?![门发去来现差租生席版行国口])|出租(?!车(?!位))", "offer", "goods"),
     _p(r"\d\s*出(?![门发去来现差租])|出(?=\s*(?:[，,。！!\n]|$))", "offer", "goods"),
     # How an offer ends: "those who want it, message me".
@@ -66,17 +66,18 @@ _PHRASES = (
        r"free\s+to\s+(?:a\s+)?good\s+home", "offer", "goods", "free"),
     _p(_AT_START + r"送(?![货到达给来])", "offer", "goods", "free"),
     _p(_AT_START + r"free\b(?!\s+(?:shipping|delivery|time))|\bfor\s+free\b", "offer", None, "free"),
-    _p(r"免费|\bfree\b", price="free", decisive=False),
+    _p(r"免费|不收费|不要钱|\bfree\b|no\s+charge", price="free", decisive=False),
     _p(r"可换", price="swap", decisive=False),
-    _p(r"交换|互换|置换|以物换物|换物|\bswap\b|\btrade\b|\bexchange\b", "offer", None, "swap"),
+    _p(r"交换|互换|置换|以物换物|换物|\bswap(?:s|ping)?\b|\btrad(?:e|ing)\b|\bexchange\b", "offer", None, "swap"),
     _p(r"求购|收购|求租|急收|\bwtb\b|want\s+to\s+buy|anyone\s+selling|有没有人(?:卖|出)", "request", "goods"),
+    _p(r"谁有|谁家有|有没有人有|有人有", "request"),
     _p(r"急求|\bwanted\b|\blooking\s+for\b|in\s+search\s+of|\biso\b", "request"),
     _p(r"想学|求学|学一下", "request", "skill"),
     _p(r"有偿", "request", decisive=False),
     _p(_AT_START + r"收(?![到拾藏获入费益看集听尾])", "request", "goods"),
     _p(_AT_START + r"求(?!推荐|助|问|你|求)", "request"),
     _p(r"想找|找个|找一?位|找人|急需|需要|\bneeds?\b", "request", decisive=False),
-    _p(r"help\s+(?:needed|wanted)|need\s+help|needs\s+help|求助|(?:can|could)\s+(?:someone|anyone)\s+help|"
+    _p(r"help\s+(?:needed|wanted)|needs?\s+(?:help|a\s+hand)|求助|(?:can|could)\s+(?:someone|anyone)\s+help|"
        r"anyone\s+(?:able|willing)\s+to\s+help", "request", "help"),
     _p(r"帮忙修|帮我修|给我修|上门修", kind="service"),
     _p(r"提供|承接|接单|可以(?=帮|教|修|上门|辅导)|\bi\s+(?:can|teach)\b|\bcan\s+(?=fix|teach|help|repair)|"
@@ -101,7 +102,9 @@ _WORDS: dict[str, tuple[str | None, str | None, str | None, bool]] = {
     "能修": (None, "service", None, True), "求修": ("request", "service", None, True),
     "上门": (None, "service", None, True), "清洗": (None, "service", None, True),
     "保洁": (None, "service", None, True), "安装": (None, "service", None, False),
-    "师傅": (None, "service", None, False), "教练": (None, "skill", None, True),
+    "师傅": (None, "service", None, False), "做饭": (None, "service", None, True),
+    "家政": (None, "service", None, True), "钟点工": (None, "service", None, True),
+    "保姆": (None, "service", None, True), "月嫂": (None, "service", None, True), "教练": (None, "skill", None, True),
     "每节课": (None, "skill", None, False), "一节课": (None, "skill", None, False),
     "借": ("request", "goods", None, True), "求借": ("request", "goods", None, True),
     "帮忙": (None, "help", None, True), "搭把手": (None, "help", None, True),
@@ -109,11 +112,14 @@ _WORDS: dict[str, tuple[str | None, str | None, str | None, bool]] = {
     "帮": (None, "help", None, False),
 }
 
+# 换 before these is a change of place or person, not a swap (快递站换地方了).
+_NOT_SWAPPED = frozenset({"地方", "位置", "地址", "号", "人", "工作", "了", "成", "到", "新"})
+
 # A question, a thank-you or an announcement before any listing signal: the post is a note.
 _NOT_LISTING = re.compile(
     r"请问|有人知道|集市|市集|跳蚤市场|flea\s+market|farmers'?\s+market|有没有人知道|谁知道|求推荐|谁能推荐|推荐一?个|推荐给大家|有推荐|谢谢|感谢|举办|"
     r"活动(?!室)|讲座|报名|通知|欢迎大家|anyone\s+know|can\s+anyone\s+recommend|\brecommend|"
-    r"\bthanks\b|\bthank\s+you\b|\bmeeting\b|\bjoin\s+us\b|\breminder\b|\bevents?\b|\bmeetup\b",
+    r"will\s+be\s+closed|closed\s+for|施工|停用|\bthanks\b|\bthank\s+you\b|\bmeeting\b|\bjoin\s+us\b|\breminder\b|\bevents?\b|\bmeetup\b",
     re.IGNORECASE,
 )
 
@@ -165,7 +171,7 @@ def _listing(content: str, signals: list[Signal], tags: list[str]) -> tuple[dict
         "type": "listing",
         "kind": kind,
         "purpose": purpose or "offer",
-        "title": _title(content, _title_anchor(signals, len(content))),
+        "title": _title(content, _title_anchor(content, signals)),
         "content": _description(content),
     }
     read = ["kind", "title"] + (["purpose"] if purpose else [])
@@ -226,9 +232,10 @@ def _signals(content: str, tags: list[str]) -> list[Signal]:
         for pattern, signal in _PHRASES
         for m in pattern.finditer(text)
     ]
-    for start, word in _words(text):
+    words = list(_words(text))
+    for (start, word), (_, after) in zip(words, [*words[1:], (0, "")], strict=True):
         meaning = _WORDS.get(word)
-        if meaning:
+        if meaning and not (word == "换" and after in _NOT_SWAPPED):
             found.append(Signal(start, *meaning))
     return sorted(found, key=lambda s: s.start)
 
@@ -251,13 +258,16 @@ def _clauses(text: str) -> Iterator[tuple[int, str]]:
 
 def _kind(content: str, signals: list[Signal]) -> str:
     """The kind named in the first clause that names one (skill, service, help, then goods),
-    a decisive word before a passing one (转让 a 课 card is goods)."""
+    a decisive word before a passing one (转让 a 课 card is goods); help only when no skill or
+    service is named anywhere."""
+    specific = {s.kind for s in signals if s.decisive and s.kind in ("skill", "service")}
     for start, clause in _clauses(content + "\n"):
         named = [s for s in signals if s.kind and start <= s.start < start + len(clause)]
         kinds = {s.kind for s in named if s.decisive} or {s.kind for s in named}
         for kind in _KIND_ORDER:
             if kind in kinds:
-                return kind
+                # 求助 or "help needed" opens many a request for a repair or a lesson.
+                return next((k for k in _KIND_ORDER if k in specific), kind) if kind == "help" else kind
     tail = {s.kind for s in signals if s.kind and s.start >= len(content)}  # the hashtags
     return next((k for k in _KIND_ORDER if k in tail), "goods")
 
@@ -270,11 +280,12 @@ def _description(content: str) -> str:
     return "\n".join(lines).strip()[:MAX_CONTENT]
 
 
-def _title_anchor(signals: list[Signal], end: int) -> int:
+def _title_anchor(content: str, signals: list[Signal]) -> int:
     """Where the thing is named: at the first decisive signal that says what or at what price
-    (not at "需要的私信", which closes an offer), else at the start."""
-    anchor = next((s.start for s in signals if s.decisive and (s.kind or s.price)), 0)
-    return anchor if anchor < end else 0
+    (not at "需要的私信", which closes an offer, nor in a hashtag), else at the start."""
+    tagged = [range(m.start(), m.end()) for m in _HASHTAG.finditer(content)]
+    return next((s.start for s in signals if s.decisive and (s.kind or s.price) and s.start < len(content)
+                 and not any(s.start in span for span in tagged)), 0)
 
 
 def _title(content: str, start: int) -> str:
