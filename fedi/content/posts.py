@@ -7,9 +7,10 @@ note when it finds no listing in it (a greeting, an event, a question to the nei
 
 How it reads: signals are found with their position in the text, Chinese words by rjieba (so
 教 in 教材 or 修 in 刚修过 is no signal) and phrases by pattern. The first decisive signal makes a
-listing, unless a question, a thank-you or an announcement comes before it. The first signal
-with a purpose gives the purpose (offer unless asked for); the first clause naming a kind gives
-the kind (skill before service before help before goods). The price is the first sum with a
+listing, unless a question, a thank-you or an announcement comes before it, or the post passes
+on news (a lost child, a found key). The first signal with a purpose gives the purpose (offer
+unless asked for); the first clause naming a kind gives the kind (skill before service before
+help before goods; help yields to a repair or lesson named later). The price is the first sum with a
 currency or price word, else 面议, free or swap. The title is the clause the listing starts in,
 without the verb, quantity and condition around the thing itself.
 """
@@ -117,9 +118,10 @@ _NOT_SWAPPED = frozenset({"地方", "位置", "地址", "号", "人", "工作", 
 
 # A question, a thank-you or an announcement before any listing signal: the post is a note.
 _NOT_LISTING = re.compile(
-    r"请问|有人知道|集市|市集|跳蚤市场|flea\s+market|farmers'?\s+market|有没有人知道|谁知道|求推荐|谁能推荐|推荐一?个|推荐给大家|有推荐|谢谢|感谢|举办|"
-    r"活动(?!室)|讲座|报名|通知|欢迎大家|anyone\s+know|can\s+anyone\s+recommend|\brecommend|"
-    r"will\s+be\s+closed|closed\s+for|施工|停用|\bthanks\b|\bthank\s+you\b|\bmeeting\b|\bjoin\s+us\b|\breminder\b|\bevents?\b|\bmeetup\b",
+    r"请问|有人知道|有没有人知道|谁知道|求推荐|谁能推荐|推荐一?个|推荐给大家|有推荐|谢谢|感谢|举办|活动(?!室)|讲座|"
+    r"报名|通知|欢迎大家|集市|市集|跳蚤市场|施工|停用|anyone\s+know|can\s+anyone\s+recommend|\brecommend|"
+    r"\bthanks\b|\bthank\s+you\b|\bmeeting\b|\bjoin\s+us\b|\breminder\b|\bevents?\b|\bmeetup\b|"
+    r"flea\s+market|farmers'?\s+market|will\s+be\s+closed|closed\s+for",
     re.IGNORECASE,
 )
 

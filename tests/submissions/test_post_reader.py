@@ -3,11 +3,13 @@ listing/note decision's precision, and every listing it makes accepted by valida
 
 The fixture has sets, each written before the reader was changed for it: ``posts`` (the reader
 was built from them), then ``heldout``, ``fresh`` and ``third``, each measured once before the
-reader was changed for it (their ``*_about`` keep those first figures). The figures are printed at the end of the pytest report."""
+reader was changed for it (their ``*_about`` keep those first figures), and ``unseen``, written
+after the last change and never read to change it. The figures are printed at the end of the pytest report."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,11 +23,14 @@ from actors.storage.text import html_to_text
 from fedi.content.posts import PostReading, read_post
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "posts.json").read_text("utf-8"))
-SETS = ("posts", "heldout", "fresh", "third")
+SETS = ("posts", "heldout", "fresh", "third", "unseen")
 POSTS = [post for name in SETS for post in FIXTURE[name]]
 FIELDS = ("kind", "purpose", "price", "tags", "title", "condition")
-# What the reader reaches on the fixture, each field at least this (honest floors, not targets).
+# What the reader reaches, each field at least this: 0.9 on the sets it was changed for, and on
+# ``unseen`` (which it was not) what it reached there when first read.
 FLOORS = {"decision precision": 0.9, "decision recall": 0.9, **{f: 0.9 for f in FIELDS}}
+UNSEEN_FLOORS = {"decision precision": 0.96, "decision recall": 0.86, "kind": 0.83, "purpose": 0.8,
+                 "price": 0.9, "tags": 1.0, "title": 0.9, "condition": 0.66}
 
 
 def _read(post: dict[str, Any]) -> PostReading:
@@ -89,7 +94,7 @@ class _Report:
         tr.write_line(f"{'':<20} " + " ".join(f"{name:>15}" for name in SETS))
         sizes = [f"{len(FIXTURE[n])} ({sum(p['expect']['type'] == 'listing' for p in FIXTURE[n])} listings)"
                  for n in SETS]
-        tr.write_line(f"{'posts':<20} " + " ".join(f"{size:>15}" for size in sizes))
+        tr.write_line(f"{'size':<20} " + " ".join(f"{size:>15}" for size in sizes))
         for field in self.figures[SETS[0]]:
             cells = [f"{h}/{c} {h / c:4.0%}" for h, c in (self.figures[n][field] for n in SETS)]
             tr.write_line(f"{field:<20} " + " ".join(f"{cell:>15}" for cell in cells))
@@ -122,7 +127,8 @@ def test_fixture_is_broad() -> None:
 @pytest.mark.parametrize("posts", SETS)
 def test_recall_per_field(figures: Figures, posts: str, name: str) -> None:
     hits, cases = figures[posts][name]
-    assert cases and hits / cases >= FLOORS[name], f"{posts} {name}: {hits}/{cases}"
+    floor = (UNSEEN_FLOORS if posts == "unseen" else FLOORS)[name]
+    assert cases and hits / cases >= floor, f"{posts} {name}: {hits}/{cases}"
 
 
 @pytest.mark.parametrize("post", POSTS, ids=[f"post{i}" for i in range(len(POSTS))])
@@ -130,7 +136,9 @@ def test_every_reading_validates(post: dict[str, Any]) -> None:
     reading = _read(post)
     kind, clean = validate(reading.body, datetime.now(UTC))
     assert kind == reading.kind
-    assert "@market" not in (clean.get("title") or "") + clean["content"][:1] + clean["content"][-20:]
+    # The community addressed is not part of what the author wrote about.
+    assert not re.match(r"\s*@", clean["content"]) and not re.search(r"@[\w.\-]+\s*$", clean["content"])
+    assert "@" not in (clean.get("title") or "")
 
 
 def test_a_mastodon_post_as_the_caller_passes_it() -> None:
