@@ -92,6 +92,6 @@ def test_a_peers_contact_is_read_as_plain_text() -> None:
 @pytest.mark.parametrize(("contact", "kept"), [("电话 0755-1234 5678", "电话 0755-1234 5678"), ("x" * 300, "x" * 300),
                                                ("x" * 301, None), ("预约\n请打电话", None), ("\u202eevil", None)])
 def test_a_peers_venue_contact_is_one_line_of_at_most_300_characters(contact: str, kept: str | None) -> None:
-    venue = venue_from_ap({"id": "https://x.test/p/1", "type": "Place", "name": "活动室", "address": "银湖路 1 号", "attributedTo": "https://x.test/c/park",
-                           "contact": contact})
+    venue = venue_from_ap({"id": "https://x.test/p/1", "type": "Place", "name": "活动室", "address": "银湖路 1 号",
+                           "attributedTo": "https://x.test/c/park", "contact": contact})
     assert venue.contact == kept
