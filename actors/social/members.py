@@ -34,6 +34,7 @@ __all__ = [
     "Invitation",
     "InvitationError",
     "MemberError",
+    "add_follower_member",
     "add_member",
     "create_invitation",
     "find_invitation",
@@ -95,6 +96,16 @@ async def _insert_member(conn: AsyncConnection, community_id: int, actor_id: int
     return bool(result.rowcount)
 
 
+async def _add(inst: Instance, c: Row[Any], person: Row[Any]) -> bool:
+    if person.id == c.id:
+        raise MemberError("a community cannot be its own member")
+    async with inst.engine.begin() as conn:
+        following = (await conn.execute(select(follows.c.id).where(
+            follows.c.follower_id == person.id, follows.c.followed_id == c.id,
+            follows.c.state == FollowState.ACCEPTED.value))).first()
+        return await _insert_member(conn, c.id, person.id, "follower" if following else "organiser", inst.clock())
+
+
 async def add_member(inst: Instance, slug: str, target: str) -> tuple[Row[Any], bool]:
     """Make ``target`` (``@user@host`` or an actor URL, resolved as ``yinhu follow`` does) a member:
     (the actor, whether it was new). ``via`` says "follower" when they follow the community
@@ -102,14 +113,20 @@ async def add_member(inst: Instance, slug: str, target: str) -> tuple[Row[Any], 
     async with inst.engine.connect() as conn:
         c = await _community(conn, slug)
     person = await resolve(inst, target)
-    if person.id == c.id:
-        raise MemberError("a community cannot be its own member")
-    async with inst.engine.begin() as conn:
-        following = (await conn.execute(select(follows.c.id).where(
-            follows.c.follower_id == person.id, follows.c.followed_id == c.id,
-            follows.c.state == FollowState.ACCEPTED.value))).first()
-        added = await _insert_member(conn, c.id, person.id, "follower" if following else "organiser", inst.clock())
-    return person, added
+    return person, await _add(inst, c, person)
+
+
+async def add_follower_member(inst: Instance, slug: str, actor_uri: str) -> bool:
+    """Make an accepted follower (as stored: no fetch) a member; whether they were new."""
+    async with inst.engine.connect() as conn:
+        c = await _community(conn, slug)
+        person = (await conn.execute(
+            select(actors).select_from(follows.join(actors, actors.c.id == follows.c.follower_id))
+            .where(follows.c.followed_id == c.id, actors.c.uri == actor_uri,
+                   follows.c.state == FollowState.ACCEPTED.value))).first()
+    if person is None:
+        raise MemberError(f"{actor_uri} does not follow {slug}")
+    return await _add(inst, c, person)
 
 
 async def _member_actor(conn: AsyncConnection, community_id: int, target: str) -> Row[Any] | None:
