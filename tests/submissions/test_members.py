@@ -37,6 +37,7 @@ from tests.conversations.test_pages import PASSWORD, _browser
 from tests.e2e.conftest import run_cli
 from tests.e2e.test_cli import assert_one_line_error
 from tests.fakes.remote import FakeRemote
+from tests.submissions.test_web_submit import untranslated
 from web.cli import build_parser
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
@@ -79,10 +80,11 @@ async def test_an_invitation_makes_members_until_it_is_used_up(fed: Fediverse) -
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=t.a.app), base_url=t.a.base) as visitor:
         form = await visitor.get(made.path)
         assert form.status_code == 200 and "加入「Club」" in form.text and 'name="handle"' in form.text
+        assert untranslated(form.text) == []
         joined = await visitor.post(made.path, data={"handle": "@ann@masto.test"})
         assert joined.status_code == 200 and "@ann@masto.test 已成为「Club」的成员" in joined.text
         follow = f"http://masto.test/authorize_interaction?uri={quote(CLUB, safe='')}"
-        assert f'href="{follow}"' in joined.text
+        assert f'href="{follow}"' in joined.text and untranslated(joined.text) == []
         again = await visitor.post(made.path, data={"handle": "@ann@masto.test"})
         assert "已经是「Club」的成员" in again.text and await uses(t, made.id) == 1
         unknown = await visitor.post(made.path, data={"handle": "@ghost@masto.test"})

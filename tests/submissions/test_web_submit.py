@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from actors.social.local import create_community
 from actors.storage.models import actors, objects, submissions
 from tests.conftest import Fediverse, Node
+from tests.resident.helpers import UI_KEY, visible_text
 from tests.web.test_dashboard import field_block
 from web.submit import MIN_SECONDS
 
@@ -65,8 +66,13 @@ async def stored(node: Node) -> list[Any]:
         return list((await conn.execute(select(submissions).order_by(submissions.c.id))).all())
 
 
-def untranslated(text: str) -> list[str]:
-    return re.findall(r"\b(?:submit|join)\.[a-z_]+(?:\.[a-z_]+)?\b", text)
+FORM_KEY = re.compile(r"\b(?:submit|join|field|hint|form|dash|language|problem|upload)\.[A-Za-z_][\w.]*")
+
+
+def untranslated(page: str) -> list[str]:
+    """Catalog keys shown as text: a string with no translation."""
+    text = visible_text(page)
+    return UI_KEY.findall(text) + FORM_KEY.findall(text)
 
 
 async def test_the_form_in_both_languages_and_the_links_to_it(town: tuple[Node, Any]) -> None:
@@ -78,6 +84,7 @@ async def test_the_form_in_both_languages_and_the_links_to_it(town: tuple[Node, 
     en = await v.client.get("/c/garden/submit?type=listing&lang=en")
     assert en.status_code == 200 and "Propose to 花园" in en.text and "Only the moderators see it" in en.text
     assert 'name="purpose"' in en.text and 'name="price_mode"' in en.text and untranslated(en.text) == []
+    assert "联系方式" not in en.text and "投稿" not in visible_text(en.text)
     note = await v.client.get("/c/garden/submit?type=note&lang=zh-CN")
     assert 'name="content"' in note.text and 'name="title"' not in note.text and untranslated(note.text) == []
     assert 'href="/c/garden/submit"' in (await v.client.get("/c/garden")).text
@@ -91,7 +98,9 @@ async def test_a_proposal_waits_pending_with_its_contact_and_is_shown_nowhere(to
     sent = await v.propose(EVENT)
     assert sent.status_code == 303 and sent.headers["location"] == "/c/garden/submit/sent"
     thanks = await v.client.get(sent.headers["location"])
-    assert "已提交，等待审核" in thanks.text and "lin_private_42" not in thanks.text
+    assert "已提交，等待审核" in thanks.text and "lin_private_42" not in thanks.text and untranslated(thanks.text) == []
+    english = await v.client.get(sent.headers["location"] + "?lang=en")
+    assert "Sent, waiting for review" in english.text and "已提交" not in english.text
     [row] = await stored(node)
     assert (row.origin, row.shape, row.kind, row.state, row.actor_id) == ("web", "draft", "event", "pending", None)
     assert row.contact == CONTACT and row.submitter_name == "林阿姨"
