@@ -19,14 +19,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from actors.feed.feed import handle
-from actors.social.local import get_local_actor
 from actors.social.members import InvitationError, MemberError, find_invitation, redeem_invitation
 from actors.social.remote import ActorError
 from actors.storage.instance import Instance
 from fedi.errors import FediError
 from fedi.intents import interaction_url, subscribe_template
 from web.i18n import pick_language, translator
-from web.pages import render, render_error
+from web.pages import render
+from web.submit import community_page
 
 __all__ = ["routes"]
 
@@ -49,13 +49,10 @@ async def _follow_url(inst: Instance, who: str, community_uri: str) -> str | Non
     return interaction_url(template, community_uri)
 
 
-async def join_page(request: Request) -> Response:
+@community_page
+async def join_page(request: Request, c: Row[Any]) -> Response:
     inst = _inst(request)
     _ = translator(pick_language(request))
-    async with inst.engine.connect() as conn:
-        c = await get_local_actor(conn, request.path_params["slug"])
-    if c is None or c.type != "Group":
-        return render_error(request, 404, _("feed.no_community"))
     token = request.path_params["token"]
     try:
         await find_invitation(inst, c.id, token)

@@ -17,8 +17,10 @@ moderators see. Anti-spam needs no third party:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -46,7 +48,7 @@ from web.pages import render, render_error
 from web.sessions import _address_key
 from web.uploads import BadForm, UploadTooLarge, read_capped_form
 
-__all__ = ["client_key", "make_stamp", "routes", "stamp_age"]
+__all__ = ["client_key", "community_page", "make_stamp", "routes", "stamp_age"]
 
 KINDS = ("event", "listing", "note")
 MIN_SECONDS = 3.0  # a person reads the form first; a script posts at once
@@ -107,10 +109,18 @@ def _proposer_fields(_: Translator, values: dict[str, Any], errors: dict[str, st
     return [field("submitter_name", False, MAX_TITLE), field("submitter_contact", True, MAX_CONTACT)]
 
 
-async def _community(request: Request) -> Row[Any] | None:
-    async with _inst(request).engine.connect() as conn:
-        c = await get_local_actor(conn, request.path_params["slug"])
-    return c if c is not None and c.type == "Group" else None
+def community_page(view: Callable[[Request, Row[Any]], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A page of a local community (``/c/SLUG/...``): the view gets its row; unknown, a 404 page."""
+
+    @functools.wraps(view)
+    async def page(request: Request) -> Response:
+        async with _inst(request).engine.connect() as conn:
+            c = await get_local_actor(conn, request.path_params["slug"])
+        if c is None or c.type != "Group":
+            return render_error(request, 404, translator(pick_language(request))("feed.no_community"))
+        return await view(request, c)
+
+    return page
 
 
 def _kind(request: Request, form: FormData | None = None) -> str:
@@ -139,11 +149,9 @@ async def _form_page(request: Request, c: Row[Any], kind: str, values: dict[str,
     return response
 
 
-async def submit_page(request: Request) -> Response:
+@community_page
+async def submit_page(request: Request, c: Row[Any]) -> Response:
     _ = translator(pick_language(request))
-    c = await _community(request)
-    if c is None:
-        return render_error(request, 404, _("feed.no_community"))
     if (c.submission_policy or "moderated") == "closed":
         return render(request, "submit/message.html", status=403 if request.method == "POST" else 200, c=c,
                       title=_("submit.closed_title"), message=_("submit.closed"))
@@ -203,12 +211,10 @@ async def _receive(request: Request, c: Row[Any]) -> Response:
     return sent
 
 
-async def sent_page(request: Request) -> Response:
+@community_page
+async def sent_page(request: Request, c: Row[Any]) -> Response:
     """The thanks page: says what happens next, and nothing of what was sent."""
     _ = translator(pick_language(request))
-    c = await _community(request)
-    if c is None:
-        return render_error(request, 404, _("feed.no_community"))
     return render(request, "submit/message.html", c=c, title=_("submit.sent_title"), message=_("submit.sent"))
 
 
