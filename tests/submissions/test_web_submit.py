@@ -214,3 +214,14 @@ async def test_an_ipv6_network_counts_as_one_client(town: tuple[Node, Any]) -> N
         assert (await visitor(town, address).propose(EVENT)).status_code == 303
     keys = {r.client_key for r in await stored(node)}
     assert keys == {hashlib.sha256(b"2001:db8:1:2::/64").hexdigest()}
+
+
+def test_the_readme_quotes_the_limits() -> None:
+    from pathlib import Path
+
+    from actors.social.proposals import PER_DAY, PER_HOUR
+    from web.submit import MAX_LINKS
+
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8").split())
+    assert f"at most {PER_HOUR} proposals an hour and {PER_DAY} a day" in readme
+    assert f"a minimum of {MIN_SECONDS:g} s on the form" in readme and f"at most {MAX_LINKS} web addresses" in readme
