@@ -27,10 +27,12 @@ from fedi.intents import interaction_url, subscribe_template
 from web.i18n import pick_language, translator
 from web.pages import render
 from web.submit import community_page
+from web.uploads import BadForm, UploadTooLarge, read_capped_form
 
 __all__ = ["routes"]
 
 MAX_HANDLE = 300
+MAX_FORM = 8 * 1024
 
 
 def _inst(request: Request) -> Instance:
@@ -60,7 +62,10 @@ async def join_page(request: Request, c: Row[Any]) -> Response:
         return _dead(request, c, exc.reason)
     if request.method != "POST":
         return _form(request, c, "")
-    form = await request.form(max_files=0, max_fields=5, max_part_size=4096)
+    try:
+        form = await read_capped_form(request, limit=MAX_FORM, max_files=0, max_fields=5, max_part_size=MAX_FORM)
+    except (UploadTooLarge, BadForm):
+        return _form(request, c, "", _("join.no_handle"), 400)
     who = str(form.get("handle", "")).strip()
     if not who or len(who) > MAX_HANDLE:
         return _form(request, c, who, _("join.no_handle"), 400)

@@ -91,6 +91,8 @@ async def test_an_invitation_makes_members_until_it_is_used_up(fed: Fediverse) -
         assert unknown.status_code == 400 and "找不到账号 @ghost@masto.test" in unknown.text
         empty = await visitor.post(made.path + "?lang=en", data={"handle": ""})
         assert empty.status_code == 400 and "Please give your account" in empty.text
+        huge = await visitor.post(made.path, data={"handle": "@" + "x" * 20_000 + "@masto.test"})
+        assert huge.status_code == 400
         assert await uses(t, made.id) == 1
         second = await visitor.post(made.path, data={"handle": "@bo@gts.test"})  # no template: follow by hand
         assert second.status_code == 200 and "Search for @club@a.test on your server" in second.text

@@ -216,6 +216,17 @@ async def test_an_ipv6_network_counts_as_one_client(town: tuple[Node, Any]) -> N
     assert keys == {hashlib.sha256(b"2001:db8:1:2::/64").hexdigest()}
 
 
+async def test_the_longest_chinese_notice_fits_and_more_is_refused(town: tuple[Node, Any]) -> None:
+    node, _fed = town
+    v = visitor(town)
+    longest = await v.propose({"content": "邻" * 20_000, "submitter_contact": "13800000000"}, kind="note")
+    assert longest.status_code == 303, longest.text[:500]
+    too_big = await v.propose({"content": "邻" * 40_000, "submitter_contact": "13800000000"}, kind="note")
+    assert too_big.status_code == 413 and "表单内容太长了" in too_big.text
+    [row] = await stored(node)
+    assert row.kind == "note" and len(json.loads(row.draft)["content"]) == 20_000
+
+
 def test_the_readme_quotes_the_limits() -> None:
     from pathlib import Path
 
