@@ -60,10 +60,20 @@ def count_links(*texts: str) -> int:
 
 
 def proposal_html(kind: str, body: dict[str, Any]) -> str:
-    """What the moderators read: the title (or a venue's name) and the text, sanitized."""
+    """What the moderators read: the title, the other fields as a list (``start: …``, ``price:
+    …``), then the text, all escaped or sanitized."""
     title = body.get("title") or body.get("name")
     head = f"<p><strong>{html.escape(str(title))}</strong></p>" if title else ""
-    return head + render_markdown(str(body.get("content") or ""))
+
+    def plain(value: Any) -> str:
+        if isinstance(value, dict):
+            return ", ".join(f"{k} {plain(v)}" for k, v in value.items() if v not in (None, ""))
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    facts = [f"<li>{html.escape(k)}: {html.escape(plain(v))}</li>" for k, v in body.items()
+             if k not in ("type", "title", "name", "content") and v not in (None, "", [], {})]
+    listed = f"<ul>{''.join(facts)}</ul>" if facts else ""
+    return head + listed + render_markdown(str(body.get("content") or ""))
 
 
 async def retry_after(inst: Instance, client_key: str) -> int:

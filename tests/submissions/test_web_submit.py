@@ -108,6 +108,7 @@ async def test_a_proposal_waits_pending_with_its_contact_and_is_shown_nowhere(to
     draft = json.loads(row.draft)
     assert draft["type"] == "event" and draft["title"] == "周六旧物交换会" and "submitter_contact" not in draft
     assert "<strong>周六旧物交换会</strong>" in row.content and "<p>带上你不用的东西来交换。</p>" in row.content
+    assert "<li>start: 2030-06-01T14:00</li>" in row.content and "<li>place: name 银湖社区中心</li>" in row.content
     for path in ("/", "/c/garden", f"/communities/{row.community_id}", "/feed", "/search?q=旧物交换",
                  "/api/feed", "/feed.atom", "/api/feed?q=旧物交换", "/c/garden/outbox?page=true"):
         page = await v.client.get(path)
@@ -225,6 +226,17 @@ async def test_the_longest_chinese_notice_fits_and_more_is_refused(town: tuple[N
     assert too_big.status_code == 413 and "表单内容太长了" in too_big.text
     [row] = await stored(node)
     assert row.kind == "note" and len(json.loads(row.draft)["content"]) == 20_000
+
+
+async def test_what_moderators_read_is_sanitized(town: tuple[Node, Any]) -> None:
+    node, _fed = town
+    v = visitor(town)
+    sent = await v.propose({**EVENT, "title": "<img src=x onerror=alert(1)>", "place_name": "<b>x</b>",
+                            "content": "<script>alert(1)</script> **重要**"})
+    assert sent.status_code == 303
+    [row] = await stored(node)
+    assert "<script" not in row.content and "<img" not in row.content and "<b>" not in row.content
+    assert "&lt;img src=x onerror=alert(1)&gt;" in row.content and "<strong>重要</strong>" in row.content
 
 
 def test_the_readme_quotes_the_limits() -> None:
