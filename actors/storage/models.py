@@ -493,7 +493,7 @@ community_members = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
     Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
-    Column("via", String(16), nullable=False),  # invitation | follower
+    Column("via", String(16), nullable=False),  # invitation | follower | organiser (added by hand, not following)
     ts("created_at", nullable=False),
     UniqueConstraint("community_id", "actor_id", name="uq_community_members_pair"),
 )
