@@ -28,6 +28,7 @@ from sqlalchemy.engine import Row
 from actors.feed.remote_objects import STORED_TYPES, OriginError, store_remote_object
 from actors.social.remote import FETCH_TIMEOUT, ActorError, get_actor
 from actors.social.visibility import publicly_visible
+from actors.storage.domains import DomainSuspended, refuse_suspended
 from actors.storage.instance import Instance
 from actors.storage.models import objects
 from fedi import vocab
@@ -69,6 +70,7 @@ def refresh_due(inst: Instance, item_uri: str) -> bool:
 
 
 async def _get(inst: Instance, url: str, *, check_id: bool = True) -> dict[str, Any]:
+    await refuse_suspended(inst, url)
     return await fetch_json(inst.client, url, auth=inst.fetch_auth, allow_private=inst.settings.allow_private,
                             resolver=inst.resolver, timeout=FETCH_TIMEOUT, check_id=check_id)
 
@@ -106,7 +108,7 @@ async def _store_reply(inst: Instance, item: Row[Any], uri: str) -> str | None:
     """Fetch and store one listed reply; None when stored, else why not."""
     try:
         doc = await _get(inst, uri)
-    except FetchError as exc:
+    except (FetchError, DomainSuspended) as exc:
         return f"{uri}: {exc}"
     if doc.get("type") not in STORED_TYPES or vocab.get_id(doc.get("inReplyTo")) != item.uri:
         return f"{uri}: not a reply to {item.uri}"
@@ -135,7 +137,7 @@ async def refresh_replies(inst: Instance, item_id: int) -> Refreshed:
         if replies is None:  # not in what was pushed (or backfilled): the item as its origin serves it
             replies = (await _get(inst, item.uri)).get("replies")
         ids, complete = await _listed(inst, item, replies)
-    except FetchError as exc:
+    except (FetchError, DomainSuspended) as exc:
         return Refreshed(error=str(exc))
     async with inst.engine.connect() as conn:
         held = {r.uri for r in await conn.execute(select(objects.c.uri).where(objects.c.uri.in_(ids)))} if ids else set()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.storage.db import joined
+from actors.storage.domains import refuse_suspended
 from actors.storage.instance import Instance, utcnow
 from actors.storage.models import actors
 from fedi import vocab
@@ -118,6 +119,7 @@ async def store_actor(inst: Instance, doc: dict[str, Any]) -> Row[Any]:
 async def fetch_actor(inst: Instance, uri: str) -> Row[Any]:
     if inst.is_local_uri(uri):
         raise ActorError(f"{uri} is on this instance")
+    await refuse_suspended(inst, uri)
     try:
         doc = await fetch_json(
             inst.client, uri, auth=inst.fetch_auth, allow_private=inst.settings.allow_private, resolver=inst.resolver,
@@ -236,6 +238,7 @@ class KeyLookup:
 
     async def _fetch(self, key_id: str) -> PublicKeyInfo | None:
         url = key_id.split("#", 1)[0]
+        await refuse_suspended(self.inst, url)
         doc = await fetch_json(
             self.inst.client,
             url,

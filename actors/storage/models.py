@@ -127,6 +127,7 @@ class InboxState(str, enum.Enum):
     DONE = "done"
     IGNORED = "ignored"
     FAILED = "failed"
+    HELD = "held"  # from a domain under review: kept for a moderator, never claimed (actors.social.domains)
 
 
 class DeliveryState(str, enum.Enum):

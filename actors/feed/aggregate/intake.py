@@ -21,6 +21,7 @@ from actors.social.remote import (
 )
 from actors.social.visibility import byline_of
 from actors.storage.db import joined
+from actors.storage.domains import refuse_suspended
 from actors.storage.instance import Instance
 from actors.storage.models import FollowState, actors, follows, objects
 from fedi import vocab
@@ -143,6 +144,7 @@ async def is_relevant(
 
 # --- Announce --------------------------------------------------------------------------------
 async def _fetch(inst: Instance, url: str, *, check_id: bool = True) -> dict[str, Any]:
+    await refuse_suspended(inst, url)
     return await fetch_json(
         inst.client, url, auth=inst.fetch_auth, allow_private=inst.settings.allow_private,
         resolver=inst.resolver, check_id=check_id, timeout=FETCH_TIMEOUT,
