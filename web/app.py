@@ -27,6 +27,7 @@ from web import (
     feed,
     interact,
     join,
+    moderation,
     pages,
     resident,
     submit,
@@ -82,6 +83,7 @@ def create_app(
         *wellknown.routes,
         *resident.routes,  # the resident pages; "/" is the shared feed's home
         *calendar.routes,
+        *moderation.routes,
         *pages.routes,  # before federation: /o/{token}.ics must win over /o/{token}
         *conversations.routes,
         *interact.routes,

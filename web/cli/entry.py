@@ -18,6 +18,7 @@ from web.cli.federation import add_federation_commands, add_participants_command
 from web.cli.instance import add_instance_commands
 from web.cli.members import add_member_commands
 from web.cli.messages import add_inbox_command
+from web.cli.moderation import add_moderation_commands
 from web.cli.search import add_search_commands
 
 __all__ = ["build_parser", "main"]
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_member_commands(sub, common)
     add_federation_commands(sub, common)
     add_search_commands(sub, common)
+    add_moderation_commands(sub, common)
     add_demo_command(sub)
     return p
 
