@@ -213,10 +213,12 @@ def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
     for cells in reader:
         line = reader.line_num
         cells = [c.strip() for c in cells]
-        if not any(cells) or (cells[0].startswith("#") and header is not None):
+        if not any(cells):
             continue
         if header is None and cells[0].lstrip("#").lower() == "domain":
             header = [c.lstrip("#").lower() for c in cells]
+            continue
+        if cells[0].startswith("#"):  # a comment
             continue
         if header is None:
             out.append((line, {"domain": cells[0], "severity": SUSPEND, "public_comment": ""}))
@@ -264,32 +266,38 @@ class Held:
     received_at: Any
 
 
-def _held_query(ids: Sequence[int] = (), domain: str | None = None) -> Any:
+def _from(domain: str, uri: str) -> bool:
+    host = host_of(uri)
+    return host == domain or host.endswith("." + domain)
+
+
+async def _held(conn: AsyncConnection, ids: Sequence[int] = (), domain: str | None = None) -> list[Held]:
+    """Held items, by id or by the domain of their sender (subdomains included)."""
     cond = [inbox_items.c.state == InboxState.HELD.value]
     if ids:
         cond.append(inbox_items.c.id.in_(list(ids)))
     if domain:
-        cond.append(or_(inbox_items.c.origin == domain, inbox_items.c.origin.endswith("." + domain)))
-    return cond
+        cond.append(or_(inbox_items.c.signer.contains(f"//{domain}"), inbox_items.c.signer.contains(f".{domain}")))
+    rows = await conn.execute(
+        select(inbox_items.c.id, inbox_items.c.activity_type, inbox_items.c.signer, inbox_items.c.received_at)
+        .where(*cond).order_by(inbox_items.c.id)
+    )
+    return [Held(*r) for r in rows if domain is None or _from(domain, r.signer)]
 
 
 async def list_held(inst: Instance, domain: str | None = None) -> list[Held]:
-    cond = _held_query(domain=normalise_domain(domain) if domain else None)
     async with inst.engine.connect() as conn:
-        rows = await conn.execute(
-            select(inbox_items.c.id, inbox_items.c.activity_type, inbox_items.c.signer, inbox_items.c.received_at)
-            .where(*cond).order_by(inbox_items.c.id)
-        )
-        return [Held(*r) for r in rows]
+        return await _held(conn, domain=normalise_domain(domain) if domain else None)
 
 
 async def _decide_held(inst: Instance, ids: Sequence[int], domain: str | None, values: dict[str, Any]) -> int:
     if not ids and not domain:
         raise DomainError("give item ids or a domain")
-    cond = _held_query(ids, normalise_domain(domain) if domain else None)
     async with inst.engine.begin() as conn:
-        count = (await conn.execute(update(inbox_items).where(*cond).values(**values))).rowcount
-    return int(count or 0)
+        found = [h.id for h in await _held(conn, ids, normalise_domain(domain) if domain else None)]
+        if found:
+            await conn.execute(update(inbox_items).where(inbox_items.c.id.in_(found)).values(**values))
+    return len(found)
 
 
 async def release_held(inst: Instance, ids: Sequence[int] = (), domain: str | None = None) -> int:

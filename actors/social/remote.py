@@ -162,6 +162,7 @@ async def resolve(inst: Instance, handle_or_url: str) -> Row[Any]:
     if target.startswith(("http://", "https://")):
         return await get_actor(inst, target, max_age=0)
     scheme = "http" if inst.settings.dev else "https"
+    await refuse_suspended(inst, "//" + target.rsplit("@", 1)[-1])  # not even WebFinger
     try:
         uri = await resolve_handle(
             inst.client, target, scheme=scheme, allow_private=inst.settings.allow_private, resolver=inst.resolver
