@@ -20,9 +20,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.publishing.publishing import delete_object
-from actors.queues.delivery import follower_inboxes
 from actors.queues.sending import emit, new_activity
-from actors.social.moderation import ModerationError, log, stored_activity
+from actors.social.moderation import ModerationError, followers_and, log, stored_activity
 from actors.storage.instance import Instance
 from actors.storage.models import actors, objects, submissions
 from fedi import vocab
@@ -61,10 +60,8 @@ async def _undo_and_delete(
 ) -> list[str]:
     """Undo the community's Announce and announce Lemmy's removal (a Delete with a summary)."""
     followers = f"{community.uri}/followers"
-    inboxes = await follower_inboxes(conn, community.id)
     submitter = (await conn.execute(select(actors).where(actors.c.id == sub.actor_id))).first() if sub.actor_id else None
-    if submitter is not None and not submitter.local:
-        inboxes = [submitter.inbox or submitter.shared_inbox, *inboxes]
+    inboxes = await followers_and(conn, community.id, submitter)
     sent = []
     announce = await stored_activity(conn, sub.announce_uri) if sub.announce_uri else None
     if announce is not None:

@@ -30,6 +30,7 @@ from actors.social.remote import get_actor, resolve
 from actors.social.visibility import publicly_visible
 from actors.storage.domains import host_of, refuse_suspended, severity_for
 from actors.storage.instance import INSTANCE_ACTOR_USERNAME, Instance
+from actors.storage.text import html_to_text
 from actors.storage.models import (
     FollowState,
     activities,
@@ -49,6 +50,7 @@ __all__ = [
     "ModerationError",
     "ban",
     "domain_policy_for",
+    "followers_and",
     "is_banned",
     "log",
     "public_log",
@@ -99,11 +101,18 @@ async def _banned_pair(inst: Instance, slug: str, target: str) -> tuple[Row[Any]
     return community, person
 
 
+async def followers_and(conn: AsyncConnection, community_id: int, person: Row[Any] | None) -> list[str]:
+    """The community's follower inboxes and ``person``'s, one copy per server."""
+    inboxes = await follower_inboxes(conn, community_id)
+    if person is not None and not person.local and not (person.shared_inbox and person.shared_inbox in inboxes):
+        inboxes = [person.inbox or person.shared_inbox, *inboxes]
+    return [i for i in inboxes if i]
+
+
 async def _send_to_person_and_followers(
     inst: Instance, conn: AsyncConnection, community: Row[Any], person: Row[Any], doc: dict[str, Any],
 ) -> None:
-    inboxes = [person.inbox or person.shared_inbox, *await follower_inboxes(conn, community.id)]
-    await emit(inst, conn, community, doc, [i for i in inboxes if i], public=False)
+    await emit(inst, conn, community, doc, await followers_and(conn, community.id, person), public=False)
 
 
 async def ban(inst: Instance, slug: str, target: str, reason: str, *, by: str = "cli") -> str:
@@ -202,7 +211,8 @@ class LogEntry:
 
 async def _targets(conn: AsyncConnection, uris: list[str]) -> tuple[dict[str, Row[Any]], dict[str, Row[Any]]]:
     shown = await conn.execute(
-        select(objects.c.id, objects.c.uri, objects.c.name).where(objects.c.uri.in_(uris), publicly_visible()))
+        select(objects.c.id, objects.c.uri, objects.c.name, objects.c.content)
+        .where(objects.c.uri.in_(uris), publicly_visible()))
     people = await conn.execute(select(actors.c.uri, actors.c.username, actors.c.domain).where(actors.c.uri.in_(uris)))
     return {r.uri: r for r in shown}, {r.uri: r for r in people}
 
@@ -212,7 +222,8 @@ def _shown_target(row: Row[Any], public: dict[str, Row[Any]], people: dict[str, 
         return row.target, None
     if row.target in public:
         obj = public[row.target]
-        return obj.name or obj.uri, f"/items/{obj.id}"
+        title = obj.name or html_to_text(obj.content or "")
+        return (title[:80] + "…" if len(title) > 80 else title) or obj.uri, f"/items/{obj.id}"
     if row.target in people:
         p = people[row.target]
         return f"@{p.username}@{p.domain}", None
