@@ -30,7 +30,6 @@ from actors.social.remote import get_actor, resolve
 from actors.social.visibility import publicly_visible
 from actors.storage.domains import host_of, refuse_suspended, severity_for
 from actors.storage.instance import INSTANCE_ACTOR_USERNAME, Instance
-from actors.storage.text import html_to_text
 from actors.storage.models import (
     FollowState,
     activities,
@@ -41,6 +40,7 @@ from actors.storage.models import (
     moderation_log,
     objects,
 )
+from actors.storage.text import html_to_text
 from fedi import vocab
 from fedi.errors import FetchError
 from fedi.fetch import fetch_json

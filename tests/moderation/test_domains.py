@@ -10,7 +10,14 @@ from sqlalchemy import select
 
 from actors.feed.aggregate import follow_many
 from actors.publishing.publishing import publish
-from actors.social.domains import DomainError, block, list_held, normalise_domain, release_held, unblock
+from actors.social.domains import (
+    DomainError,
+    block,
+    list_held,
+    normalise_domain,
+    release_held,
+    unblock,
+)
 from actors.social.remote import resolve
 from actors.storage.domains import DomainSuspended, covering
 from actors.storage.models import objects
@@ -18,7 +25,14 @@ from fedi import vocab
 from tests.aggregate.conftest import Net, followed_group
 from tests.conftest import Fediverse
 from tests.conversations.helpers import like
-from tests.moderation.helpers import community_id, delivery_hosts, follow_states, inbox_states, log_rows, received
+from tests.moderation.helpers import (
+    community_id,
+    delivery_hosts,
+    follow_states,
+    inbox_states,
+    log_rows,
+    received,
+)
 
 CLUB = "http://a.test/c/club"
 
@@ -37,7 +51,7 @@ def test_a_policy_covers_subdomains_and_the_strictest_wins() -> None:
 
 
 async def test_suspend_refuses_at_the_door_and_stops_deliveries_and_follows(fed: Fediverse) -> None:
-    node, club, bad, ann, follow = await fed.club_and_follower("bad.test", "ann")
+    node, _club, bad, ann, follow = await fed.club_and_follower("bad.test", "ann")
     assert (await bad.send(ann, follow, node.url("/inbox"))).status_code == 202
     await fed.drain()
     assert await follow_states(node) == ["accepted"]
@@ -118,7 +132,7 @@ async def test_silenced_people_still_reach_the_organisers(fed: Fediverse) -> Non
     from actors.social.conversations import list_messages
     from tests.conversations.helpers import direct
 
-    node, club, loud, ann, follow = await fed.club_and_follower("loud.test", "ann")
+    node, _club, loud, ann, follow = await fed.club_and_follower("loud.test", "ann")
     await block(node.inst, "loud.test", "silence")
     assert (await loud.send(ann, follow, node.url("/inbox"))).status_code == 202
     assert (await loud.send(ann, direct(ann, "a question for you"), node.url("/inbox"))).status_code == 202
@@ -128,7 +142,7 @@ async def test_silenced_people_still_reach_the_organisers(fed: Fediverse) -> Non
 
 
 async def test_review_holds_everything_until_a_moderator_releases_or_discards(fed: Fediverse) -> None:
-    node, club, rev, ann, follow = await fed.club_and_follower("rev.test", "ann")
+    node, _club, rev, ann, follow = await fed.club_and_follower("rev.test", "ann")
     await block(node.inst, "rev.test", "review", "new server")
     assert (await rev.send(ann, follow, node.url("/inbox"))).status_code == 202
     note = await publish(node.inst, "club", {"type": "note", "content": "hi"})
