@@ -61,3 +61,16 @@ async def test_the_log_shows_actions_and_reasons_and_nothing_private(fed: Fedive
 
 
 CLUB_URI = "http://a.test/c/club"
+
+
+def test_moderation_catalogs_have_identical_keys() -> None:
+    import json
+
+    from web.i18n import LOCALES
+
+    zh = json.loads((LOCALES / "zh-CN.moderation.json").read_text(encoding="utf-8"))
+    en = json.loads((LOCALES / "en.moderation.json").read_text(encoding="utf-8"))
+    assert set(zh) == set(en) and all(zh.values()) and all(en.values())
+    from web.moderation import KNOWN_ACTIONS
+
+    assert {f"moderation.action.{a}" for a in KNOWN_ACTIONS} <= set(en)
