@@ -169,3 +169,28 @@ async def test_no_fetch_from_a_suspended_domain_for_the_feed_actor(fed: Fedivers
     fed.remote("gone.test").add_user("group")
     [result] = await follow_many(node.inst, ["@group@gone.test"])
     assert result.state == "failed" and "suspended" in (result.error or "")
+
+
+async def test_the_feed_actor_does_not_boost_a_silenced_domain(fed: Fediverse) -> None:
+    node = await fed.yinhu("c.test")
+    net = Net(fed, node, node, node)
+    masto = fed.remote("masto.test")
+    fan = masto.add_user("fan")
+    assert (await masto.send(fan, fan.follow(node.url("/c/yinhu")), node.url("/c/yinhu/inbox"))).status_code == 202
+    loud, group = await followed_group(net, "loud.test", "group")
+
+    def event(title: str) -> dict[str, Any]:
+        obj = {"id": group.new_id("events"), "type": "Event", "attributedTo": group.uri, "name": title,
+               "content": f"<p>{title}</p>", "startTime": "2030-06-01T10:00:00Z", "to": [vocab.PUBLIC],
+               "cc": [f"{group.uri}/followers"]}
+        return {"@context": vocab.AS_CONTEXT, "id": obj["id"] + "/activity", "type": "Create", "actor": group.uri,
+                "to": obj["to"], "cc": obj["cc"], "object": obj}
+
+    before, after = event("Picnic before"), event("Picnic after")
+    await loud.send(group, before, node.url("/inbox"))
+    await fed.drain()
+    await block(node.inst, "loud.test", "silence")
+    await loud.send(group, after, node.url("/inbox"))
+    await fed.drain()
+    boosted = [a["object"] for a in received(masto, "Announce")]
+    assert before["object"]["id"] in boosted and after["object"]["id"] not in boosted
