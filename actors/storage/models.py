@@ -209,7 +209,8 @@ objects = Table(
     ts("expires_at", nullable=True),
     Column("url", String(2048), nullable=True),  # the human page (may differ from uri remotely)
     # Who may see it, from its addressing (actors.social.visibility): public | unlisted | followers |
-    # direct; null (rows from before 0007 that could not be read) counts as not public.
+    # direct; null (rows from before 0007 that could not be read) counts as not public. "x-" before
+    # it (x-public): withheld by a domain policy (silence, suspend), restored when it is lifted.
     Column("visibility", String(16), nullable=True),
     # The community it belongs to (audience, a community in attributedTo, the followed group
     # that announced it, the followed sender or outbox owner); actor_id is its byline. No
