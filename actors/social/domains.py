@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from actors.social.moderation import log
 from actors.social.visibility import restored, withheld
 from actors.storage.domains import (
     SEVERITIES,
@@ -40,7 +41,6 @@ from actors.storage.models import (
     domain_policies,
     follows,
     inbox_items,
-    moderation_log,
     objects,
 )
 
@@ -94,11 +94,6 @@ def _check_severity(severity: str) -> str:
     if severity not in SEVERITIES:
         raise DomainError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
     return severity
-
-
-async def _log(conn: AsyncConnection, inst: Instance, action: str, target: str, reason: str, by: str | None) -> None:
-    await conn.execute(insert(moderation_log).values(
-        community_id=None, action=action, target=target, reason=reason, created_by=by, created_at=inst.clock()))
 
 
 async def _table(conn: AsyncConnection) -> dict[str, str]:
@@ -162,7 +157,7 @@ async def _apply(
         await _remark_objects(conn, domain)
         if severity == SUSPEND:
             await _sever(conn, inst, domain)
-        await _log(conn, inst, f"domain_{severity}", domain, reason, source)
+        await log(conn, inst, f"domain_{severity}", domain, reason, by=source)
     return "added" if old is None else "changed"
 
 
@@ -182,7 +177,7 @@ async def unblock(inst: Instance, domain: str, *, by: str = "cli") -> bool:
         gone = (await conn.execute(delete(domain_policies).where(domain_policies.c.domain == name))).rowcount
         if gone:
             await _remark_objects(conn, name)
-            await _log(conn, inst, "domain_unblock", name, "", by)
+            await log(conn, inst, "domain_unblock", name, "", by=by)
     invalidate(inst)
     return bool(gone)
 
