@@ -18,6 +18,7 @@ from web.cli.federation import add_federation_commands, add_participants_command
 from web.cli.instance import add_instance_commands
 from web.cli.messages import add_inbox_command
 from web.cli.search import add_search_commands
+from web.cli.submissions import add_queue_command
 
 __all__ = ["build_parser", "main"]
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_account_commands(sub, common)
     add_participants_command(sub, common)
     add_inbox_command(sub, common)
+    add_queue_command(sub, common)
     add_delete_command(sub, common)
     add_followers_command(sub, common)
     add_federation_commands(sub, common)
