@@ -285,6 +285,7 @@ async def set_policy(inst: Instance, slug: str, *, submissions: str | None = Non
             values["trust_members"] = trust_members
         if values:
             await conn.execute(update(actors).where(actors.c.id == community.id).values(updated_at=inst.clock(), **values))
+    inst.cache.pop(f"actor-doc:{slug}", None)  # the profile shows the policy
     return await policy_of(inst, slug)
 
 

@@ -119,6 +119,8 @@ async def test_closed_refuses_with_a_reject_and_stores_nothing(fed: Fediverse) -
     assert await _count_objects(h) == before and await h.stored(event["object"]["id"]) is None
     [reject] = h.got(h.emma, "Reject")
     assert reject["actor"] == h.community and reject["object"]["id"] == event["id"]
+    profile = (await fed.client.get(h.community, headers={"Accept": "application/activity+json"})).json()
+    assert {"type": "PropertyValue", "name": "投稿 Submissions", "value": "不接受 closed"} in profile["attachment"]
     assert reject["summary"] == "this community takes no submissions"
     assert h.got(h.reader, "Announce") == []
 
