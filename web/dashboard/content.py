@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.engine import Row
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -223,6 +223,21 @@ async def _store_uploads(inst: Instance, c: Row[Any], uploads: list[tuple[str, b
     return media_errors
 
 
+async def form_body(inst: Instance, kind: str, form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a kind's form holds and the JSON body for it, the chosen network venue filled in
+    (the dashboard's forms and the visitors' proposals, ``web.submit``)."""
+    values = _form_values(kind, form)
+    venue = await _venue_chosen(inst, values) if kind in ("event", "listing") else None
+    if venue is not None and kind == "event":
+        values.update(place_name=venue.name, place_address=venue.address,
+                      place_latitude=_coordinate(venue.latitude), place_longitude=_coordinate(venue.longitude))
+    body = _body(kind, values)
+    if venue is not None and kind == "listing":  # where to find it: the venue, with its coordinates
+        body["area"] = {"name": venue.name, "address": venue.address or None,
+                        "latitude": venue.latitude, "longitude": venue.longitude}
+    return values, body
+
+
 async def _submit(
     request: Request, account: Account, c: Row[Any], kind: str, row: Row[Any] | None,
     kept_before: list[dict[str, str]],
@@ -234,15 +249,7 @@ async def _submit(
     try:
         if not csrf_ok(request, form.get("csrf")):
             return _csrf_failed(request)
-        values = _form_values(kind, form)
-        venue = await _venue_chosen(inst, values) if kind in ("event", "listing") else None
-        if venue is not None and kind == "event":
-            values.update(place_name=venue.name, place_address=venue.address,
-                          place_latitude=_coordinate(venue.latitude), place_longitude=_coordinate(venue.longitude))
-        body = _body(kind, values)
-        if venue is not None and kind == "listing":  # where to find it: the venue, with its coordinates
-            body["area"] = {"name": venue.name, "address": venue.address or None,
-                            "latitude": venue.latitude, "longitude": venue.longitude}
+        values, body = await form_body(inst, kind, form)
         uploads: list[tuple[str, bytes, str]] = []
         for slot in SLOTS[kind]:
             alt = str(form.get(f"{slot}_alt", "")).strip()
