@@ -20,6 +20,7 @@ from web.cli.members import add_member_commands
 from web.cli.messages import add_inbox_command
 from web.cli.moderation import add_moderation_commands
 from web.cli.search import add_search_commands
+from web.cli.submissions import add_queue_command
 
 __all__ = ["build_parser", "main"]
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_account_commands(sub, common)
     add_participants_command(sub, common)
     add_inbox_command(sub, common)
+    add_queue_command(sub, common)
     add_delete_command(sub, common)
     add_followers_command(sub, common)
     add_member_commands(sub, common)
