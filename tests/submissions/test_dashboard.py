@@ -11,6 +11,7 @@ import html
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,16 +19,18 @@ import httpx
 import orjson
 from sqlalchemy import insert, update
 
+from actors.publishing.validation import validate
 from actors.social.accounts import create_account
 from actors.social.local import create_community
 from actors.social.submissions import policy_of
 from actors.storage.models import Role, submissions
 from tests.conftest import Fediverse
-from tests.content.helpers import listing_body
+from tests.content.helpers import event_body, listing_body
 from tests.resident.helpers import visible_text
 from tests.submissions.helpers import Hood, hood, mastodon_post, mobilizon_event
 from tests.web.conftest import CSRF_RE, PASSWORD
 from tests.web.test_dashboard import field_block
+from web.dashboard.forms import _body, values_from_body
 
 WEB_DRAFT = {"type": "listing", "kind": "goods", "purpose": "offer", "title": "旧书架", "content": "搬家送出，自提。",
              "price": "free", "language": "zh"}
@@ -285,3 +288,43 @@ def test_queue_catalogs_have_the_same_keys() -> None:
     zh = json.loads((LOCALES / "zh-CN.queue.json").read_text(encoding="utf-8"))
     en = json.loads((LOCALES / "en.queue.json").read_text(encoding="utf-8"))
     assert set(zh) == set(en) and all(zh.values()) and all(en.values())
+
+
+async def test_a_draft_that_does_not_validate_is_a_banner_not_a_decision(fed: Fediverse) -> None:
+    h = await _club(fed)
+    await h.send(h.emma, mobilizon_event(h, h.emma, "Ceilidh beginners workshop"))
+    broken = await _web_proposal(h, {**WEB_DRAFT, "price": {"amount": "-3", "currency": "CNY"}})
+    async with _browser(h, "mod") as mod:
+        csrf = _csrf(await mod.get("/dashboard/club/submissions"))
+        refused = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": broken, "action": "approve"})
+        assert refused.status_code == 422
+        assert f"投稿 #{broken} 的草稿有问题，请先修改：金额应在 0 到 100000000 之间" in visible_text(refused.text)
+        unknown = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": broken, "action": "publish"})
+        assert unknown.status_code == 422 and "未知操作" in unknown.text
+        # Corrected in the form, it is published.
+        form = await mod.get(f"/dashboard/club/submissions/{broken}")
+        assert 'value="-3"' in field_block(form.text, "price_amount")
+        done = await mod.post(f"/dashboard/club/submissions/{broken}", data={
+            "csrf": csrf, "kind": "goods", "purpose": "offer", "title": "旧书架", "content": "搬家送出，自提。",
+            "price_mode": "amount", "price_amount": "30", "currency": "CNY", "status": "available", "language": "zh"})
+        assert done.status_code == 303
+    assert [r.state for r in await h.rows()] == ["pending", "approved"]
+
+
+def test_a_body_shows_in_its_form_as_it_was_sent() -> None:
+    """``values_from_body`` reads back what ``_body`` makes: the form's body validates to the
+    same content as the draft it was filled from."""
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    for kind, body in (("listing", listing_body(tags=["kids", "二手"])), ("event", event_body()),
+                       ("note", {"type": "note", "content": "停水通知", "language": "zh"}),
+                       ("listing", listing_body(price="swap", area={"name": "银湖花园", "latitude": 30.1, "longitude": 120.2},
+                                                expires="2030-06-01T12:00:00+08:00"))):
+        values = values_from_body(kind, body)
+        again = _body(kind, values)
+        if isinstance(body.get("area"), dict):  # one line in the form: its name (the page keeps the rest)
+            again["area"] = body["area"]
+        assert validate(again, now) == validate(dict(body), now), kind
+    london = values_from_body("event", event_body(start="2030-06-12T19:00:00+01:00", timezone="Europe/London",
+                                                  end=None, place="The Kenn Centre"))
+    assert (london["start"], london["end"], london["timezone"], london["place_name"]) == (
+        "2030-06-12T19:00", "", "Europe/London", "The Kenn Centre")
