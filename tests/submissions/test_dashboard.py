@@ -217,8 +217,14 @@ async def test_a_web_draft_corrected_and_an_object_has_no_draft(fed: Fediverse) 
     web = await _web_proposal(h, WEB_DRAFT)
     async with _browser(h, "mod") as mod:
         assert (await mod.get(f"/dashboard/club/submissions/{event.id}")).status_code == 404
-        assert (await mod.get("/dashboard/club/submissions/999")).status_code == 404
         form = await mod.get(f"/dashboard/club/submissions/{web}")
+        for bad in ("999", "99999999999999999999", "²", "x"):
+            assert (await mod.get(f"/dashboard/club/submissions/{bad}")).status_code == 404, bad
+            refused = await mod.post("/dashboard/club/submissions", data={"csrf": _csrf(form), "id": bad,
+                                                                          "action": "approve"})
+            assert refused.status_code == 422 and "本社区没有这条投稿。" in refused.text, bad
+        odd = await mod.get("/dashboard/club/submissions?ok=approved&n=99999999999999999999&item=99999999999999999999")
+        assert odd.status_code == 200 and "已通过投稿 # 并发布：" in visible_text(odd.text)
         assert CONTACT in form.text and 'value="free" selected' in field_block(form.text, "price_mode")
         done = await mod.post(f"/dashboard/club/submissions/{web}", data={
             "csrf": _csrf(form), "kind": "goods", "purpose": "offer", "title": "旧书架（白色）", "content": "搬家送出，自提。",
@@ -253,6 +259,13 @@ async def test_the_policy_is_the_owners(fed: Fediverse) -> None:
         assert await policy_of(h.a.inst, "club") == ("open", True)
         await lin.post("/dashboard/club/settings", data={"csrf": _csrf(page), "policy": "closed"})
     assert await policy_of(h.a.inst, "club") == ("closed", False)
+    await create_account(h.a.inst, "root", PASSWORD, is_admin=True)  # an administrator, of no community
+    async with _browser(h, "root") as root:
+        page = await root.get("/dashboard/club/settings")
+        assert page.status_code == 200 and 'value="closed" checked' in page.text
+        assert (await root.get("/dashboard/club/submissions")).status_code == 200
+        await root.post("/dashboard/club/settings", data={"csrf": _csrf(page), "policy": "moderated"})
+    assert await policy_of(h.a.inst, "club") == ("moderated", False)
 
 
 async def test_every_page_in_both_languages(fed: Fediverse) -> None:

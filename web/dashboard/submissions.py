@@ -41,6 +41,11 @@ OK = ("approved", "rejected", "rejected_web")
 ZONE = "Asia/Shanghai"  # the zone the dashboard shows a community's own times in (content._when)
 
 
+def _id(raw: str) -> int | None:
+    """A row id from a form or a URL: ASCII digits that fit a BIGINT, else None."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
 def _at(moment: Any) -> str:
     return _local_time(moment, ZONE).replace("T", " ") if moment is not None else ""
 
@@ -94,11 +99,11 @@ async def _recent(inst: Instance, community_id: int) -> list[Row[Any]]:
 
 async def _done_item(inst: Instance, c: Row[Any], raw: str) -> dict[str, Any] | None:
     """The item an approval just made public, for the banner's link."""
-    if not raw.isdigit():
+    if _id(raw) is None:
         return None
     async with inst.engine.connect() as conn:
         row = (await conn.execute(select(objects.c.id, objects.c.name, objects.c.source).where(
-            objects.c.id == int(raw), objects.c.community_id == c.id))).first()
+            objects.c.id == _id(raw), objects.c.community_id == c.id))).first()
     if row is None:
         return None
     lines = (row.source or "").strip().splitlines()
@@ -117,7 +122,7 @@ async def _page(request: Request, account: Account, c: Row[Any], error: str | No
         rows=[_view(_, r, people) for r in pending], recent=[_view(_, r, people) for r in recent],
         count=(await pending_counts(inst, [c.id])).get(c.id, 0), policy=c.submission_policy or "moderated",
         trust=bool(c.trust_members), csrf=csrf_token(request), error=error, ok=ok if ok in OK else None,
-        n=request.query_params.get("n", ""), item=await _done_item(inst, c, request.query_params.get("item", "")),
+        n=_id(request.query_params.get("n", "")) or "", item=await _done_item(inst, c, request.query_params.get("item", "")),
         max_reason=MAX_ANSWER,
     )
 
@@ -128,11 +133,12 @@ def _problems(_: Translator, exc: ContentError) -> str:
 
 async def _pending_row(inst: Instance, c: Row[Any], raw_id: str, _: Translator) -> Row[Any] | str:
     """The community's pending submission ``raw_id`` names, or why there is none."""
-    if not raw_id.isdigit():
+    sid = _id(raw_id)
+    if sid is None:
         return _("queue.no_such")
     async with inst.engine.connect() as conn:
         try:
-            row = await get_submission(conn, c.id, int(raw_id))
+            row = await get_submission(conn, c.id, sid)
         except SubmissionError:
             return _("queue.no_such")
     if row.state != PENDING:
