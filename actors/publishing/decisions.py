@@ -73,6 +73,9 @@ async def approve(inst: Instance, submission_id: int, *, by: str | None, draft: 
         if row.shape == "object":
             if draft is not None:
                 raise SubmissionError(f"submission {submission_id} is announced as it is; it has no draft to correct")
+            if row.object_id is None or (await conn.execute(select(objects.c.deleted_at).where(
+                    objects.c.id == row.object_id))).scalar() is not None:
+                raise SubmissionError(f"submission {submission_id}: its author deleted it; reject it instead")
             await claim(inst, conn, row, APPROVED, by=by)
             announce_uri = await announce_approved(inst, conn, community, row)
             await boost(inst, row.object_uri or "", row.kind, conn=conn)  # the feed actor too, now it is public

@@ -285,14 +285,17 @@ async def set_policy(inst: Instance, slug: str, *, submissions: str | None = Non
             values["trust_members"] = trust_members
         if values:
             await conn.execute(update(actors).where(actors.c.id == community.id).values(updated_at=inst.clock(), **values))
+    inst.cache.pop(f"actor-doc:{slug}", None)  # the profile shows the policy
     return await policy_of(inst, slug)
 
 
 # --- the queue --------------------------------------------------------------------------------
 def _queue_query() -> Any:
     return (select(submissions, actors.c.uri.label("actor_uri"), actors.c.username, actors.c.domain,
-                   actors.c.type.label("actor_type"), actors.c.inbox, actors.c.shared_inbox)
-            .select_from(submissions.outerjoin(actors, actors.c.id == submissions.c.actor_id)))
+                   actors.c.type.label("actor_type"), actors.c.inbox, actors.c.shared_inbox,
+                   objects.c.name.label("object_name"))
+            .select_from(submissions.outerjoin(actors, actors.c.id == submissions.c.actor_id)
+                         .outerjoin(objects, objects.c.id == submissions.c.object_id)))
 
 
 async def list_queue(inst: Instance, community_id: int, *, state: str = PENDING, limit: int = 100) -> list[Row[Any]]:

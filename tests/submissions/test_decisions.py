@@ -89,6 +89,20 @@ async def test_rejecting_sends_the_reason_and_the_item_stays_hidden(fed: Fediver
         await approve(h.a.inst, 999, by="mod")
 
 
+async def test_what_its_author_deleted_meanwhile_is_not_announced(fed: Fediverse) -> None:
+    h = await hood(fed, "club", "club")
+    post = mastodon_post(h, h.ann, "周日换书")
+    await h.send(h.ann, post)
+    await h.send(h.ann, {"@context": vocab.AS_CONTEXT, "id": post["object"]["id"] + "#delete", "type": "Delete",
+                         "actor": h.ann.uri, "object": {"id": post["object"]["id"], "type": "Tombstone"}})
+    [row] = await h.rows()
+    with pytest.raises(SubmissionError, match="deleted"):
+        await approve(h.a.inst, row.id, by="mod")
+    await reject(h.a.inst, row.id, by="mod", reason="作者已删除 deleted by its author")
+    await fed.drain()
+    assert h.got(h.reader, "Announce") == []
+
+
 async def test_a_draft_is_published_as_the_communitys_own_crediting_the_member(fed: Fediverse) -> None:
     h = await hood(fed)
     post = mastodon_post(h, h.ann, "出售 九成新儿童自行车 ¥120")

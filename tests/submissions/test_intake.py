@@ -7,8 +7,11 @@ every signature (tests/fakes/remote.py), so an activity listed there arrived sig
 
 from __future__ import annotations
 
+import orjson
+import pytest
 from sqlalchemy import func, insert, select
 
+from actors.publishing.decisions import approve
 from actors.publishing.publishing import publish
 from actors.social.submissions import set_policy
 from actors.storage.models import actors, community_bans, community_members, messages, objects
@@ -116,6 +119,8 @@ async def test_closed_refuses_with_a_reject_and_stores_nothing(fed: Fediverse) -
     assert await _count_objects(h) == before and await h.stored(event["object"]["id"]) is None
     [reject] = h.got(h.emma, "Reject")
     assert reject["actor"] == h.community and reject["object"]["id"] == event["id"]
+    profile = (await fed.client.get(h.community, headers={"Accept": "application/activity+json"})).json()
+    assert {"type": "PropertyValue", "name": "投稿 Submissions", "value": "不接受 closed"} in profile["attachment"]
     assert reject["summary"] == "this community takes no submissions"
     assert h.got(h.reader, "Announce") == []
 
@@ -144,3 +149,21 @@ async def test_a_submission_from_the_community_itself_or_a_private_one_is_none(f
     await h.send(h.emma, event)
     assert await h.rows() == []
     assert vocab.PUBLIC not in event["to"]
+
+
+async def test_a_plain_post_to_a_market_is_read_into_a_draft_listing(fed: Fediverse) -> None:
+    pytest.importorskip("fedi.content.posts", reason="the listing reader (fedi/content/posts.py) is not here yet")
+    h = await hood(fed)  # the market: an interest community, which takes listings
+    sale = mastodon_post(h, h.ann, "出售 九成新儿童自行车 ¥120 #二手")
+    sale["object"]["tag"].append({"type": "Hashtag", "name": "#二手", "href": "http://masto.test/tags/二手"})
+    await h.send(h.ann, sale)
+    walk = mastodon_post(h, h.ann, "明天下午有人一起去湖边散步吗")
+    await h.send(h.ann, walk)
+    listing, note = await h.rows()
+    assert (listing.shape, listing.kind, note.shape, note.kind) == ("draft", "listing", "object", "note")
+    draft = orjson.loads(listing.draft)
+    assert (draft["type"], draft["kind"], draft["purpose"]) == ("listing", "goods", "offer")
+    assert draft["price"] == {"amount": "120", "currency": "CNY"} and "二手" in draft["tags"]
+    decision = await approve(h.a.inst, listing.id, by="mod")
+    assert decision.object_uri in await h.feed_ids()
+    assert sale["object"]["id"] not in await h.feed_ids()

@@ -40,7 +40,7 @@ def _title(r: Any) -> str:
     from actors.storage.text import html_to_text
 
     draft = json.loads(r.draft) if r.draft else {}
-    title = draft.get("title") or draft.get("name") or html_to_text(r.content or "")
+    title = draft.get("title") or draft.get("name") or r.object_name or html_to_text(r.content or "")
     return " ".join(str(title).split())[:80]
 
 
@@ -48,6 +48,8 @@ def _show(r: Any) -> None:
     from actors.storage.text import html_to_text
 
     print(f"submission {r.id}: {r.state} {r.shape} {r.kind} from {_who(r)} at {r.created_at:%Y-%m-%d %H:%M}")
+    if r.object_name:
+        print(f"title: {r.object_name}")
     if r.object_uri:
         print(f"object: {r.object_uri}")
     if r.contact:
