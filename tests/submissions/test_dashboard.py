@@ -24,6 +24,7 @@ from actors.social.accounts import create_account
 from actors.social.local import create_community
 from actors.social.submissions import policy_of
 from actors.storage.models import Role, submissions
+from fedi import vocab
 from tests.conftest import Fediverse
 from tests.content.helpers import event_body, listing_body
 from tests.resident.helpers import visible_text
@@ -305,10 +306,16 @@ def test_queue_catalogs_have_the_same_keys() -> None:
 
 async def test_a_draft_that_does_not_validate_is_a_banner_not_a_decision(fed: Fediverse) -> None:
     h = await _club(fed)
-    await h.send(h.emma, mobilizon_event(h, h.emma, "Ceilidh beginners workshop"))
+    post = mastodon_post(h, h.ann, "周日换书")
+    await h.send(h.ann, post)
+    await h.send(h.ann, {"@context": vocab.AS_CONTEXT, "id": post["object"]["id"] + "#delete", "type": "Delete",
+                         "actor": h.ann.uri, "object": {"id": post["object"]["id"], "type": "Tombstone"}})
+    [deleted] = await h.rows()
     broken = await _web_proposal(h, {**WEB_DRAFT, "price": {"amount": "-3", "currency": "CNY"}})
     async with _browser(h, "mod") as mod:
         csrf = _csrf(await mod.get("/dashboard/club/submissions"))
+        gone = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": deleted.id, "action": "approve"})
+        assert gone.status_code == 422 and f"投稿 #{deleted.id} 已被作者删除，无法通过；请拒绝它。" in gone.text
         refused = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": broken, "action": "approve"})
         assert refused.status_code == 422
         assert f"投稿 #{broken} 的草稿有问题，请先修改：金额应在 0 到 100000000 之间" in visible_text(refused.text)
@@ -322,6 +329,7 @@ async def test_a_draft_that_does_not_validate_is_a_banner_not_a_decision(fed: Fe
             "price_mode": "amount", "price_amount": "30", "currency": "CNY", "status": "available", "language": "zh"})
         assert done.status_code == 303
     assert [r.state for r in await h.rows()] == ["pending", "approved"]
+    assert h.got(h.reader, "Announce") == []
 
 
 def test_a_body_shows_in_its_form_as_it_was_sent() -> None:

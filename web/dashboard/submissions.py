@@ -22,7 +22,7 @@ from actors.publishing.decisions import approve, reject
 from actors.publishing.validation import ContentError
 from actors.social.accounts import Account
 from actors.social.conversations import MAX_ANSWER
-from actors.social.submissions import PENDING, SubmissionError, get_submission, list_queue
+from actors.social.submissions import PENDING, SubmissionError, _queue_query, get_submission, list_queue
 from actors.storage.instance import Instance
 from actors.storage.models import actors, objects, submissions
 from web.dashboard.access import _csrf_failed, _inst, _t, dashboard_page
@@ -50,18 +50,15 @@ def _at(moment: Any) -> str:
     return _local_time(moment, ZONE).replace("T", " ") if moment is not None else ""
 
 
-async def _people(inst: Instance, rows: list[Row[Any]]) -> dict[Any, Any]:
-    """The submitters from the fediverse (``person_view``, by actor id) and the titles of the
-    submitted objects (by ``("object", id)``: an event's name is not in its content)."""
+async def _people(inst: Instance, rows: list[Row[Any]]) -> dict[int, dict[str, Any]]:
+    """The submitters from the fediverse, as ``person_view`` shows a remote person."""
     ids = {r.actor_id for r in rows if r.actor_id is not None}
-    objs = {r.object_id for r in rows if r.object_id is not None}
+    if not ids:
+        return {}
     async with inst.engine.connect() as conn:
         found = await conn.execute(select(actors.c.id, actors.c.uri, actors.c.username, actors.c.domain,
                                           actors.c.name, actors.c.raw).where(actors.c.id.in_(ids)))
-        people: dict[Any, Any] = {r.id: person_view(r) for r in found}
-        titled = await conn.execute(select(objects.c.id, objects.c.name).where(objects.c.id.in_(objs)))
-        people.update({("object", r.id): r.name for r in titled if r.name})
-    return people
+        return {r.id: person_view(r) for r in found}
 
 
 def _draft_line(_: Translator, row: Row[Any]) -> str:
@@ -78,7 +75,7 @@ def _draft_line(_: Translator, row: Row[Any]) -> str:
     return " · ".join(str(p) for p in (title, price) if p)
 
 
-def _view(_: Translator, r: Row[Any], people: dict[Any, Any]) -> dict[str, Any]:
+def _view(_: Translator, r: Row[Any], people: dict[int, dict[str, Any]]) -> dict[str, Any]:
     person = people.get(r.actor_id) if r.actor_id is not None else None
     return {
         "id": r.id, "kind": r.kind if r.kind in FIELDS else "note", "shape": r.shape, "web": r.origin == "web",
@@ -86,14 +83,14 @@ def _view(_: Translator, r: Row[Any], people: dict[Any, Any]) -> dict[str, Any]:
         "when": _at(r.created_at), "content": r.content, "draft": _draft_line(_, r), "state": r.state,
         "reason": r.reason or "", "decided": _at(r.decided_at), "by": r.decided_by or "",
         "item": r.object_id if r.state == "approved" else None,
-        "title": people.get(("object", r.object_id)) if r.shape == "object" else None,
+        "title": r.object_name if r.shape == "object" else None,
     }
 
 
 async def _recent(inst: Instance, community_id: int) -> list[Row[Any]]:
     async with inst.engine.connect() as conn:
         return list(await conn.execute(
-            select(submissions).where(submissions.c.community_id == community_id, submissions.c.state.in_(DECIDED))
+            _queue_query().where(submissions.c.community_id == community_id, submissions.c.state.in_(DECIDED))
             .order_by(submissions.c.decided_at.desc(), submissions.c.id.desc()).limit(RECENT)))
 
 
@@ -149,7 +146,15 @@ async def _pending_row(inst: Instance, c: Row[Any], raw_id: str, _: Translator) 
 async def _refused(inst: Instance, c: Row[Any], row: Row[Any], exc: Exception, _: Translator) -> str:
     """A decision that could not be made: decided meanwhile, or what the core said."""
     again = await _pending_row(inst, c, str(row.id), _)
-    return again if isinstance(again, str) else _("queue.failed", id=row.id, reason=str(exc))
+    if isinstance(again, str):
+        return again
+    if row.shape == "object":
+        async with inst.engine.connect() as conn:
+            gone = (await conn.execute(select(objects.c.id).where(
+                objects.c.id == row.object_id, objects.c.deleted_at.is_(None)))).first() is None
+        if gone:
+            return _("queue.author_deleted", id=row.id)
+    return _("queue.failed", id=row.id, reason=str(exc))
 
 
 def _approved(c: Row[Any], object_id: int | None, sid: int) -> Response:
