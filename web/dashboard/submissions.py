@@ -22,7 +22,13 @@ from actors.publishing.decisions import approve, reject
 from actors.publishing.validation import ContentError
 from actors.social.accounts import Account
 from actors.social.conversations import MAX_ANSWER
-from actors.social.submissions import PENDING, SubmissionError, _queue_query, get_submission, list_queue
+from actors.social.submissions import (
+    PENDING,
+    SubmissionError,
+    _queue_query,
+    get_submission,
+    list_queue,
+)
 from actors.storage.instance import Instance
 from actors.storage.models import actors, objects, submissions
 from web.dashboard.access import _csrf_failed, _inst, _t, dashboard_page
