@@ -65,7 +65,7 @@ def _csrf(page: httpx.Response) -> str:
     return CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
 
 
-async def _web_proposal(h: Hood, draft: dict[str, Any]) -> int:
+async def _web_proposal(h: Hood, draft: dict[str, Any], name: str | None = "王阿姨") -> int:
     """A neighbour's proposal as the web form stores it (origin web, a draft, a private contact,
     the text escaped for the moderators)."""
     async with h.a.inst.engine.begin() as conn:
@@ -74,7 +74,7 @@ async def _web_proposal(h: Hood, draft: dict[str, Any]) -> int:
         res = await conn.execute(insert(submissions).values(
             community_id=community, origin="web", shape="draft", kind=draft["type"], draft=json.dumps(draft),
             content=f"<p><strong>{html.escape(draft['title'])}</strong></p><p>{html.escape(draft['content'])}</p>",
-            submitter_name="王阿姨",
+            submitter_name=name,
             contact=CONTACT, client_key="0" * 64, state="pending", created_at=h.a.inst.clock()))
         return int(res.inserted_primary_key[0])
 
@@ -274,6 +274,7 @@ async def test_every_page_in_both_languages(fed: Fediverse) -> None:
     await h.send(h.emma, mobilizon_event(h, h.emma, "Ceilidh beginners workshop"))
     await h.send(h.ann, mastodon_post(h, h.ann, "周六一起去湖边跑步？"))
     web = await _web_proposal(h, WEB_DRAFT)
+    await _web_proposal(h, {**WEB_DRAFT, "price": "swap"}, name=None)
     first = (await h.rows())[0].id
     from actors.publishing.decisions import reject
 
@@ -294,6 +295,8 @@ async def test_every_page_in_both_languages(fed: Fediverse) -> None:
                 assert zh_ui not in english, (path, zh_ui)
         english = visible_text((await lin.get("/dashboard/club/settings?lang=en")).text)
         assert "Every submission waits for a moderator before it is published." in english
+        queue = visible_text((await lin.get("/dashboard/club/submissions?lang=zh-CN")).text)
+        assert "访客（未留名）" in queue and "将发布为：旧书架 · 交换" in queue
 
 
 def test_queue_catalogs_have_the_same_keys() -> None:

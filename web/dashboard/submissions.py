@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from actors.publishing.decisions import approve, reject
-from actors.publishing.validation import ContentError
+from actors.publishing.validation import PRICE_MODES, ContentError
 from actors.social.accounts import Account
 from actors.social.conversations import MAX_ANSWER
 from actors.social.submissions import (
@@ -76,7 +76,7 @@ def _draft_line(_: Translator, row: Row[Any]) -> str:
     price = body.get("price")
     if isinstance(price, dict):
         price = f"{price.get('amount')} {price.get('currency') or 'CNY'}"
-    elif isinstance(price, str):
+    elif price in PRICE_MODES:
         price = _(f"price_mode.{price}")
     return " · ".join(str(p) for p in (title, price) if p)
 
