@@ -93,6 +93,14 @@ class Receiver:
     async def close(self) -> None:
         await self.writer.close()
 
+    async def signer_of(self, method: str, target: str, headers: Mapping[str, str]) -> str | None:
+        """The actor whose valid signature a bodiless request (a signed GET) carries, or None."""
+        result = await verify_request(
+            method, target, headers, b"", self.key_lookup, now=self.inst.clock(),
+            scheme=urlsplit(self.inst.settings.url).scheme or "https",
+        )
+        return result.owner if result.ok else None
+
     async def receive(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes, *, scheme: str | None = None
     ) -> Receipt:

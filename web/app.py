@@ -26,8 +26,10 @@ from web import (
     federation,
     feed,
     interact,
+    join,
     pages,
     resident,
+    submit,
     wellknown,
 )
 from web.errors import exception_handlers
@@ -83,6 +85,8 @@ def create_app(
         *pages.routes,  # before federation: /o/{token}.ics must win over /o/{token}
         *conversations.routes,
         *interact.routes,
+        *submit.routes,  # /c/SLUG/submit and /c/SLUG/join/TOKEN, pages for people
+        *join.routes,
         *federation.routes,
         *api.routes,
         *feed.routes,

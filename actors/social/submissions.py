@@ -37,13 +37,13 @@ from actors.queues.delivery import follower_inboxes
 from actors.queues.sending import emit, new_activity
 from actors.social.conversations import send_private
 from actors.social.local import CommunityError, require_local_actor
+from actors.social.members import is_member
 from actors.social.visibility import PUBLIC, UNLISTED, visibility_of
 from actors.storage.instance import Instance
 from actors.storage.models import (
     FollowState,
     actors,
     community_bans,
-    community_members,
     follows,
     moderation_log,
     objects,
@@ -51,11 +51,7 @@ from actors.storage.models import (
 )
 from fedi import vocab
 from fedi.content import clean_html
-
-try:
-    from fedi.content.posts import read_post
-except ImportError:  # the listing reader (issue 15) lands beside this module; until then plain posts stay notes
-    read_post = None
+from fedi.content.posts import read_post
 
 __all__ = [
     "APPROVED",
@@ -130,8 +126,7 @@ async def _verdict(conn: AsyncConnection, community: Row[Any], sender_id: int | 
     policy = community.submission_policy or "moderated"
     if policy == "closed":
         return Target(community, "refuse", "this community takes no submissions")
-    member = sender_id is not None and await _is(conn, select(community_members.c.id).where(
-        community_members.c.community_id == community.id, community_members.c.actor_id == sender_id))
+    member = sender_id is not None and await is_member(conn, community.id, sender_id)
     if member and (policy == "open" or community.trust_members):
         return Target(community, "approve")
     if policy == "open" and sender_id is not None and await _is(conn, select(follows.c.id).where(
@@ -225,7 +220,7 @@ def shape_of(community: Row[Any], obj: Mapping[str, Any], stored_kind: str | Non
     draft the community publishes as its own."""
     kind = stored_kind or "note"
     plain = obj.get("type") == "Note" and kind == "note" and community.uri not in _ids(obj.get("audience"))
-    if not plain or community.kind not in LISTING_KINDS or read_post is None:
+    if not plain or community.kind not in LISTING_KINDS:
         return "object", kind, None
     tags = [str(t.get("name", "")).lstrip("#") for t in vocab.as_list(obj.get("tag"))
             if isinstance(t, dict) and t.get("type") == "Hashtag"]

@@ -158,7 +158,7 @@ actors = Table(
     # Members' submissions (0014), local Groups only: open | moderated | closed (null: moderated),
     # and whether a member's submissions skip the queue.
     Column("submission_policy", String(16), nullable=True),
-    Column("trust_members", Boolean, nullable=False, default=False, server_default="0"),
+    Column("trust_members", Boolean, nullable=False, server_default="0"),
     Column("raw", Text, nullable=True),
     ts("fetched_at", nullable=True),
     ts("created_at", nullable=False),
@@ -493,7 +493,7 @@ community_members = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
     Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
-    Column("via", String(16), nullable=False),  # invitation | follower
+    Column("via", String(16), nullable=False),  # invitation | follower | organiser (added by hand, not following)
     ts("created_at", nullable=False),
     UniqueConstraint("community_id", "actor_id", name="uq_community_members_pair"),
 )

@@ -3,6 +3,7 @@ initialised instance; bad input exits 1 (2 for usage) with one line on stderr.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +22,21 @@ WEB_DRAFT = {"type": "listing", "kind": "goods", "purpose": "offer", "title": "�
 
 
 def _web_submission(a: Yinhu, draft: dict[str, object]) -> None:
+    """Stored by the web form's own function (actors.social.proposals), on A's database."""
+    from actors.social.proposals import Proposal, store_proposal
+    from actors.storage.instance import Instance
+    from actors.storage.settings import load_settings
+
     community = a.query("SELECT id FROM actors WHERE username = 'market'")[0][0]
-    a.execute(
-        "INSERT INTO submissions (community_id, origin, shape, kind, draft, content, submitter_name, contact, state,"
-        " created_at) VALUES (?, 'web', 'draft', 'listing', ?, '<p>搬家送出</p>', '王*阿姨', 'wechat: wang123',"
-        " 'pending', '2026-12-06 08:00:00.000000')",
-        (community, json.dumps(draft, ensure_ascii=False)),
-    )
+
+    async def store() -> None:
+        inst = await Instance.open(load_settings(a.data))
+        try:
+            await store_proposal(inst, Proposal(community, "listing", draft, "王*阿姨", "wechat: wang123", "k" * 64))
+        finally:
+            await inst.close()
+
+    asyncio.run(store())
 
 
 def test_policy_shown_and_set(make_instance: Callable[[str], Yinhu]) -> None:  # noqa: F811

@@ -8,7 +8,6 @@ every signature (tests/fakes/remote.py), so an activity listed there arrived sig
 from __future__ import annotations
 
 import orjson
-import pytest
 from sqlalchemy import func, insert, select
 
 from actors.publishing.decisions import approve
@@ -152,7 +151,6 @@ async def test_a_submission_from_the_community_itself_or_a_private_one_is_none(f
 
 
 async def test_a_plain_post_to_a_market_is_read_into_a_draft_listing(fed: Fediverse) -> None:
-    pytest.importorskip("fedi.content.posts", reason="the listing reader (fedi/content/posts.py) is not here yet")
     h = await hood(fed)  # the market: an interest community, which takes listings
     sale = mastodon_post(h, h.ann, "出售 九成新儿童自行车 ¥120 #二手")
     sale["object"]["tag"].append({"type": "Hashtag", "name": "#二手", "href": "http://masto.test/tags/二手"})

@@ -16,6 +16,7 @@ from web.cli.content import add_content_commands, add_delete_command
 from web.cli.demo.command import add_demo_command
 from web.cli.federation import add_federation_commands, add_participants_command
 from web.cli.instance import add_instance_commands
+from web.cli.members import add_member_commands
 from web.cli.messages import add_inbox_command
 from web.cli.search import add_search_commands
 from web.cli.submissions import add_queue_command
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_queue_command(sub, common)
     add_delete_command(sub, common)
     add_followers_command(sub, common)
+    add_member_commands(sub, common)
     add_federation_commands(sub, common)
     add_search_commands(sub, common)
     add_demo_command(sub)
