@@ -31,6 +31,7 @@ from tests.submissions.helpers import Hood, hood, mastodon_post, mobilizon_event
 from tests.web.conftest import CSRF_RE, PASSWORD
 from tests.web.test_dashboard import field_block
 from web.dashboard.forms import _body, values_from_body
+from web.dashboard.submissions import _corrected
 
 WEB_DRAFT = {"type": "listing", "kind": "goods", "purpose": "offer", "title": "旧书架", "content": "搬家送出，自提。",
              "price": "free", "language": "zh"}
@@ -333,6 +334,12 @@ def test_a_body_shows_in_its_form_as_it_was_sent() -> None:
         if isinstance(body.get("area"), dict):  # one line in the form: its name (the page keeps the rest)
             again["area"] = body["area"]
         assert validate(again, now) == validate(dict(body), now), kind
+    # What the form cannot show is kept: the images, an area's coordinates while its name stands.
+    draft = listing_body(area={"name": "银湖花园", "latitude": 30.1, "longitude": 120.2}, images=[{"media": "abc"}])
+    kept = _corrected("listing", _body("listing", values_from_body("listing", draft)), draft)
+    assert kept["area"] == draft["area"] and kept["images"] == [{"media": "abc"}]
+    moved = _corrected("listing", {"type": "listing", "area": "银湖北区"}, draft)
+    assert moved["area"] == "银湖北区"
     london = values_from_body("event", event_body(start="2030-06-12T19:00:00+01:00", timezone="Europe/London",
                                                   end=None, place="The Kenn Centre"))
     assert (london["start"], london["end"], london["timezone"], london["place_name"]) == (
