@@ -38,14 +38,13 @@ from actors.queues.sending import emit, new_activity
 from actors.social.conversations import send_private
 from actors.social.local import CommunityError, require_local_actor
 from actors.social.members import is_member
+from actors.social.moderation import domain_policy_for, is_banned, log
 from actors.social.visibility import PUBLIC, UNLISTED, visibility_of
 from actors.storage.instance import Instance
 from actors.storage.models import (
     FollowState,
     actors,
-    community_bans,
     follows,
-    moderation_log,
     objects,
     submissions,
 )
@@ -119,13 +118,14 @@ async def _is(conn: AsyncConnection, query: Any) -> bool:
     return (await conn.execute(query.limit(1))).first() is not None
 
 
-async def _verdict(conn: AsyncConnection, community: Row[Any], sender_id: int | None) -> Target:
-    if sender_id is not None and await _is(conn, select(community_bans.c.id).where(
-            community_bans.c.community_id == community.id, community_bans.c.actor_id == sender_id)):
+async def _verdict(conn: AsyncConnection, community: Row[Any], sender_id: int | None, *, silenced: bool) -> Target:
+    if sender_id is not None and await is_banned(conn, community.id, sender_id):
         return Target(community, "refuse", "banned from this community")
     policy = community.submission_policy or "moderated"
     if policy == "closed":
         return Target(community, "refuse", "this community takes no submissions")
+    if silenced:  # a silenced domain's people may submit, never past the moderators
+        return Target(community, "queue")
     member = sender_id is not None and await is_member(conn, community.id, sender_id)
     if member and (policy == "open" or community.trust_members):
         return Target(community, "approve")
@@ -137,7 +137,7 @@ async def _verdict(conn: AsyncConnection, community: Row[Any], sender_id: int | 
 
 
 async def submission_targets(
-    conn: AsyncConnection, activity: Mapping[str, Any], obj: Mapping[str, Any], sender: str
+    inst: Instance, conn: AsyncConnection, activity: Mapping[str, Any], obj: Mapping[str, Any], sender: str
 ) -> list[Target]:
     """The local communities a received Create submits its object to, each with its verdict."""
     if obj.get("inReplyTo") or visibility_of(obj, dict(activity)) not in (PUBLIC, UNLISTED):
@@ -148,7 +148,9 @@ async def submission_targets(
     rows = list(await conn.execute(select(actors).where(
         actors.c.uri.in_(uris), actors.c.local.is_(True), actors.c.type == "Group", actors.c.deleted_at.is_(None))))
     sender_id = (await conn.execute(select(actors.c.id).where(actors.c.uri == sender))).scalar()
-    return [await _verdict(conn, community, sender_id) for community in rows if community.username != "yinhu"]
+    silenced = await domain_policy_for(inst, sender) == "silence"
+    return [await _verdict(conn, community, sender_id, silenced=silenced)
+            for community in rows if community.username != "yinhu"]
 
 
 async def record_submission(
@@ -321,9 +323,7 @@ async def claim(inst: Instance, conn: AsyncConnection, row: Row[Any], state: str
 
 async def log_decision(inst: Instance, conn: AsyncConnection, row: Row[Any], action: str, *, by: str | None,
                        target: str, reason: str = "") -> None:
-    await conn.execute(insert(moderation_log).values(
-        community_id=row.community_id, action=action, target=target, reason=reason, created_by=by,
-        created_at=inst.clock()))
+    await log(conn, inst, action, target, reason, community_id=row.community_id, by=by)
 
 
 # --- on the wire --------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
             return Outcome.ignored(NOT_FOLLOWED)
         author = await get_actor(ctx.inst, ctx.signer, conn=conn)
         # Submissions to communities here (actors.social.submissions); refused everywhere: nothing is stored.
-        targets = [] if update_only else await submission_targets(conn, ctx.activity, obj, ctx.signer)
+        targets = [] if update_only else await submission_targets(ctx.inst, conn, ctx.activity, obj, ctx.signer)
         if targets and all(t.verdict == "refuse" for t in targets):
             return Outcome.done((await take(ctx.inst, conn, targets, ctx.activity, obj, author, None)).summary())
         try:

@@ -5,18 +5,15 @@ fake server that verified its signature."""
 
 from __future__ import annotations
 
-import orjson
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from actors.publishing.decisions import approve
 from actors.publishing.publishing import publish
 from actors.publishing.removal import remove
-from actors.queues.sending import emit, new_activity
 from actors.social.follows import list_followers
-from actors.social.local import require_local_actor
 from actors.social.moderation import ModerationError, ban, is_banned, unban
 from actors.storage.models import objects, submissions
-from fedi import vocab
 from tests.conftest import Fediverse
 from tests.conversations.helpers import CLUB, Town, public_reply, town
 from tests.moderation.helpers import community_id, log_rows, received
@@ -62,24 +59,19 @@ async def _actor_id(conn: object, uri: str) -> int:
 
 
 async def _approved_submission(t: Town) -> tuple[str, str]:
-    """What the submissions intake leaves after approving ann's post: the post stored under the
-    club, a submission ``approved`` with the club's Announce of the Create. (post id, Announce id)"""
-    create = public_reply(t.ann, "出售 九成新儿童自行车 ¥120", CLUB)
+    """Ann's post mentioning the club, taken by the submissions intake and approved by a
+    moderator: stored under the club and boosted by it. (post id, the club's Announce id)"""
+    create = public_reply(t.ann, "周六早上八点一起去爬山，山脚集合", CLUB)
     create["object"].pop("inReplyTo")
     await t.send(t.ann, create)
-    club_id = await community_id(t.a)
-    async with t.a.inst.engine.begin() as conn:
-        club = await require_local_actor(conn, "club")
-        post = (await conn.execute(select(objects).where(objects.c.uri == create["object"]["id"]))).one()
-        await conn.execute(objects.update().where(objects.c.id == post.id).values(community_id=club_id))
-        announce = new_activity(t.a.inst, "Announce", club, create, to=[vocab.PUBLIC], cc=[f"{CLUB}/followers"])
-        await emit(t.a.inst, conn, club, announce, [t.bo.inbox], public=True)
-        await conn.execute(insert(submissions).values(
-            community_id=club_id, actor_id=post.actor_id, origin="fediverse", shape="object", kind="note",
-            activity_uri=create["id"], object_uri=post.uri, raw=orjson.dumps(create).decode(), content=post.content,
-            state="approved", object_id=post.id, announce_uri=announce["id"], created_at=t.a.inst.clock()))
+    async with t.a.inst.engine.connect() as conn:
+        [sub] = list(await conn.execute(select(submissions)))
+    assert (sub.state, sub.shape) == ("pending", "object")
+    await approve(t.a.inst, sub.id, by="mod")
     await t.fed.drain()
-    return post.uri, announce["id"]
+    async with t.a.inst.engine.connect() as conn:
+        announce_uri = (await conn.execute(select(submissions.c.announce_uri))).scalar_one()
+    return create["object"]["id"], announce_uri
 
 
 async def test_removing_an_approved_item_undoes_the_announce_and_announces_a_delete(fed: Fediverse) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 
 from actors.publishing.decisions import approve
 from actors.publishing.publishing import publish
+from actors.social.domains import block
 from actors.social.submissions import set_policy
 from actors.storage.models import actors, community_bans, community_members, messages, objects
 from fedi import vocab
@@ -105,6 +106,18 @@ async def test_open_publishes_followers_at_once_and_queues_others(fed: Fediverse
     assert page["object"]["id"] in await h.feed_ids() and event["object"]["id"] not in await h.feed_ids()
     wrapped = [a for a in h.got(h.reader, "Announce") if isinstance(a["object"], dict)]
     assert [a["object"] for a in wrapped] == [page]  # FEP-1b12: the Create exactly as received
+
+
+async def test_a_silenced_domains_follower_is_queued_even_where_the_community_is_open(fed: Fediverse) -> None:
+    h = await hood(fed, "club", "club")
+    await set_policy(h.a.inst, "club", submissions="open")
+    await h.follow(h.picard)
+    await block(h.a.inst, "lemmy.test", "silence", "spam wave")
+    page = lemmy_page(h, h.picard, "Seed swap", "Bring seeds.")
+    await h.send(h.picard, page)
+    [row] = await h.rows()
+    assert row.state == "pending"  # a follower of an open community, but the moderators decide
+    assert page["object"]["id"] not in await h.feed_ids() and h.got(h.reader, "Announce") == []
 
 
 async def test_closed_refuses_with_a_reject_and_stores_nothing(fed: Fediverse) -> None:
