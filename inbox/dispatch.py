@@ -20,6 +20,7 @@ import orjson
 from actors.queues import inbox_queue
 from actors.queues.leases import new_lease_token
 from actors.social.remote import ActorError
+from actors.storage.domains import DomainSuspended
 from actors.storage.instance import Instance
 from actors.storage.models import InboxState
 from fedi import vocab
@@ -323,6 +324,8 @@ class InboxWorker:
                 )
                 return None
             return Outcome(InboxState.FAILED, f"gave up: {exc}")
+        except DomainSuspended as exc:
+            return Outcome.ignored(str(exc))
         except Exception as exc:  # the job boundary: record, never crash the worker
             log.exception("inbox item %s (%s) failed", item.id, item.activity_uri)
             return Outcome(InboxState.FAILED, f"{type(exc).__name__}: {exc}")

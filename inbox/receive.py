@@ -17,6 +17,7 @@ import orjson
 
 from actors.queues import inbox_queue
 from actors.social.remote import KeyLookup
+from actors.storage.domains import REVIEW, SUSPEND, severity_for
 from actors.storage.instance import Instance
 from fedi import vocab
 from fedi.verify import verify_request
@@ -29,7 +30,7 @@ MAX_DEPTH = 32  # JSON nesting a legitimate activity never reaches; deeper is an
 
 @dataclass(frozen=True)
 class Receipt:
-    status: int  # 202 stored or duplicate, 400 bad JSON, 401 signature, 413 too large, 429 too many
+    status: int  # 202 stored or duplicate, 400 bad JSON, 401 signature, 403 suspended domain, 413 too large, 429 too many
     reason: str
     retry_after: int | None = None  # seconds, with 429
 
@@ -93,6 +94,14 @@ class Receiver:
     async def close(self) -> None:
         await self.writer.close()
 
+    async def signer_of(self, method: str, target: str, headers: Mapping[str, str]) -> str | None:
+        """The actor whose valid signature a bodiless request (a signed GET) carries, or None."""
+        result = await verify_request(
+            method, target, headers, b"", self.key_lookup, now=self.inst.clock(),
+            scheme=urlsplit(self.inst.settings.url).scheme or "https",
+        )
+        return result.owner if result.ok else None
+
     async def receive(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes, *, scheme: str | None = None
     ) -> Receipt:
@@ -114,6 +123,10 @@ class Receiver:
         if urlsplit(activity_id).netloc.lower() != urlsplit(actor).netloc.lower():
             # Ids are de-duplicated: a foreign id would let one actor suppress another's activity.
             return Receipt(400, "the activity's id must be on its actor's host")
+        # Before the signature: a suspended domain costs no key fetch (Mastodon answers 403 too).
+        severity = await severity_for(self.inst, actor)
+        if severity == SUSPEND:
+            return Receipt(403, "this instance does not accept activities from that domain")
         result = await verify_request(
             method,
             target,
@@ -136,6 +149,6 @@ class Receiver:
             return Receipt(429, "too many activities from this sender; retry later", retry_after=max(1, round(wait + 0.5)))
         stored = await self.writer.store(
             activity_uri=activity_id, activity_type=type_, signer=result.owner, body=body.decode(), doc=doc,
-            ignored=handler_for(doc) is None,
+            ignored=handler_for(doc) is None, held=severity == REVIEW,
         )
         return Receipt(202, "accepted") if stored else Receipt(202, "already received")

@@ -26,8 +26,11 @@ from web import (
     federation,
     feed,
     interact,
+    join,
+    moderation,
     pages,
     resident,
+    submit,
     wellknown,
 )
 from web.errors import exception_handlers
@@ -80,9 +83,12 @@ def create_app(
         *wellknown.routes,
         *resident.routes,  # the resident pages; "/" is the shared feed's home
         *calendar.routes,
+        *moderation.routes,
         *pages.routes,  # before federation: /o/{token}.ics must win over /o/{token}
         *conversations.routes,
         *interact.routes,
+        *submit.routes,  # /c/SLUG/submit and /c/SLUG/join/TOKEN, pages for people
+        *join.routes,
         *federation.routes,
         *api.routes,
         *feed.routes,

@@ -52,6 +52,7 @@ class CommunityEntry:
     event_count: int = 0
     listing_count: int = 0
     venue_count: int = 0
+    takes_proposals: bool = False  # a local community whose policy is not "closed": /c/SLUG/submit
 
 
 DIRECTORY_TTL = 60.0  # seconds: the counts may lag a minute; the pages must not scan every object
@@ -71,7 +72,7 @@ async def directory(inst: Instance, conn: Any, now: datetime) -> list[CommunityE
     feed_id = await _feed_actor_id(conn)
     rows_q = (
         select(actors.c.id, actors.c.uri, actors.c.local, actors.c.type, actors.c.username, actors.c.domain,
-               actors.c.name, actors.c.summary, actors.c.kind, actors.c.raw)
+               actors.c.name, actors.c.summary, actors.c.kind, actors.c.raw, actors.c.submission_policy)
         .where(actors.c.deleted_at.is_(None), actors.c.id.in_(communities_here()), actors.c.id != feed_id)
         .order_by(actors.c.local.desc(), actors.c.name, actors.c.id)
     )
@@ -98,6 +99,7 @@ async def directory(inst: Instance, conn: Any, now: datetime) -> list[CommunityE
         entries.append(CommunityEntry(
             r.id, r.uri, r.local, r.type, r.username, r.domain, r.name, r.summary, r.kind, r.raw,
             int(c.events or 0) if c else 0, int(c.listings or 0) if c else 0, int(c.venues or 0) if c else 0,
+            r.local and r.type == "Group" and r.submission_policy != "closed",
         ))
     inst.cache["resident:directory"] = (entries, time.monotonic() + DIRECTORY_TTL)
     return entries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import ColumnElement, Exists, func, select
@@ -204,6 +205,20 @@ async def media_view(request: Request) -> Response:
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
+async def _addressee_asks(request: Request, raw: str) -> bool:
+    """The GET is signed by an actor on the host of one of the activity's addressees."""
+    if "signature" not in request.headers and "signature-input" not in request.headers:
+        return False
+    signer = await request.app.state.receiver.signer_of("GET", _raw_target(request), request.headers)
+    if signer is None:
+        return False
+    doc = orjson.loads(raw)
+    addressed = [*vocab.as_list(doc.get("to")), *vocab.as_list(doc.get("cc")), *vocab.as_list(doc.get("bto")),
+                 *vocab.as_list(doc.get("bcc"))]
+    hosts = {urlsplit(uri).netloc.lower() for uri in map(vocab.get_id, addressed) if uri}
+    return urlsplit(signer).netloc.lower() in hosts
+
+
 async def activity_view(request: Request) -> Response:
     inst = _inst(request)
     uri = inst.activity_uri(request.path_params["token"])
@@ -213,6 +228,7 @@ async def activity_view(request: Request) -> Response:
                 select(
                     activities.c.raw,
                     activities.c.type,
+                    activities.c.public,
                     select(objects.c.deleted_at)
                     .where(objects.c.uri == activities.c.object_uri, objects.c.local.is_(True))
                     .scalar_subquery()
@@ -220,7 +236,9 @@ async def activity_view(request: Request) -> Response:
                 ).where(activities.c.uri == uri, activities.c.local.is_(True))
             )
         ).first()
-    if row is None:
+    if row is None or (not row.public and not await _addressee_asks(request, row.raw)):
+        # Not public (a direct message, an Accept, a Reject): only a server it was addressed to,
+        # asking with a signed GET, may read it; anyone else learns nothing, not even that it exists.
         return error_response(request, 404, "no such activity")
     if row.object_deleted_at is not None and row.type != "Delete":
         return ap_response(vocab.tombstone(uri, row.type, row.object_deleted_at), status=410)
@@ -240,6 +258,16 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def _raw_target(request: Request) -> str:
+    """The request target as signed: the raw path plus ``?`` and the raw query."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    target = raw_path.decode("latin-1")
+    query = request.scope.get("query_string") or b""
+    if query:
+        target += "?" + query.decode("latin-1")
+    return target
+
+
 async def inbox_post(request: Request) -> Response:
     inst = _inst(request)
     if "slug" in request.path_params:
@@ -249,12 +277,7 @@ async def inbox_post(request: Request) -> Response:
     body = await _read_capped(request, inst.settings.max_body_bytes)
     if body is None:
         return json_response({"error": f"body larger than {inst.settings.max_body_bytes} bytes"}, status=413)
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    target = raw_path.decode("latin-1")
-    query = request.scope.get("query_string") or b""
-    if query:
-        target += "?" + query.decode("latin-1")
-    receipt = await request.app.state.receiver.receive("POST", target, request.headers, body)
+    receipt = await request.app.state.receiver.receive("POST", _raw_target(request), request.headers, body)
     if receipt.status >= 400:
         headers = {"Retry-After": str(receipt.retry_after)} if receipt.retry_after is not None else None
         return json_response({"error": receipt.reason}, status=receipt.status, headers=headers)

@@ -15,8 +15,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.feed import search
-from actors.social.visibility import community_for, visibility_of
+from actors.social.visibility import community_for, visibility_of, withheld
 from actors.storage.db import joined
+from actors.storage.domains import SILENCE, SUSPEND, severity_for
 from actors.storage.instance import Instance
 from actors.storage.models import objects
 from fedi import content as wire
@@ -157,6 +158,8 @@ async def store_remote_object(
         **columns,
     }
     values["visibility"] = visibility_of(sent, activity)
+    if await severity_for(inst, uri) in (SILENCE, SUSPEND):  # kept, off every public page
+        values["visibility"] = withheld(values["visibility"])
     async with joined(inst.engine, conn, write=True) as c:
         values["community_id"] = await community_for(c, sent, route)
         return await _store(c, author, uri, values, published, updated)

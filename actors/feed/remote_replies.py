@@ -28,6 +28,7 @@ from sqlalchemy.engine import Row
 from actors.feed.remote_objects import STORED_TYPES, OriginError, store_remote_object
 from actors.social.remote import ActorError, fetch_remote, get_actor
 from actors.social.visibility import publicly_visible
+from actors.storage.domains import DomainSuspended
 from actors.storage.instance import Instance
 from actors.storage.models import objects
 from fedi import vocab
@@ -104,7 +105,7 @@ async def _store_reply(inst: Instance, item: Row[Any], uri: str) -> str | None:
     """Fetch and store one listed reply; None when stored, else why not."""
     try:
         doc = await _get(inst, uri)
-    except FetchError as exc:
+    except (FetchError, DomainSuspended) as exc:
         return f"{uri}: {exc}"
     if doc.get("type") not in STORED_TYPES or vocab.get_id(doc.get("inReplyTo")) != item.uri:
         return f"{uri}: not a reply to {item.uri}"
@@ -133,7 +134,7 @@ async def refresh_replies(inst: Instance, item_id: int) -> Refreshed:
         if replies is None:  # not in what was pushed (or backfilled): the item as its origin serves it
             replies = (await _get(inst, item.uri)).get("replies")
         ids, complete = await _listed(inst, item, replies)
-    except FetchError as exc:
+    except (FetchError, DomainSuspended) as exc:
         return Refreshed(error=str(exc))
     async with inst.engine.connect() as conn:
         held = {r.uri for r in await conn.execute(select(objects.c.uri).where(objects.c.uri.in_(ids)))} if ids else set()

@@ -40,6 +40,7 @@ from fedi.problems import problem
 __all__ = [
     "KIND_OF_TYPE",
     "ContentError",
+    "Credit",
     "Published",
     "announce_page_to_ap",
     "delete_object",
@@ -54,6 +55,16 @@ DAY_NAMES = {
     "mo": "Monday", "tu": "Tuesday", "we": "Wednesday", "th": "Thursday",
     "fr": "Friday", "sa": "Saturday", "su": "Sunday",
 }
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Whom a community's object credits (a member's approved submission): a Mention tag, and
+    the member in ``cc`` and among the recipients, so their server tells them."""
+
+    uri: str
+    handle: str
+    inbox: str | None
 
 
 @dataclass(frozen=True)
@@ -292,7 +303,17 @@ async def _community(conn: AsyncConnection, slug: str) -> Row[Any]:
     return community
 
 
-async def publish(inst: Instance, slug: str, body: Any) -> Published:
+def _credited(built: Built, credit: Credit | None) -> list[str]:
+    """Mention the credited member on what is sent; returns their inbox to add."""
+    if credit is None:
+        return []
+    for doc in {id(built.obj): built.obj, id(built.announce): built.announce}.values():
+        doc["tag"] = [*vocab.as_list(doc.get("tag")), {"type": "Mention", "href": credit.uri, "name": credit.handle}]
+        doc["cc"] = [*vocab.as_list(doc.get("cc")), credit.uri]
+    return [credit.inbox] if credit.inbox else []
+
+
+async def publish(inst: Instance, slug: str, body: Any, *, credit: Credit | None = None) -> Published:
     now = inst.clock()
     kind, data = validate(body, now)
     uri = inst.object_uri(new_token())
@@ -301,6 +322,7 @@ async def publish(inst: Instance, slug: str, body: Any) -> Published:
         refs, key = _image_refs(kind, data)
         images = _with_base(await _images(conn, community.id, refs, key), inst.base)
         built = _build(inst, kind, data, images, uri=uri, actor_uri=community.uri, published=now, updated=None)
+        credited = _credited(built, credit)
         await conn.execute(
             insert(objects).values(
                 uri=uri, actor_id=community.id, local=True, type=built.obj["type"], source=data.get("content"),
@@ -310,8 +332,9 @@ async def publish(inst: Instance, slug: str, body: Any) -> Published:
         )
         await search.reindex(conn, uri=uri)
         followers_url = f"{community.uri}/followers"
-        create = new_activity(inst, "Create", community, built.announce, to=[vocab.PUBLIC], cc=[followers_url], published=now)
-        inboxes = await follower_inboxes(conn, community.id)
+        create = new_activity(inst, "Create", community, built.announce, to=[vocab.PUBLIC],
+                              cc=[followers_url] + ([credit.uri] if credit else []), published=now)
+        inboxes = list(dict.fromkeys([*await follower_inboxes(conn, community.id), *credited]))
         await emit(inst, conn, community, create, inboxes, public=True)
         # The instance's feed actor boosts its own communities' events, listings and venues
         # too, so one follow of @yinhu@host shows everything published here.

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.queues.leases import lease_due, new_lease_token, renew
+from actors.storage.domains import suspended_hosts
 from actors.storage.instance import Instance
 from actors.storage.models import (
     DeliveryState,
@@ -100,8 +101,13 @@ async def follower_inboxes(conn: AsyncConnection, actor_id: int) -> list[str]:
 async def enqueue(
     conn: AsyncConnection, *, activity_id: int, sender_id: int, inboxes: Sequence[str], now: datetime
 ) -> int:
-    """Queue one row per distinct inbox (idempotent: a row that exists is left alone)."""
+    """Queue one row per distinct inbox (idempotent: a row that exists is left alone).
+    Nothing is queued for a suspended domain."""
     unique = list(dict.fromkeys(i for i in inboxes if i))
+    if not unique:
+        return 0
+    refused = await suspended_hosts(conn, {host_of(i) for i in unique})
+    unique = [i for i in unique if host_of(i) not in refused]
     if not unique:
         return 0
     rows = [

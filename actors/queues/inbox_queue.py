@@ -86,13 +86,17 @@ class InboxItem:
     origin: str
 
 
-def _row(activity_uri: str, activity_type: str, signer: str, body: str, doc: dict[str, Any] | None, ignored: bool) -> dict[str, Any]:
+def _row(
+    activity_uri: str, activity_type: str, signer: str, body: str, doc: dict[str, Any] | None, ignored: bool,
+    held: bool = False,
+) -> dict[str, Any]:
     doc = doc or {}
+    state = InboxState.IGNORED if ignored else InboxState.HELD if held else InboxState.PENDING
     return {
         "activity_uri": activity_uri, "activity_type": activity_type[:64], "signer": signer,
         # An activity no handler wants keeps only its id (deduplication), never its body.
         "body": "" if ignored else body,
-        "state": (InboxState.IGNORED if ignored else InboxState.PENDING).value,
+        "state": state.value,
         "result": f"no handler for {activity_type[:64]}" if ignored else None,
         "attempts": 0, "origin": origin_of(doc) or _host(signer), "object_key": object_key(doc) if doc else None,
     }
@@ -133,12 +137,13 @@ class InboxWriter:
 
     async def store(
         self, *, activity_uri: str, activity_type: str, signer: str, body: str,
-        doc: dict[str, Any] | None = None, ignored: bool = False,
+        doc: dict[str, Any] | None = None, ignored: bool = False, held: bool = False,
     ) -> bool:
+        """``held``: stored for a moderator (a domain under review), not processed until released."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="inbox-writer")
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((_row(activity_uri, activity_type, signer, body, doc, ignored), future))
+        self._queue.put_nowait((_row(activity_uri, activity_type, signer, body, doc, ignored, held), future))
         return await future
     async def _run(self) -> None:
         while True:

@@ -148,10 +148,12 @@ async def thread_of(conn: AsyncConnection, inst: Instance, parent_uri: str | Non
 
 
 async def record_create(
-    inst: Instance, conn: AsyncConnection, activity: Mapping[str, Any], obj: Mapping[str, Any], sender: Row[Any]
+    inst: Instance, conn: AsyncConnection, activity: Mapping[str, Any], obj: Mapping[str, Any], sender: Row[Any],
+    *, skip: Iterable[int] = (),
 ) -> Recorded:
     """After a received object was stored: link it into the thread it replies to (when that
-    thread hangs under a local object) and record it for the communities it concerns."""
+    thread hangs under a local object) and record it for the communities it concerns (but
+    ``skip``: those it was submitted to, whose queue has it)."""
     uri = str(obj.get("id"))
     visibility = visibility_of(obj, dict(activity))
     parent = vocab.get_id(obj.get("inReplyTo"))
@@ -169,8 +171,9 @@ async def record_create(
         kind = "reply" if visibility in (PUBLIC, UNLISTED) else "direct"
         if root.local and await _insert(conn, inst, community_id=root.actor_id, kind=kind, about_id=root.id, **common):
             written.append((root.actor_id, kind))
+    skipped = set(skip)
     for community_id in await _local_groups(conn, _named(obj, activity)):
-        if root is not None and community_id == root.actor_id:
+        if (root is not None and community_id == root.actor_id) or community_id in skipped:
             continue
         kind = "direct" if visibility in (DIRECT, FOLLOWERS) else "mention"
         if await _insert(conn, inst, community_id=community_id, kind=kind, about_id=None, **common):

@@ -35,6 +35,8 @@ __all__ = [
     "require_local_actor",
 ]
 
+# The community's submission policy as its profile shows it (actors.social.submissions).
+SUBMISSION_FIELD = {"open": "开放 open", "moderated": "需审核 moderated", "closed": "不接受 closed"}
 COMMUNITY_KINDS = ("interest", "club", "compound", "village", "park", "organisation")
 FEED_ACTOR_USERNAME = "yinhu"
 RESERVED = frozenset(
@@ -223,7 +225,9 @@ def local_actor_to_ap(inst: Instance, row: Row[Any]) -> dict[str, Any]:
         published=row.created_at,
         manually_approves=row.manually_approves,
         community_kind=row.kind or "interest",
-        fields=[("类型 Kind", row.kind or "interest"), ("银湖 Yinhu", f'<a href="{inst.base}">{inst.settings.host}</a>')]
+        fields=[("类型 Kind", row.kind or "interest"),
+                ("投稿 Submissions", SUBMISSION_FIELD[row.submission_policy or "moderated"]),
+                ("银湖 Yinhu", f'<a href="{inst.base}">{inst.settings.host}</a>')]
         if row.type == "Group"
         else [],
     )

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.storage.db import joined
+from actors.storage.domains import refuse_suspended
 from actors.storage.instance import Instance, utcnow
 from actors.storage.models import actors
 from fedi import vocab
@@ -121,7 +122,9 @@ async def store_actor(inst: Instance, doc: dict[str, Any]) -> Row[Any]:
 
 async def fetch_remote(inst: Instance, url: str, *, check_id: bool = True) -> dict[str, Any]:
     """GET a remote document as this instance: signed, SSRF-checked, ``FETCH_TIMEOUT``, and
-    through the instance's breaker (a host that just failed raises ``HostCoolingDown`` at once)."""
+    through the instance's breaker (a host that just failed raises ``HostCoolingDown`` at once).
+    A suspended domain raises ``DomainSuspended`` before anything is sent."""
+    await refuse_suspended(inst, url)
     return await fetch_json(
         inst.client, url, auth=inst.fetch_auth, allow_private=inst.settings.allow_private, resolver=inst.resolver,
         check_id=check_id, timeout=FETCH_TIMEOUT, breaker=inst.breaker,
@@ -132,7 +135,7 @@ async def fetch_actor(inst: Instance, uri: str) -> Row[Any]:
     if inst.is_local_uri(uri):
         raise ActorError(f"{uri} is on this instance")
     try:
-        doc = await fetch_remote(inst, uri)
+        doc = await fetch_remote(inst, uri)  # a suspended domain: DomainSuspended, before any request
     except FetchError as exc:
         raise ActorError(f"could not fetch {uri}: {exc}") from exc
     check_actor_doc(doc, uri)
@@ -180,7 +183,7 @@ def _refresh_later(inst: Instance, uri: str) -> None:
     async def refresh() -> None:
         try:
             await fetch_actor(inst, uri)
-        except (FediError, SQLAlchemyError) as exc:  # the stored copy stays; the breaker knows
+        except (FediError, ValueError, SQLAlchemyError) as exc:  # the stored copy stays (ValueError: suspended)
             log.info("refreshing %s failed: %s", uri, exc)
         finally:
             inst.cache.pop(key, None)
@@ -195,6 +198,7 @@ async def resolve(inst: Instance, handle_or_url: str) -> Row[Any]:
     if target.startswith(("http://", "https://")):
         return await get_actor(inst, target, max_age=0)
     scheme = "http" if inst.settings.dev else "https"
+    await refuse_suspended(inst, "//" + target.rsplit("@", 1)[-1])  # not even WebFinger
     try:
         uri = await resolve_handle(
             inst.client, target, scheme=scheme, allow_private=inst.settings.allow_private, resolver=inst.resolver

@@ -15,6 +15,9 @@
   can write ``audience``), else one named by ``attributedTo``, else the route's candidates in order (the
   followed group that announced it, the followed sender, the outbox owner). ``byline_of``: the
   person shown as its author (Mobilizon's ``actor`` member, else the first ``attributedTo``).
+* ``withheld``/``restored``: an object from a silenced or suspended domain keeps its
+  visibility behind the ``x-`` mark (``x-public``), so every public door leaves it out with no
+  extra join, and lifting the policy restores it exactly (``actors.social.domains``).
 """
 
 from __future__ import annotations
@@ -38,13 +41,27 @@ __all__ = [
     "communities_here",
     "community_for",
     "publicly_visible",
+    "restored",
     "visibility_of",
+    "withheld",
 ]
 
 PUBLIC = "public"
 UNLISTED = "unlisted"
 FOLLOWERS = "followers"
 DIRECT = "direct"
+WITHHELD = "x-"  # the mark of a silenced or suspended domain's objects (their visibility follows)
+
+
+def withheld(visibility: str | None) -> str:
+    """The stored visibility of an object its domain's policy keeps off public pages."""
+    vis = visibility or DIRECT
+    return vis if vis.startswith(WITHHELD) else WITHHELD + vis
+
+
+def restored(visibility: str | None) -> str:
+    """The visibility of a withheld object once its domain's policy is lifted."""
+    return (visibility or DIRECT).removeprefix(WITHHELD)
 
 
 def _ids(value: Any) -> list[str]:

@@ -8,19 +8,14 @@ sent, can always be shown again byte for byte.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Numeric,
     String,
     Table,
@@ -28,7 +23,16 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.types import TypeDecorator
+
+from actors.storage.community_tables import (  # declared beside, re-exported: every table is importable here
+    community_bans,
+    community_members,
+    domain_policies,
+    invitations,
+    moderation_log,
+    submissions,
+)
+from actors.storage.schema import Id, metadata, ts
 
 __all__ = [
     "SEARCH_TABLES",
@@ -68,42 +72,6 @@ SEARCH_TABLES = frozenset(
     | {f"search_index_{s}" for s in ("data", "idx", "content", "docsize", "config")}
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timestamps are stored in UTC and always come back timezone-aware, on SQLite too
-    (whose DATETIME has no zone and would otherwise return naive values)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# BigInteger primary keys that are still autoincrement on SQLite (which wants INTEGER).
-Id = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def ts(name: str, **kw: object) -> Column[object]:
-    return Column(name, UTCDateTime(), **kw)  # type: ignore[arg-type]
-
 
 class FollowState(str, enum.Enum):
     PENDING = "pending"
@@ -127,6 +95,7 @@ class InboxState(str, enum.Enum):
     DONE = "done"
     IGNORED = "ignored"
     FAILED = "failed"
+    HELD = "held"  # from a domain under review: kept for a moderator, never claimed (actors.social.domains)
 
 
 class DeliveryState(str, enum.Enum):
@@ -158,7 +127,7 @@ actors = Table(
     # Members' submissions (0014), local Groups only: open | moderated | closed (null: moderated),
     # and whether a member's submissions skip the queue.
     Column("submission_policy", String(16), nullable=True),
-    Column("trust_members", Boolean, nullable=False, default=False, server_default="0"),
+    Column("trust_members", Boolean, nullable=False, server_default="0"),
     Column("raw", Text, nullable=True),
     ts("fetched_at", nullable=True),
     ts("created_at", nullable=False),
@@ -208,7 +177,8 @@ objects = Table(
     ts("expires_at", nullable=True),
     Column("url", String(2048), nullable=True),  # the human page (may differ from uri remotely)
     # Who may see it, from its addressing (actors.social.visibility): public | unlisted | followers |
-    # direct; null (rows from before 0007 that could not be read) counts as not public.
+    # direct; null (rows from before 0007 that could not be read) counts as not public. "x-" before
+    # it (x-public): withheld by a domain policy (silence, suspend), restored when it is lifted.
     Column("visibility", String(16), nullable=True),
     # The community it belongs to (audience, a community in attributedTo, the followed group
     # that announced it, the followed sender or outbox owner); actor_id is its byline. No
@@ -450,104 +420,3 @@ hosts = Table(
     Column("signature_scheme", String(16), nullable=True),
 )
 
-
-# Members' submissions and moderation (0014). What someone proposed to a community: a post or
-# object from the fediverse (origin "fediverse", with its activity) or a form on the web
-# (origin "web", anonymous, with a contact only moderators see). shape "object": approved, the
-# community announces the submitted Create as it is (FEP-1b12); shape "draft": approved, the
-# draft body (moderator-editable JSON, validated as the organisers' own) is published as the
-# community's own object crediting the submitter. state pending | approved | rejected | removed.
-submissions = Table(
-    "submissions",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
-    Column("actor_id", Id, ForeignKey("actors.id", ondelete="SET NULL"), nullable=True),  # null: from the web
-    Column("origin", String(16), nullable=False),
-    Column("shape", String(16), nullable=False),
-    Column("kind", String(16), nullable=False),  # event | listing | venue | note
-    Column("activity_uri", String(2048), nullable=True),
-    Column("object_uri", String(2048), nullable=True),
-    Column("raw", Text, nullable=True),  # the activity as received
-    Column("draft", Text, nullable=True),  # JSON body for validation and publishing
-    Column("content", Text, nullable=False, default=""),  # sanitized HTML, for moderators
-    Column("submitter_name", String(255), nullable=True),
-    Column("contact", Text, nullable=True),  # moderators only, never public
-    Column("client_key", String(64), nullable=True),  # SHA-256 hex of the web client's address
-    Column("state", String(16), nullable=False),
-    Column("reason", Text, nullable=True),
-    Column("object_id", Id, ForeignKey("objects.id", ondelete="SET NULL"), nullable=True),
-    Column("announce_uri", String(2048), nullable=True),
-    Column("decided_by", String(64), nullable=True),
-    ts("created_at", nullable=False),
-    ts("decided_at", nullable=True),
-    UniqueConstraint("community_id", "activity_uri", name="uq_submissions_community_activity"),
-)
-Index("ix_submissions_queue", submissions.c.community_id, submissions.c.state, submissions.c.id)
-Index("ix_submissions_client", submissions.c.client_key, submissions.c.created_at)
-
-# Members of a community: remote (or local) actors, from an invitation link or an approved follower.
-community_members = Table(
-    "community_members",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
-    Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
-    Column("via", String(16), nullable=False),  # invitation | follower
-    ts("created_at", nullable=False),
-    UniqueConstraint("community_id", "actor_id", name="uq_community_members_pair"),
-)
-
-invitations = Table(
-    "invitations",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
-    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex; the link's token is never stored
-    Column("created_by", String(64), nullable=True),
-    Column("max_uses", Integer, nullable=True),
-    Column("uses", Integer, nullable=False, default=0, server_default="0"),
-    ts("created_at", nullable=False),
-    ts("expires_at", nullable=True),
-    ts("revoked_at", nullable=True),
-)
-
-# People banned from a community: their submissions are refused, they are removed from followers.
-community_bans = Table(
-    "community_bans",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("community_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
-    Column("actor_id", Id, ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
-    Column("reason", Text, nullable=False, default=""),
-    Column("block_uri", String(2048), nullable=True),  # the Block we sent
-    Column("created_by", String(64), nullable=True),
-    ts("created_at", nullable=False),
-    UniqueConstraint("community_id", "actor_id", name="uq_community_bans_pair"),
-)
-
-# Instance domain policies: suspend (refuse everything), silence (kept out of the feed and
-# search), review (held for a moderator). Also read from Mastodon's domain-block CSV export.
-domain_policies = Table(
-    "domain_policies",
-    metadata,
-    Column("domain", String(255), primary_key=True),
-    Column("severity", String(16), nullable=False),
-    Column("reason", Text, nullable=False, default=""),
-    Column("source", String(64), nullable=False, default="cli"),
-    ts("created_at", nullable=False),
-)
-
-# The public moderation log: what moderators did (community_id null: the instance's admins).
-moderation_log = Table(
-    "moderation_log",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("community_id", Id, ForeignKey("actors.id", ondelete="SET NULL"), nullable=True),
-    Column("action", String(32), nullable=False),
-    Column("target", String(2048), nullable=False),
-    Column("reason", Text, nullable=False, default=""),
-    Column("created_by", String(64), nullable=True),
-    ts("created_at", nullable=False),
-)
-Index("ix_moderation_log_created", moderation_log.c.created_at, moderation_log.c.id)

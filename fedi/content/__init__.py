@@ -6,7 +6,9 @@ of the shapes Mobilizon and Gancio use, raising :class:`ContentParseError` only 
 cannot do without is missing.
 
 One module per kind, each with both directions (``*_to_ap`` out, ``*_from_ap`` in):
-:mod:`.events`, :mod:`.listings`, :mod:`.venues`; and the pieces they share: :mod:`.data` (the
+:mod:`.events`, :mod:`.listings`, :mod:`.venues`; :mod:`.posts` reads a resident's plain post as a
+listing (imported as ``fedi.content.posts``, not re-exported: it loads rjieba, which takes a
+noticeable part of a second and nothing else here needs); and the pieces they share: :mod:`.data` (the
 dataclasses and vocabularies), :mod:`.text` (URLs, HTML, hashtags), :mod:`.reading` (tolerant
 property readers), :mod:`.places`, :mod:`.images`, :mod:`.hours` (dates, zones, opening hours)
 and :mod:`.prices`. Wire choices: ../shared/docs/anchors.md §4 and mastodon-interop.md G4–G9.

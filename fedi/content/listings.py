@@ -14,7 +14,6 @@ would need a new term and nobody reads it).
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -41,6 +40,7 @@ from .text import (
     _hashtag,
     _hashtag_html,
     _is_zh,
+    _one_line,
     _str,
     _tags_from_ap,
     _with_language_and_dates,
@@ -270,19 +270,7 @@ def _price_from_ap(doc: Mapping[str, Any], purpose: str) -> tuple[PriceData | No
     return price, price_mode
 
 
-# A contact as a peer sends it is shown as it stands: one line of plain text, or nothing.
-MAX_CONTACT = 100
-_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _contact(value: Any) -> str | None:
-    text = _str(value)
-    if text is None:
-        return None
-    text = text.strip()
-    if not text or len(text) > MAX_CONTACT or _NOT_ONE_LINE.search(text):
-        return None
-    return text
+MAX_CONTACT = 100  # as actors.publishing.validation.MAX_CONTACT
 
 
 def listing_from_ap(doc: Any) -> ListingData | None:
@@ -342,5 +330,5 @@ def listing_from_ap(doc: Any) -> ListingData | None:
         language=_language(doc),
         published=_datetime(doc.get("published"), "published"),
         updated=_datetime(doc.get("updated"), "updated"),
-        contact=_contact(doc.get("contact")),
+        contact=_one_line(doc.get("contact"), MAX_CONTACT),
     )

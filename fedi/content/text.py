@@ -164,6 +164,22 @@ def _str(value: Any) -> str | None:
     return None
 
 
+# A contact as a peer sends it is shown as it stands: one line of plain text, or nothing.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _one_line(value: Any, max_len: int) -> str | None:
+    """A short one-line text property (a contact): too long, or carrying line breaks, control
+    characters or bidirectional overrides that could make it read as something else → None."""
+    text = _str(value)
+    if text is None:
+        return None
+    text = text.strip()
+    if not text or len(text) > max_len or _NOT_ONE_LINE.search(text):
+        return None
+    return text
+
+
 def hashtags_from_ap(doc: Any) -> list[str]:
     """Every ``Hashtag`` a document carries, as its author named them (without ``#``), the
     ones that coincide with automatic tags included: what a receiver indexes for any kind."""

@@ -38,6 +38,7 @@ from .text import (
     _dedupe,
     _hashtag,
     _is_zh,
+    _one_line,
     _str,
     _tags_from_ap,
     _text_html,
@@ -222,6 +223,9 @@ def _part_of_from_ap(contained: Any) -> str | None:
     return part_of
 
 
+MAX_VENUE_CONTACT = 300  # as the organisers' venue form allows
+
+
 def venue_from_ap(doc: Any) -> VenueData:
     """A venue from its ``Place`` (or from an announcing ``Page`` whose ``location`` embeds
     it). Raises ContentParseError without ``id``, ``name`` or the attributed actor."""
@@ -255,7 +259,7 @@ def venue_from_ap(doc: Any) -> VenueData:
         amenities=_dedupe(amenities),
         opening_hours=_opening_hours_from_ap(doc),
         bookable=_bool(doc.get("bookable"), False),
-        contact=_str(doc.get("contact")),
+        contact=_one_line(doc.get("contact"), MAX_VENUE_CONTACT),
         price=price,
         free=_bool(doc.get("isAccessibleForFree"), price is None),
         part_of=part_of,

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.feed.aggregate import boost, is_relevant, store_once
 from actors.feed.remote_objects import STORED_TYPES, OriginError, columns_from_ap
+from actors.publishing.decisions import approve_at_once
 from actors.social.conversations import record_create
 from actors.social.remote import fetch_actor, get_actor
 from actors.social.signup import sign_up, signup_intent
+from actors.social.submissions import submission_targets, take
 from actors.storage.models import objects
 from fedi import vocab
 from inbox.dispatch import Context, Outcome, register
@@ -49,6 +51,10 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
         if not already_here and not await is_relevant(ctx.inst, ctx.signer, ctx.activity, obj, conn=conn):
             return Outcome.ignored(NOT_FOLLOWED)
         author = await get_actor(ctx.inst, ctx.signer, conn=conn)
+        # Submissions to communities here (actors.social.submissions); refused everywhere: nothing is stored.
+        targets = [] if update_only else await submission_targets(ctx.inst, conn, ctx.activity, obj, ctx.signer)
+        if targets and all(t.verdict == "refuse" for t in targets):
+            return Outcome.done((await take(ctx.inst, conn, targets, ctx.activity, obj, author, None)).summary())
         try:
             result = await store_once(ctx.inst, author, obj, update_only=update_only, conn=conn,
                                       route=[ctx.signer], activity=ctx.activity)
@@ -62,11 +68,15 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
         if result == "stored" and not update_only and await boost(ctx.inst, str(obj["id"]), kind, conn=conn,
                                                                           stored_uri=str(stored_id)):
             detail += "; boosted by the feed actor"
-        recorded = None
+        recorded, approve = None, []
         if result == "stored" and not update_only:
+            taken = await take(ctx.inst, conn, targets, ctx.activity, obj, author, str(stored_id))
+            approve = taken.approve
             # Replies, mentions and direct messages reach the organisers (never the public).
-            recorded = await record_create(ctx.inst, conn, ctx.activity, obj, author)
-            detail += "; " + recorded.summary()
+            recorded = await record_create(ctx.inst, conn, ctx.activity, obj, author, skip=taken.communities)
+            detail += "; ".join(["", *taken.notes, recorded.summary()])
+    for note in await approve_at_once(ctx.inst, approve):
+        detail += "; " + note
     if (recorded is not None and recorded.root is not None and recorded.root.local and recorded.root.kind == "event"
             and vocab.get_id(obj.get("inReplyTo")) == recorded.root.uri):
         # A reply to an event saying 报名 / join (or 取消报名 / cancel) signs up (or leaves).

@@ -8,6 +8,8 @@ shown publicly (``actors.social.conversations``).
 
 from __future__ import annotations
 
+import html
+
 from actors.social.conversations import ConversationError, record_reaction, remove_reaction
 from actors.social.remote import get_actor
 from actors.storage.text import sanitize_html
@@ -63,13 +65,21 @@ async def on_undo_announce(ctx: Context) -> Outcome:
 
 @register("Flag")
 async def on_flag(ctx: Context) -> Outcome:
-    """A report (Mastodon sends it from its instance actor: object = the account and statuses)."""
+    """A report. Mastodon sends it from its instance actor (object = the account and statuses,
+    ``content`` the comment); Lemmy from the reporter, ``to`` the community, ``object`` the post
+    (which may live on the reporter's server: a member's post the community announced) and
+    ``summary`` the reason. A report of a remote post sent to a community here is recorded as
+    a report to that community, the post's address added to the text."""
     targets = [t for t in (vocab.get_id(v) for v in vocab.as_list(ctx.activity.get("object"))) if t]
-    content = ctx.activity.get("content")
+    # Mastodon writes the comment in ``content``; Lemmy in ``summary``.
+    content = ctx.activity.get("content") or ctx.activity.get("summary")
     text = sanitize_html(content) if isinstance(content, str) else ""
     ours = [t for t in targets if ctx.inst.is_local_uri(t)]
     if not ours:
-        return Outcome.ignored("a report about nothing here")
+        addressed = [t for t in (vocab.get_id(v) for key in ("to", "cc", "audience", "target")
+                                 for v in vocab.as_list(ctx.activity.get(key))) if t and ctx.inst.is_local_uri(t)]
+        links = "".join(f'<p><a href="{html.escape(t)}">{html.escape(t)}</a></p>' for t in targets[:5])
+        ours, text = addressed, sanitize_html(text + links)
     # Objects first: the report is then about the post; a report of the community alone too.
     ours.sort(key=lambda t: "/o/" not in t)
     outcome = Outcome.ignored("a report about nothing here")

@@ -18,12 +18,11 @@ On a failing test the page's screenshot and HTML land in ``ci-artifacts/browser/
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 import pytest
 
 from actors.feed.feed import DISTRICT_TZ
+from tests.browser.clocked import ClockedSite, in_thread, serve_clocked
 from tests.e2e.conftest import REPO, Yinhu, free_port
 from tests.resident.conftest import event, listing, venue
 from web.resident import week_windows
@@ -182,9 +182,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     inst = Yinhu("browser", root / "browser", free_port(), logs)
     inst.init()
     ds = make_data(datetime.now(DISTRICT_TZ))
-    # In a thread of its own: Playwright's sync API keeps an event loop running on this one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _fill(inst.data, ds)).result()
+    in_thread(_fill, inst.data, ds)
     try:
         inst.start()
         yield Site(inst.url, inst.host, ds)
@@ -225,12 +223,13 @@ def _safe(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.split("::", 1)[-1])[:120]
 
 
-@pytest.fixture
-def context(site: Site, browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser context per test (own cookies), zh-CN like a resident's phone or PC.
-    Every page it opened is saved (PNG + HTML) to ci-artifacts/browser/ when the test fails."""
-    ctx = browser.new_context(base_url=site.url, locale="zh-CN", viewport=DESKTOP,
-                              extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+@contextmanager
+def open_context(browser: Any, base_url: str, request: pytest.FixtureRequest, **options: Any) -> Iterator[Any]:
+    """A fresh browser context (own cookies), zh-CN like a resident's phone or PC (``options``
+    go to Playwright's ``new_context``). Every page it opened is saved (PNG + HTML) to
+    ci-artifacts/browser/ when the test fails."""
+    ctx = browser.new_context(base_url=base_url, locale="zh-CN", viewport=DESKTOP,
+                              extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"}, **options)
     ctx.set_default_timeout(15_000)
     try:
         yield ctx
@@ -250,5 +249,29 @@ def context(site: Site, browser: Any, request: pytest.FixtureRequest) -> Iterato
 
 
 @pytest.fixture
+def context(site: Site, browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh context per test on the module's ``site``."""
+    with open_context(browser, site.url, request) as ctx:
+        yield ctx
+
+
+@pytest.fixture
 def page(context: Any) -> Any:
     return context.new_page()
+
+
+# --- the site with a set clock --------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def clocked_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockedSite]:
+    """One instance for every test that sets the time (tests/browser/clocked.py)."""
+    with serve_clocked(tmp_path_factory.mktemp("clocked")) as s:
+        yield s
+
+
+@pytest.fixture
+def clocked_page(clocked_site: ClockedSite, browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A page in a fresh context on the clocked site."""
+    with open_context(browser, clocked_site.url, request) as ctx:
+        yield ctx.new_page()

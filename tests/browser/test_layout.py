@@ -10,6 +10,7 @@ from tests.browser.test_resident_flow import no_horizontal_scroll
 
 PAGES = [
     "/", "/feed?kind=event", "/feed?kind=listing", "/communities", "/c/reading", "/calendar",
+    "/c/reading/submit", "/c/reading/submit?type=listing&lang=en",
     "/venues/find?people=20&amenity=projector&amenity=wifi&amenity=whiteboard&amenity=tables_chairs&area=%E9%93%B6%E6%B9%96",
 ]
 

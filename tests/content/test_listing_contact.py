@@ -12,7 +12,7 @@ import pytest
 from actors.publishing.publishing import publish, update_object
 from actors.publishing.validation import ContentError, validate
 from fedi import vocab
-from fedi.content import listing_from_ap
+from fedi.content import listing_from_ap, venue_from_ap
 from tests.content.helpers import AP, Pair, listing_body, object_row
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -87,3 +87,11 @@ def test_a_peers_contact_is_read_as_plain_text() -> None:
     assert listing is not None and listing.contact == "<b>微信</b> abc"  # shown escaped, never as HTML
     listing = listing_from_ap(_remote_listing(["138 0000 0000"]))  # a one-value list, as JSON-LD allows
     assert listing is not None and listing.contact == "138 0000 0000"
+
+
+@pytest.mark.parametrize(("contact", "kept"), [("电话 0755-1234 5678", "电话 0755-1234 5678"), ("x" * 300, "x" * 300),
+                                               ("x" * 301, None), ("预约\n请打电话", None), ("\u202eevil", None)])
+def test_a_peers_venue_contact_is_one_line_of_at_most_300_characters(contact: str, kept: str | None) -> None:
+    venue = venue_from_ap({"id": "https://x.test/p/1", "type": "Place", "name": "活动室", "address": "银湖路 1 号",
+                           "attributedTo": "https://x.test/c/park", "contact": contact})
+    assert venue.contact == kept

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from actors.publishing.publishing import publish
 from actors.social.conversations import ConversationError, answer, count_reactions, list_messages
 from actors.social.local import get_local_actor
 from fedi import vocab
+from fedi.httpsig import HTTPSignatureAuth
 from tests.conftest import Fediverse
 from tests.content.helpers import AP, object_row
 from tests.conversations.helpers import (
@@ -24,6 +26,7 @@ from tests.conversations.helpers import (
     public_reply,
     town,
 )
+from tests.fakes.remote import FakeUser
 from web.cli import build_parser
 from web.cli import messages as cli_messages
 
@@ -57,7 +60,8 @@ async def test_each_reaction_reaches_the_organisers_and_nothing_is_public(fed: F
     t = await town(fed)
     await t.send(t.ann, direct(t.ann, "secret phone 138"))  # a DM from Mastodon
     await t.send(t.bo, direct(t.bo, "secret from gts", parent=t.event))  # a private reply from GoToSocial
-    await t.send(t.ann, note(t.ann, "secret mention", to=[vocab.PUBLIC], cc=[CLUB]))  # a public mention
+    # A public mention is a submission to the club now (tests/submissions): queued, not a message.
+    await t.send(t.ann, note(t.ann, "secret mention", to=[vocab.PUBLIC], cc=[CLUB]))
     await t.send(t.bo, note(t.bo, "secret followers", to=[f"{t.bo.uri}/followers"], cc=[CLUB]))
     await t.send(t.ann, like(t.ann, t.event))
     await t.send(t.bo, like(t.bo, t.event))
@@ -65,7 +69,7 @@ async def test_each_reaction_reaches_the_organisers_and_nothing_is_public(fed: F
     await t.send(t.bo, flag(t.bo, [CLUB, t.event], "secret report"))
     assert await _kinds(t) == [
         ("report", t.bo.uri), ("boost", t.ann.uri), ("like", t.bo.uri), ("like", t.ann.uri),
-        ("direct", t.bo.uri), ("mention", t.ann.uri), ("direct", t.bo.uri), ("direct", t.ann.uri),
+        ("direct", t.bo.uri), ("direct", t.bo.uri), ("direct", t.ann.uri),
     ]
     row = await object_row(t.a, t.event)
     async with t.a.inst.engine.connect() as conn:
@@ -128,6 +132,28 @@ async def test_organiser_answers_a_dm_privately_and_a_reply_publicly(fed: Fedive
 
     with pytest.raises(ConversationError):
         await answer(t.a.inst, club, dm_id, "   ")
+
+
+async def test_a_private_activity_is_served_only_to_a_signed_get_from_its_addressee(fed: Fediverse) -> None:
+    t = await town(fed)
+    await t.send(t.bo, direct(t.bo, "几点开门?"))
+    club = await _community(t)
+    [dm] = await list_messages(t.a.inst, club.id)
+    await answer(t.a.inst, club, dm.id, "下午两点见")
+    await fed.drain()
+    [got] = t.notes_to(t.bo)
+
+    def signed_by(user: FakeUser) -> HTTPSignatureAuth:
+        return HTTPSignatureAuth(user.key_id, user.private_key_pem, clock=user.remote.clock)
+
+    assert (await fed.client.get(got["id"], headers=AP)).status_code == 404  # anyone: not even that it exists
+    assert (await fed.client.get(got["id"], headers=AP, auth=signed_by(t.ann))).status_code == 404  # not addressed
+    answered = await fed.client.get(got["id"], headers=AP, auth=signed_by(t.bo))
+    assert answered.status_code == 200 and answered.json()["object"]["content"] == got["object"]["content"]
+    public = await publish(t.a.inst, "club", {"type": "note", "content": "开放日"})
+    await fed.drain()
+    [create] = [a for a in t.received_by(t.ann) if a["type"] == "Create" and a["object"]["id"] == public.uri]
+    assert (await fed.client.get(create["id"], headers=AP)).status_code == 200  # public: anyone
 
 
 async def test_cli_lists_newest_first_unread_marked_and_answers(

@@ -73,7 +73,7 @@ async def test_communities_directory_counts(hood: Hood) -> None:
 
 PAGES = ["/", "/feed", "/feed?kind=listing&free=1", "/search?q=读书", "/communities", "/calendar",
          "/venues/find", "/venues/find?people=25&amenity=projector&date=2030-05-11&start=14:00&end=17:00&partial=1",
-         "/feed?from=bad"]
+         "/feed?from=bad", "/moderation"]
 
 
 async def test_chinese_by_default(hood: Hood) -> None:

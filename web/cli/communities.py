@@ -8,6 +8,7 @@ from typing import Any
 from actors.social.local import COMMUNITY_KINDS
 from actors.storage.instance import Instance
 from web.cli.common import _decide_if_asked, with_instance
+from web.cli.submissions import add_policy_command
 
 
 @with_instance
@@ -55,6 +56,7 @@ def add_community_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     c.add_argument("--kind", default="interest", choices=COMMUNITY_KINDS)
     c.add_argument("--manual-approval", action="store_true", help="approve followers by hand")
     csub.add_parser("list", parents=[common], help="list communities")
+    add_policy_command(csub, common)
     s.set_defaults(run=cmd_community)
 
 

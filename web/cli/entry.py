@@ -16,8 +16,11 @@ from web.cli.content import add_content_commands, add_delete_command
 from web.cli.demo.command import add_demo_command
 from web.cli.federation import add_federation_commands, add_participants_command
 from web.cli.instance import add_instance_commands
+from web.cli.members import add_member_commands
 from web.cli.messages import add_inbox_command
+from web.cli.moderation import add_moderation_commands
 from web.cli.search import add_search_commands
+from web.cli.submissions import add_queue_command
 
 __all__ = ["build_parser", "main"]
 
@@ -38,10 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_account_commands(sub, common)
     add_participants_command(sub, common)
     add_inbox_command(sub, common)
+    add_queue_command(sub, common)
     add_delete_command(sub, common)
     add_followers_command(sub, common)
+    add_member_commands(sub, common)
     add_federation_commands(sub, common)
     add_search_commands(sub, common)
+    add_moderation_commands(sub, common)
     add_demo_command(sub)
     return p
 

@@ -9,7 +9,8 @@ The pieces: ``forms`` (the fields of each kind, form ⇄ body ⇄ row), ``access
 gate, CSRF, capped form reading), ``accounts`` (login, logout, password, members),
 ``content`` (a community's dashboard, new / edit / delete), ``messages`` (the community's
 inbox), ``followers`` and ``participants`` (an event's, with the CSV export and a private
-message to all).
+message to all), ``submissions`` (待审核: decide and correct members' and visitors'
+submissions) and ``settings`` (the submission policy, owners only).
 """
 
 from starlette.routing import Route
@@ -19,6 +20,8 @@ from web.dashboard.content import community, delete, edit, index, new, pin
 from web.dashboard.followers import followers
 from web.dashboard.messages import inbox
 from web.dashboard.participants import participants, participants_csv
+from web.dashboard.settings import settings
+from web.dashboard.submissions import correct, queue
 
 __all__ = ["routes"]
 
@@ -32,6 +35,9 @@ routes = [
     Route("/dashboard/{slug}/members", members, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/inbox", inbox, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/followers", followers, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/submissions", queue, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/submissions/{id}", correct, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/settings", settings, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/events/{token}/participants", participants, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/events/{token}/participants.csv", participants_csv),
     Route("/dashboard/{slug}/new/{kind}", new, methods=["GET", "POST"]),

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Row
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -24,7 +24,7 @@ from actors.social.accounts import (
 )
 from actors.social.local import list_communities
 from actors.storage.instance import Instance
-from actors.storage.models import objects
+from actors.storage.models import objects, submissions
 from web.dashboard.access import (
     _csrf_failed,
     _inst,
@@ -59,8 +59,19 @@ async def index(request: Request) -> Response:
     if account is None:
         return _to_login(request)
     communities = [c for c in await list_communities(_inst(request)) if account.can_publish(c.username)]
-    return render(request, "dashboard/index.html", account=account, communities=communities,
+    pending = await pending_counts(_inst(request), [c.id for c in communities])
+    return render(request, "dashboard/index.html", account=account, communities=communities, pending=pending,
                   csrf=csrf_token(request), ok=request.query_params.get("ok") == "password")
+
+
+async def pending_counts(inst: Instance, community_ids: list[int]) -> dict[int, int]:
+    """How many submissions wait for each community's moderators (the 待审核 (N) links)."""
+    async with inst.engine.connect() as conn:
+        rows = await conn.execute(
+            select(submissions.c.community_id, func.count()).where(
+                submissions.c.community_id.in_(community_ids), submissions.c.state == "pending")
+            .group_by(submissions.c.community_id))
+    return {int(cid): int(n) for cid, n in rows}
 
 
 def _when(row: Row[Any]) -> str:
@@ -92,8 +103,9 @@ async def community(request: Request, account: Account, c: Row[Any]) -> Response
     ok = request.query_params.get("ok")
     token = request.query_params.get("item", "")
     just = next((o for g in groups.values() for o in g if o["token"] == token), None) if token else None
+    pending = (await pending_counts(_inst(request), [c.id])).get(c.id, 0)
     return render(request, "dashboard/community.html", account=account, c=c, groups=groups, kinds=KINDS,
-                  csrf=csrf_token(request), just=just,
+                  csrf=csrf_token(request), just=just, pending=pending,
                   ok=ok if ok in ("published", "updated", "deleted", "pinned", "unpinned") else None)
 
 
@@ -150,6 +162,15 @@ def _resolve(
     return out
 
 
+async def field_views(request: Request, kind: str, values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
+    """The kind's fields as ``_fields.html`` shows them, with the network's venues to choose from."""
+    venues: list[VenueChoice] = []
+    if any(f.name == "venue" for f in FIELDS[kind]):
+        async with _inst(request).engine.connect() as conn:
+            venues = await venue_choices(conn)
+    return _resolve(request, kind, values, errors, venues)
+
+
 async def _render_form(
     request: Request, account: Account, c: Row[Any], kind: str, values: dict[str, Any],
     errors: dict[str, str], *, row: Row[Any] | None = None, kept: list[dict[str, str]] | None = None,
@@ -162,13 +183,9 @@ async def _render_form(
     slots = [{"name": s, "alt": values.get(f"{s}_alt", ""), "error": errors.get(s)} for s in SLOTS[kind]]
     token = row.uri.rsplit("/", 1)[-1] if row is not None else None
     action = f"/dashboard/{c.username}/edit/{token}" if row is not None else f"/dashboard/{c.username}/new/{kind}"
-    venues: list[VenueChoice] = []
-    if any(f.name == "venue" for f in FIELDS[kind]):
-        async with _inst(request).engine.connect() as conn:
-            venues = await venue_choices(conn)
     return render(
         request, "dashboard/form.html", status=status, account=account, c=c, kind=kind,
-        fields=_resolve(request, kind, values, errors, venues), errors=errors, unplaced=unplaced,
+        fields=await field_views(request, kind, values, errors), errors=errors, unplaced=unplaced,
         image_errors=image_errors, slots=slots, kept=kept or [], action=action, editing=row is not None,
         object_uri=row.uri if row is not None else None, uploaded=uploaded, csrf=csrf_token(request),
     )
@@ -223,6 +240,21 @@ async def _store_uploads(inst: Instance, c: Row[Any], uploads: list[tuple[str, b
     return media_errors
 
 
+async def form_body(inst: Instance, kind: str, form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a kind's form holds and the JSON body for it, the chosen network venue filled in
+    (the dashboard's forms and the visitors' proposals, ``web.submit``)."""
+    values = _form_values(kind, form)
+    venue = await _venue_chosen(inst, values) if kind in ("event", "listing") else None
+    if venue is not None and kind == "event":
+        values.update(place_name=venue.name, place_address=venue.address,
+                      place_latitude=_coordinate(venue.latitude), place_longitude=_coordinate(venue.longitude))
+    body = _body(kind, values)
+    if venue is not None and kind == "listing":  # where to find it: the venue, with its coordinates
+        body["area"] = {"name": venue.name, "address": venue.address or None,
+                        "latitude": venue.latitude, "longitude": venue.longitude}
+    return values, body
+
+
 async def _submit(
     request: Request, account: Account, c: Row[Any], kind: str, row: Row[Any] | None,
     kept_before: list[dict[str, str]],
@@ -234,15 +266,7 @@ async def _submit(
     try:
         if not csrf_ok(request, form.get("csrf")):
             return _csrf_failed(request)
-        values = _form_values(kind, form)
-        venue = await _venue_chosen(inst, values) if kind in ("event", "listing") else None
-        if venue is not None and kind == "event":
-            values.update(place_name=venue.name, place_address=venue.address,
-                          place_latitude=_coordinate(venue.latitude), place_longitude=_coordinate(venue.longitude))
-        body = _body(kind, values)
-        if venue is not None and kind == "listing":  # where to find it: the venue, with its coordinates
-            body["area"] = {"name": venue.name, "address": venue.address or None,
-                            "latitude": venue.latitude, "longitude": venue.longitude}
+        values, body = await form_body(inst, kind, form)
         uploads: list[tuple[str, bytes, str]] = []
         for slot in SLOTS[kind]:
             alt = str(form.get(f"{slot}_alt", "")).strip()

@@ -1,5 +1,5 @@
 """``/dashboard/SLUG/followers``: who follows a community, with their state; approve or reject
-a pending request, remove an accepted follower.
+a pending request, remove an accepted follower, make one a member (``actors.social.members``).
 
 The same functions as ``yinhu followers`` (``actors.social.follows``): an approval sends
 ``Accept`` of the person's Follow, a rejection or a removal ``Reject`` of it, to their own inbox.
@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from actors.social.accounts import Account
 from actors.social.follows import FollowError, decide_follower, list_followers
 from actors.social.local import CommunityError
+from actors.social.members import MemberError, add_follower_member, list_members
 from web.dashboard.access import _csrf_failed, _inst, _t, dashboard_page
 from web.dashboard.people import person_view
 from web.pages import render
@@ -45,7 +46,14 @@ async def followers(request: Request, account: Account, c: Row[Any]) -> Response
             return _csrf_failed(request)
         action, uri = str(form.get("action", "")), str(form.get("actor", ""))
         state = next((r.state for r in rows if r.uri == uri), None)
-        if action not in ACTIONS or state not in ACTIONS[action][1]:
+        if action == "member":  # an accepted follower becomes a member (actors.social.members)
+            try:
+                await add_follower_member(inst, slug, uri)
+            except MemberError:
+                error = _("followers.no_such")
+            else:
+                return RedirectResponse(f"/dashboard/{slug}/followers?ok=member", status_code=303)
+        elif action not in ACTIONS or state not in ACTIONS[action][1]:
             error = _("followers.no_such")
         else:
             approve, _states, done = ACTIONS[action]
@@ -55,11 +63,12 @@ async def followers(request: Request, account: Account, c: Row[Any]) -> Response
                 error = _("followers.no_such")
             else:
                 return RedirectResponse(f"/dashboard/{slug}/followers?ok={done}", status_code=303)
-    people = [{**person_view(r), "state": r.state, "since": r.created_at} for r in rows]
+    members = {m.uri for m in await list_members(inst, slug)}
+    people = [{**person_view(r), "state": r.state, "since": r.created_at, "member": r.uri in members} for r in rows]
     # Requests waiting first, then followers, then the rejected; oldest first within each.
     people.sort(key=lambda p: STATES.index(p["state"]) if p["state"] in STATES else len(STATES))
     counts = {s: sum(p["state"] == s for p in people) for s in STATES}
     ok = request.query_params.get("ok")
     return render(request, "dashboard/followers.html", status=422 if error else 200, account=account, c=c,
                   people=people, counts=counts, csrf=csrf_token(request), error=error,
-                  ok=ok if ok in ("approved", "rejected", "removed") else None)
+                  ok=ok if ok in ("approved", "rejected", "removed", "member") else None)

@@ -284,3 +284,44 @@ def _venue_hours(venue: Any) -> str:
     if isinstance(hours, str):
         return hours
     return "; ".join(f"{','.join(d[:2] for d in h.days)} {h.opens}-{h.closes}" for h in hours)
+
+
+def _moment_text(value: Any, zone: str | None) -> str:
+    """A body's date-time as the datetime-local field shows it (in ``zone`` when it has an offset)."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # shown as it is, for validation to name what is wrong with it
+    return _local_time(moment, zone) if moment.tzinfo else moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def values_from_body(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """What the kind's form shows for a JSON body (a submission's draft): ``_body`` read back."""
+    v: dict[str, Any] = dict(DEFAULTS[kind])
+    for f in FIELDS[kind]:
+        value = body.get(f.name)
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            v[f.name] = str(value)
+    tags = body.get("tags")
+    if isinstance(tags, list):
+        v["tags"] = ", ".join(str(t) for t in tags)
+    price = body.get("price")
+    if isinstance(price, dict):
+        v.update(price_mode="amount", price_amount=_num(price.get("amount")), currency=price.get("currency") or "CNY")
+    elif isinstance(price, str):
+        v["price_mode"] = price
+    place, area = body.get("place"), body.get("area")
+    if isinstance(place, dict):
+        v.update({f"place_{n}": _num(place.get(n)) for n in ("name", "address", "latitude", "longitude")})
+    elif isinstance(place, str):
+        v["place_name"] = place
+    if isinstance(area, dict):
+        v["area"] = str(area.get("name") or area.get("address") or "")
+    if kind == "event":
+        zone = str(body.get("timezone") or "Asia/Shanghai")
+        v.update(start=_moment_text(body.get("start"), zone), end=_moment_text(body.get("end"), zone))
+    elif kind == "listing":
+        v["expires"] = _moment_text(body.get("expires"), "Asia/Shanghai")
+    return v

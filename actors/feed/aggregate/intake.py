@@ -145,6 +145,14 @@ async def _fetch(inst: Instance, url: str, *, check_id: bool = True) -> dict[str
     return await fetch_remote(inst, url, check_id=check_id)
 
 
+def _wrapped_object(ref: Any) -> str | None:
+    """The id of the object a Create/Update wraps, when both are on one origin."""
+    if not (isinstance(ref, dict) and ref.get("type") in ("Create", "Update")):
+        return None
+    inner = vocab.get_id(ref.get("object"))
+    return inner if inner and _host(inner) == _host(str(ref.get("id", ""))) else None
+
+
 async def ingest_announced(inst: Instance, announcer: Row[Any], obj_ref: Any) -> tuple[str, str | None]:
     """Store what a followed actor announced; returns (what happened, the object's id).
 
@@ -156,9 +164,11 @@ async def ingest_announced(inst: Instance, announcer: Row[Any], obj_ref: Any) ->
     if inst.is_local_uri(obj_id):
         return "ignored: an object of this instance", obj_id
     obj: Any = obj_ref
-    # Embedded copies count only from the object's own origin; anything else is fetched from it.
+    # Embedded copies count only from the object's own origin; anything else is fetched from it:
+    # of a wrapped Create or Update (a group relaying a member's post), its object, which is
+    # what is stored (the activity itself is often not served: Fedify's, Mastodon's Updates).
     if not (isinstance(obj, dict) and obj.get("type") and _host(obj_id) == _host(announcer.uri)):
-        obj = await _fetch(inst, obj_id)
+        obj = await _fetch(inst, _wrapped_object(obj_ref) or obj_id)
     wrapper = None
     if isinstance(obj, dict) and obj.get("type") in ("Create", "Update") and isinstance(obj.get("object"), dict):
         wrapper, inner = obj, obj["object"]

@@ -3,7 +3,8 @@
 //   node peer.mjs PORT
 //
 // It serves one Group actor, `events`, on http://127.0.0.1:PORT with an RSA key (HTTP
-// signatures) and an Ed25519 key (object integrity proofs), built with Fedify's own
+// signatures) and an Ed25519 key (object integrity proofs), and a second actor, the Person
+// `reader` (its own keys, a personal inbox only: no shared inbox, so what reaches it is seen apart), built with Fedify's own
 // federation, vocabulary, signing and verification: nobody on the Yinhu team wrote the parts
 // that decide what is valid. Inbox listeners record what arrives; Fedify calls them only for
 // requests whose signatures it verified, so /_test/received lists only verified activities.
@@ -15,7 +16,10 @@
 //   POST /_test/lookup {"handle"|"url"} -> Fedify's lookupObject, described (see describe())
 //   POST /_test/fetch-gone {"url"}     -> fetch an URL that should answer 410, parse its Tombstone
 //   POST /_test/nodeinfo {"url"}       -> NodeInfo discovery, parsed by Fedify's parseNodeInfo
-//   POST /_test/follow {"actor"}       -> events sends Follow to that actor; {"id": FOLLOW_ID}
+//   POST /_test/follow {"actor", "as"} -> events (or "as": "reader") sends Follow to that actor; {"id": FOLLOW_ID}
+//   POST /_test/submit-event {"community", ...} -> events sends Create(Event) addressed to that
+//        group (to Public and the group, cc its followers), as a member submitting to it;
+//        {"id": EVENT_ID, "activity": CREATE_ID}
 //   POST /_test/publish-event {...}    -> events sends Create(Event with a Place) to its followers
 //   POST /_test/reply {"actor", "inReplyTo", "text", "public"} -> events sends Create(Note) replying
 //        to inReplyTo and mentioning that actor, to the actor's inbox; public (default) addresses
@@ -54,6 +58,7 @@ import {
   Mention,
   Note,
   Object as APObject,
+  Person,
   Place,
   PUBLIC_COLLECTION,
   Undo,
@@ -70,6 +75,7 @@ if (!Number.isInteger(PORT) || PORT <= 0) {
 }
 const ORIGIN = `http://127.0.0.1:${PORT}`;
 const IDENTIFIER = "events";
+const READER = "reader";
 const FEDIFY_VERSION = JSON.parse(
   readFileSync(new URL("./node_modules/@fedify/fedify/package.json", import.meta.url), "utf-8"),
 ).version;
@@ -106,10 +112,11 @@ globalThis.fetch = (input, init) => {
 };
 
 // --- state ----------------------------------------------------------------------------------------
-const keyPairs = [
+const newKeyPairs = async () => [
   await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"),
   await generateCryptoKeyPair("Ed25519"),
 ];
+const keyPairs = { [IDENTIFIER]: await newKeyPairs(), [READER]: await newKeyPairs() };
 const received = []; // verified activities, described
 const sent = []; // outgoing POSTs: {url, spec, status}
 const rawBodies = new Map(); // activity id -> {raw, spec} of the POST that carried it
@@ -126,6 +133,7 @@ const federation = createFederation({
 
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+    if (identifier === READER) return readerActor(ctx);
     if (identifier !== IDENTIFIER) return null;
     const keys = await ctx.getActorKeyPairs(identifier);
     return new Group({
@@ -143,15 +151,30 @@ federation
       manuallyApprovesFollowers: false,
     });
   })
-  .setKeyPairsDispatcher(async (_ctx, identifier) => (identifier === IDENTIFIER ? keyPairs : []));
+  .setKeyPairsDispatcher(async (_ctx, identifier) => keyPairs[identifier] ?? []);
+
+async function readerActor(ctx) {
+  const keys = await ctx.getActorKeyPairs(READER);
+  return new Person({
+    id: ctx.getActorUri(READER),
+    preferredUsername: READER,
+    name: "Fedify reader",
+    inbox: ctx.getInboxUri(READER),
+    outbox: ctx.getOutboxUri(READER),
+    followers: ctx.getFollowersUri(READER),
+    publicKey: keys[0].cryptographicKey,
+    assertionMethods: keys.map((k) => k.multikey),
+  });
+}
 
 federation.setFollowersDispatcher("/users/{identifier}/followers", async (_ctx, identifier) => {
+  if (identifier === READER) return { items: [] };
   if (identifier !== IDENTIFIER) return null;
   return { items: [...followers.values()] };
 });
 
 federation.setOutboxDispatcher("/users/{identifier}/outbox", async (_ctx, identifier) => {
-  if (identifier !== IDENTIFIER) return null;
+  if (identifier !== IDENTIFIER && identifier !== READER) return null;
   return { items: [] };
 });
 
@@ -176,6 +199,7 @@ async function record(ctx, activity) {
     to: activity.toIds.map((u) => u.href),
     cc: activity.ccIds.map((u) => u.href),
     signature: carried?.spec ?? null,
+    recipient: ctx.recipient ?? null, // the actor whose personal inbox it came to (null: the shared inbox)
     raw: carried ? JSON.parse(carried.raw) : null,
     expanded: null,
   };
@@ -314,7 +338,7 @@ async function expand(doc) {
   }
 }
 
-function makeEvent(ctx, spec) {
+function makeEvent(ctx, spec, addressing = { to: PUBLIC_COLLECTION }) {
   const id = randomUUID();
   const start = Temporal.Instant.from(spec.start ?? "2031-07-01T11:00:00Z");
   const end = Temporal.Instant.from(spec.end ?? "2031-07-01T13:00:00Z");
@@ -332,7 +356,7 @@ function makeEvent(ctx, spec) {
       longitude: spec.place?.longitude ?? 120.1551,
     }),
     published: Temporal.Now.instant(),
-    to: PUBLIC_COLLECTION,
+    ...addressing,
     cc: ctx.getFollowersUri(IDENTIFIER),
   });
   return { id, event };
@@ -389,13 +413,29 @@ async function control(request, url) {
     case "POST /_test/follow": {
       const target = await ctx.lookupObject(body.actor, { documentLoader });
       if (target == null || !isActor(target)) return json({ error: `no actor at ${body.actor}` }, 404);
+      const as = body.as === READER ? READER : IDENTIFIER;
       const follow = new Follow({
         id: new URL(`/activities/${randomUUID()}`, ORIGIN),
-        actor: ctx.getActorUri(IDENTIFIER),
+        actor: ctx.getActorUri(as),
         object: target.id,
       });
-      await ctx.sendActivity({ identifier: IDENTIFIER }, target, follow);
+      await ctx.sendActivity({ identifier: as }, target, follow);
       return json({ id: follow.id.href });
+    }
+    case "POST /_test/submit-event": {
+      const group = await ctx.lookupObject(body.community, { documentLoader });
+      if (group == null || !isActor(group)) return json({ error: `no actor at ${body.community}` }, 404);
+      const { id, event } = makeEvent(ctx, body, { tos: [PUBLIC_COLLECTION, group.id] });
+      events.set(id, event);
+      const create = new Create({
+        id: new URL(`/activities/${randomUUID()}`, ORIGIN),
+        actor: ctx.getActorUri(IDENTIFIER),
+        object: event,
+        tos: [PUBLIC_COLLECTION, group.id],
+        cc: ctx.getFollowersUri(IDENTIFIER),
+      });
+      await ctx.sendActivity({ identifier: IDENTIFIER }, group, create);
+      return json({ id: event.id.href, activity: create.id.href });
     }
     case "POST /_test/publish-event": {
       if (followers.size === 0) return json({ error: "no followers yet" }, 409);
