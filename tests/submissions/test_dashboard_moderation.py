@@ -45,9 +45,11 @@ async def test_removing_an_approved_item_from_the_queue_page(fed: Fediverse) -> 
     async with _browser(h, None) as anonymous:
         assert "湖边跑步" in (await anonymous.get("/c/club")).text  # the control: public before
     async with _browser(h, "other") as other:  # the owner of another community
-        denied = await _post(other, "/dashboard/club/remove", csrf=_csrf(await other.get("/dashboard")), item=oid,
-                             reason="x")
+        csrf = _csrf(await other.get("/dashboard"))
+        denied = await _post(other, "/dashboard/club/remove", csrf=csrf, item=oid, reason="x")
         assert denied.status_code == 403
+        elsewhere = await _post(other, "/dashboard/chess/remove", csrf=csrf, item=oid, reason="x")
+        assert elsewhere.status_code == 404 and "本社区没有这项内容。" in elsewhere.text  # not chess's item
     async with _browser(h, "mod") as mod:
         page = await mod.get("/dashboard/club/submissions")
         csrf = _csrf(page)
@@ -106,9 +108,11 @@ async def test_banning_a_follower_from_the_followers_page_and_lifting_it(fed: Fe
     h = await _club(fed)
     await h.follow(h.ann)
     async with _browser(h, "other") as other:
-        denied = await _post(other, "/dashboard/club/bans", csrf=_csrf(await other.get("/dashboard")), action="ban",
-                             actor=h.ann.uri, reason="x")
+        csrf = _csrf(await other.get("/dashboard"))
+        denied = await _post(other, "/dashboard/club/bans", csrf=csrf, action="ban", actor=h.ann.uri, reason="x")
         assert denied.status_code == 403
+        elsewhere = await _post(other, "/dashboard/chess/bans", csrf=csrf, action="ban", actor=h.ann.uri, reason="x")
+        assert elsewhere.status_code == 404 and "本社区不认识这个人" in elsewhere.text  # not a follower of chess
     async with _browser(h, "mod") as mod:
         page = await mod.get("/dashboard/club/followers")
         assert f'name="actor" value="{h.ann.uri}"' in page.text and "没有被封禁的人。" in page.text
