@@ -8,6 +8,7 @@ token and a role in the community; a missing reason or a repeat is a translated 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 
@@ -171,6 +172,25 @@ async def test_banning_a_submitter_from_the_queue_page(fed: Fediverse) -> None:
         assert '<strong class="badge">已封禁</strong>' in shown.text
     await fed.drain()
     assert [b["summary"] for b in h.got(h.emma, "Block")] == ["spam events"]
+
+
+async def test_a_ban_while_their_server_is_down(fed: Fediverse) -> None:
+    """The person as last fetched will do: banned at once, the Block delivered once their server is back."""
+    h = await _club(fed)
+    await h.follow(h.ann)
+    h.masto.go_down()
+    async with _browser(h, "mod") as mod:
+        page = await mod.get("/dashboard/club/followers")
+        done = await _post(mod, "/dashboard/club/bans", csrf=_csrf(page), action="ban", actor=h.ann.uri,
+                           back="followers", reason="spam")
+        assert done.status_code == 303
+        assert "@ann@masto.test" in visible_text((await mod.get(done.headers["location"])).text).split("已封禁 (1)")[1]
+    await fed.drain()
+    assert h.got(h.ann, "Block") == []
+    h.masto.heal()
+    fed.clock.advance(timedelta(hours=1))
+    await fed.drain()
+    assert [b["summary"] for b in h.got(h.ann, "Block")] == ["spam"]
 
 
 async def test_moderation_pages_in_both_languages(fed: Fediverse) -> None:
