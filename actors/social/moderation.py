@@ -52,6 +52,7 @@ __all__ = [
     "domain_policy_for",
     "followers_and",
     "is_banned",
+    "list_bans",
     "log",
     "public_log",
     "report",
@@ -88,6 +89,16 @@ async def is_banned(conn: AsyncConnection, community_id: int, actor_id: int) -> 
 
 
 # --- bans -------------------------------------------------------------------------------------
+
+
+async def list_bans(conn: AsyncConnection, community_id: int) -> list[Row[Any]]:
+    """The people banned from a community, newest first: the actor's columns and the ban's."""
+    return list(await conn.execute(
+        select(actors.c.uri, actors.c.username, actors.c.domain, actors.c.name, actors.c.raw, community_bans.c.reason,
+               community_bans.c.created_by, community_bans.c.created_at)
+        .select_from(community_bans.join(actors, actors.c.id == community_bans.c.actor_id))
+        .where(community_bans.c.community_id == community_id)
+        .order_by(community_bans.c.created_at.desc(), community_bans.c.id.desc())))
 
 
 async def _banned_pair(inst: Instance, slug: str, target: str) -> tuple[Row[Any], Row[Any]]:

@@ -10,7 +10,8 @@ gate, CSRF, capped form reading), ``accounts`` (login, logout, password, members
 ``content`` (a community's dashboard, new / edit / delete), ``messages`` (the community's
 inbox), ``followers`` and ``participants`` (an event's, with the CSV export and a private
 message to all), ``submissions`` (待审核: decide and correct members' and visitors'
-submissions) and ``settings`` (the submission policy, owners only).
+submissions), ``moderation`` (remove an item, ban and unban a person, with a reason) and
+``settings`` (the submission policy, owners only).
 """
 
 from starlette.routing import Route
@@ -19,6 +20,7 @@ from web.dashboard.accounts import login, logout, members, password
 from web.dashboard.content import community, delete, edit, index, new, pin
 from web.dashboard.followers import followers
 from web.dashboard.messages import inbox
+from web.dashboard.moderation import bans, remove_item
 from web.dashboard.participants import participants, participants_csv
 from web.dashboard.settings import settings
 from web.dashboard.submissions import correct, queue
@@ -37,6 +39,8 @@ routes = [
     Route("/dashboard/{slug}/followers", followers, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/submissions", queue, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/submissions/{id}", correct, methods=["GET", "POST"]),
+    Route("/dashboard/{slug}/remove", remove_item, methods=["POST"]),
+    Route("/dashboard/{slug}/bans", bans, methods=["POST"]),
     Route("/dashboard/{slug}/settings", settings, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/events/{token}/participants", participants, methods=["GET", "POST"]),
     Route("/dashboard/{slug}/events/{token}/participants.csv", participants_csv),

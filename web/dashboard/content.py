@@ -22,6 +22,7 @@ from actors.publishing.validation import (
 from actors.social.accounts import (
     Account,
 )
+from actors.social.conversations import MAX_ANSWER
 from actors.social.local import list_communities
 from actors.storage.instance import Instance
 from actors.storage.models import objects, submissions
@@ -85,7 +86,7 @@ async def community(request: Request, account: Account, c: Row[Any]) -> Response
     async with _inst(request).engine.connect() as conn:
         rows = list(
             await conn.execute(
-                select(objects.c.uri, objects.c.kind, objects.c.name, objects.c.start_time, objects.c.timezone,
+                select(objects.c.id, objects.c.uri, objects.c.kind, objects.c.name, objects.c.start_time, objects.c.timezone,
                        objects.c.status, objects.c.published, objects.c.source, objects.c.pinned_at)
                 .where(objects.c.actor_id == c.id, objects.c.local.is_(True), objects.c.deleted_at.is_(None),
                        objects.c.reply_root_id.is_(None))
@@ -98,15 +99,15 @@ async def community(request: Request, account: Account, c: Row[Any]) -> Response
         kind = r.kind if r.kind in groups else "note"
         lines = (r.source or "").strip().splitlines()
         title = r.name or (lines[0][:80] if lines else "—")
-        groups[kind].append({"uri": r.uri, "token": r.uri.rsplit("/", 1)[-1], "title": title,
+        groups[kind].append({"id": r.id, "uri": r.uri, "token": r.uri.rsplit("/", 1)[-1], "title": title,
                              "when": _when(r), "status": r.status, "pinned": r.pinned_at is not None})
     ok = request.query_params.get("ok")
     token = request.query_params.get("item", "")
     just = next((o for g in groups.values() for o in g if o["token"] == token), None) if token else None
     pending = (await pending_counts(_inst(request), [c.id])).get(c.id, 0)
     return render(request, "dashboard/community.html", account=account, c=c, groups=groups, kinds=KINDS,
-                  csrf=csrf_token(request), just=just, pending=pending,
-                  ok=ok if ok in ("published", "updated", "deleted", "pinned", "unpinned") else None)
+                  csrf=csrf_token(request), just=just, pending=pending, max_reason=MAX_ANSWER,
+                  ok=ok if ok in ("published", "updated", "deleted", "pinned", "unpinned", "removed_item") else None)
 
 
 def _in_date_order(rows: list[Row[Any]], now: datetime) -> list[Row[Any]]:

@@ -1,6 +1,7 @@
 """``/dashboard/SLUG/submissions`` (待审核): what members and visitors submitted to a community,
 for its owners, moderators and the instance's administrators; approve or reject (with a
-reason), correct a draft before approving it, and the recent decisions.
+reason), correct a draft before approving it, and the recent decisions (an approved item can be
+removed, a person from the fediverse banned: forms posting to ``web.dashboard.moderation``).
 
 The decisions are ``actors.publishing.decisions``' (the same as ``yinhu queue``): approving
 announces a submitted object or publishes a draft as the community's own, rejecting sends the
@@ -22,6 +23,7 @@ from actors.publishing.decisions import approve, reject
 from actors.publishing.validation import PRICE_MODES, ContentError
 from actors.social.accounts import Account
 from actors.social.conversations import MAX_ANSWER
+from actors.social.moderation import list_bans
 from actors.social.submissions import (
     PENDING,
     SubmissionError,
@@ -43,7 +45,7 @@ __all__ = ["correct", "queue"]
 
 DECIDED = ("approved", "rejected", "removed")
 RECENT = 50
-OK = ("approved", "rejected", "rejected_web")
+OK = ("approved", "rejected", "rejected_web", "removed_item", "banned", "unbanned")  # the last three: .moderation
 ZONE = "Asia/Shanghai"  # the zone the dashboard shows a community's own times in (content._when)
 
 
@@ -120,13 +122,15 @@ async def _page(request: Request, account: Account, c: Row[Any], error: str | No
     recent = await _recent(inst, c.id)
     people = await _people(inst, pending + recent)
     ok = request.query_params.get("ok")
+    async with inst.engine.connect() as conn:
+        banned = {b.uri for b in await list_bans(conn, c.id)}
     return render(
         request, "dashboard/submissions.html", status=422 if error else 200, account=account, c=c,
         rows=[_view(_, r, people) for r in pending], recent=[_view(_, r, people) for r in recent],
         count=(await pending_counts(inst, [c.id])).get(c.id, 0), policy=c.submission_policy or "moderated",
         trust=bool(c.trust_members), csrf=csrf_token(request), error=error, ok=ok if ok in OK else None,
         n=_id(request.query_params.get("n", "")) or "", item=await _done_item(inst, c, request.query_params.get("item", "")),
-        max_reason=MAX_ANSWER,
+        max_reason=MAX_ANSWER, banned=banned,
     )
 
 
