@@ -107,6 +107,20 @@ def load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU jiffies of the whole machine since boot: their differences over a span
+    give how busy every core was, whoever used it (workers, receivers, PostgreSQL, the bench)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return float(sum(values) - idle), float(sum(values))
+
+
 class Databases:
     def __init__(self, server: str) -> None:
         self.server = server
@@ -217,14 +231,16 @@ def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_s
         note = run / "note.json"
         note.write_text('{"type": "note", "content": "hello, all of you"}', encoding="utf-8")
         out = cli(data, "publish", "bench", str(note))
-        t_start = time.time()
+        t_start, busy0 = time.time(), machine_busy()
         workers = [start(["-m", "web.cli", "worker", "--data", str(data)], run / f"worker{i}.log")
                    for i in range(n_workers)]
         deadline = time.monotonic() + 600
         while True:
             stats = receiver_stats(rports)
             if stats["paths"] >= answering:
-                t_all = time.time()
+                t_all, busy1 = time.time(), machine_busy()
+                worker_cpu = sum(cpu_of(w.pid) for w in workers)
+                receiver_cpu = sum(cpu_of(r.pid) for r in receivers)
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"not every inbox got it: {stats}")
@@ -241,6 +257,10 @@ def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_s
         "workers": n_workers, "inboxes": n_shared, "answering": answering, "followers": n_shared * per_shared,
         "queued": out.split("queued for ")[1].split()[0], "span": span, "from_start": t_all - t_start,
         "rate": answering / span, "duplicates": stats["duplicates"], "load": load(),
+        # Where the CPU went from worker start until every answering inbox had it: the workers'
+        # own seconds, the receivers', and how busy the machine's cores were on average.
+        "worker_cpu": worker_cpu, "receiver_cpu": receiver_cpu,
+        "busy": (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1]), "cores": os.cpu_count(),
     }
 
 
@@ -442,7 +462,10 @@ def main() -> None:
                     line = (f"delivery  {r['workers']} worker(s): {r['followers']} followers, {r['inboxes']} shared inboxes "
                             f"({r['answering']} answering, queued {r['queued']}): every answering inbox in {r['span']:.1f} s "
                             f"({r['from_start']:.1f} s from worker start), {r['rate']:.0f} deliveries/s "
-                            f"(×{r['rate'] / base:.2f}), duplicates {r['duplicates']}; load {r['load']}")
+                            f"(×{r['rate'] / base:.2f}), duplicates {r['duplicates']}; load {r['load']}; "
+                            f"CPU: workers {r['worker_cpu']:.1f} s ({1000 * r['worker_cpu'] / r['answering']:.2f} ms per "
+                            f"inbox, start-up included), receivers {r['receiver_cpu']:.1f} s, the machine's "
+                            f"{r['cores']} cores {r['busy']:.0%} busy")
                     print(line, flush=True)
                     results.append(line)
             if "ingest" in only:
