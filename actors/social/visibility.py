@@ -120,12 +120,13 @@ async def _community_rows(conn: AsyncConnection, uris: Iterable[str]) -> dict[st
 async def community_for(conn: AsyncConnection, obj: Mapping[str, Any], route: Iterable[str | None] = ()) -> int | None:
     """The id of the community ``obj`` belongs to, or None when it belongs to none here."""
     routed = [r for r in route if r]
-    # Anyone can write ``audience``: it counts when that community brought the object (its
-    # Announce or outbox) or lives on the object's own server (which vouches for it).
-    # ``attributedTo`` was checked to be on the object's origin before this is called.
+    # Anyone can write ``audience`` and ``attributedTo``: a community named there counts when it
+    # brought the object (its Announce or outbox) or lives on the object's own server (which
+    # vouches for it). A remote post naming a community here joins it only through the
+    # submissions queue (actors.social.submissions), never by naming it.
     host = _host(str(obj.get("id") or ""))
     audience = [a for a in _ids(obj.get("audience")) if a in routed or _host(a) == host]
-    attributed = _ids(obj.get("attributedTo"))
+    attributed = [a for a in _ids(obj.get("attributedTo")) if a in routed or _host(a) == host]
     found = await _community_rows(conn, audience + attributed + routed)
     for uri in audience + attributed + routed:
         if uri in found:

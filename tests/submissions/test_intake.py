@@ -120,6 +120,35 @@ async def test_a_silenced_domains_follower_is_queued_even_where_the_community_is
     assert page["object"]["id"] not in await h.feed_ids() and h.got(h.reader, "Announce") == []
 
 
+async def test_naming_the_community_in_attributed_to_does_not_join_it(fed: Fediverse) -> None:
+    h = await hood(fed, "club", "club")
+    await set_policy(h.a.inst, "club", submissions="closed")
+    post = mastodon_post(h, h.ann, "spam", to=[vocab.PUBLIC])
+    obj = post["object"]
+    obj.update(attributedTo=[h.ann.uri, h.community], tag=[], cc=[], bto=[h.community])
+    post.update(cc=[], bto=[h.community])
+    await h.send(h.ann, post)
+    stored = await h.stored(obj["id"])
+    assert stored is not None and stored.community_id is None  # kept (it addressed us), belongs to nobody
+    assert obj["id"] not in await h.feed_ids() and "spam" not in (await fed.client.get(h.a.url("/c/club"))).text
+
+
+async def test_an_edit_while_waiting_is_what_the_moderators_read_and_approve(fed: Fediverse) -> None:
+    h = await hood(fed)  # a market: the post is read into a draft listing
+    post = mastodon_post(h, h.ann, "出售 九成新儿童自行车 ¥120")
+    await h.send(h.ann, post)
+    [row] = await h.rows()
+    assert row.shape == "draft" and orjson.loads(row.draft)["price"] == {"amount": "120", "currency": "CNY"}
+    edited = {**post["object"], "content": post["object"]["content"].replace("¥120", "¥90 再加一句广告"),
+              "updated": "2030-01-02T00:00:00Z"}
+    update = {"@context": vocab.AS_CONTEXT, "id": post["object"]["id"] + "#edit", "type": "Update",
+              "actor": h.ann.uri, "to": post["to"], "cc": post["cc"], "object": edited}
+    await h.send(h.ann, update)
+    [row] = await h.rows()
+    assert "¥90 再加一句广告" in row.content and "¥120" not in row.content
+    assert orjson.loads(row.draft)["price"] == {"amount": "90", "currency": "CNY"}
+
+
 async def test_closed_refuses_with_a_reject_and_stores_nothing(fed: Fediverse) -> None:
     h = await hood(fed, "club", "club")
     await set_policy(h.a.inst, "club", submissions="closed")

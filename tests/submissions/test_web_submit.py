@@ -149,6 +149,13 @@ async def test_validation_errors_are_shown_translated_at_their_fields(town: tupl
     assert await stored(node) == []
 
 
+@pytest.mark.parametrize("venue", ["²", "99999999999999999999", "-1", "x"])
+async def test_a_venue_that_is_no_row_id_is_ignored_not_a_500(town: tuple[Node, Any], venue: str) -> None:
+    node, _fed = town
+    answer = await visitor(town).propose({**EVENT, "venue": venue})
+    assert answer.status_code == 303 and len(await stored(node)) == 1
+
+
 async def test_the_honeypot_thanks_and_stores_nothing(town: tuple[Node, Any]) -> None:
     node, _fed = town
     v = visitor(town)

@@ -47,6 +47,7 @@ from web.dashboard.forms import (
     _local_time,
     _stored_images,
     _values_from_row,
+    row_id,
 )
 from web.i18n import pick_language, translator
 from web.pages import render, render_error
@@ -195,11 +196,11 @@ async def _render_form(
 async def _venue_chosen(inst: Instance, values: dict[str, Any]) -> VenueChoice | None:
     """The network venue the form chose (for an event its place, for a listing its area: name,
     address and coordinates, which the 附近 filter and the venue's page match by)."""
-    raw = str(values.get("venue") or "")
-    if not raw.isdigit():
+    venue_id = row_id(str(values.get("venue") or ""))
+    if venue_id is None:
         return None
     async with inst.engine.connect() as conn:
-        venue = await venue_place(conn, int(raw))
+        venue = await venue_place(conn, venue_id)
     if venue is None:
         values["venue"] = ""
     return venue

@@ -325,3 +325,8 @@ def values_from_body(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     elif kind == "listing":
         v["expires"] = _moment_text(body.get("expires"), "Asia/Shanghai")
     return v
+
+
+def row_id(raw: str) -> int | None:
+    """A row id from a form or a URL: ASCII digits that fit a BIGINT, else None."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None

@@ -31,7 +31,7 @@ from actors.storage.models import actors, community_bans, follows, objects, subm
 from fedi.errors import FediError
 from web.dashboard.access import _csrf_failed, _inst, _t, dashboard_page
 from web.dashboard.followers import _page as followers_page
-from web.dashboard.submissions import _id
+from web.dashboard.forms import row_id
 from web.dashboard.submissions import _page as queue_page
 from web.pages import render_error
 from web.sessions import csrf_ok
@@ -74,7 +74,7 @@ def _reason(form: FormData) -> str | None:
 async def _item(request: Request, c: Row[Any], raw: str) -> str | int:
     """The URI of the live item ``raw`` (an object id) of the community: one of its own or one it
     approved; else 404 (none such) or 409 (removed already)."""
-    oid = _id(raw)
+    oid = row_id(raw)
     if oid is None:
         return 404
     async with _inst(request).engine.connect() as conn:
@@ -104,7 +104,7 @@ async def remove_item(request: Request, account: Account, c: Row[Any]) -> Respon
     if isinstance(item, int):
         return await _again(request, account, c, form, item, _("mod.no_item" if item == 404 else "mod.removed_already"))
     try:
-        await remove(_inst(request), item, reason, by=account.name)
+        await remove(_inst(request), item, reason, by=account.name, community_id=c.id)
     except ValueError as exc:  # ModerationError: removed meanwhile, or not the community's after all
         return await _again(request, account, c, form, 409, _("mod.failed", reason=str(exc)))
     return _done(c, form, "removed_item")

@@ -35,7 +35,7 @@ from actors.storage.instance import Instance
 from actors.storage.models import actors, objects, submissions
 from web.dashboard.access import _csrf_failed, _inst, _t, dashboard_page
 from web.dashboard.content import field_views, form_body, pending_counts
-from web.dashboard.forms import FIELDS, _local_time, values_from_body
+from web.dashboard.forms import FIELDS, _local_time, row_id, values_from_body
 from web.dashboard.people import person_view
 from web.i18n import Translator
 from web.pages import render, render_error
@@ -47,11 +47,6 @@ DECIDED = ("approved", "rejected", "removed")
 RECENT = 50
 OK = ("approved", "rejected", "rejected_web", "removed_item", "banned", "unbanned")  # the last three: .moderation
 ZONE = "Asia/Shanghai"  # the zone the dashboard shows a community's own times in (content._when)
-
-
-def _id(raw: str) -> int | None:
-    """A row id from a form or a URL: ASCII digits that fit a BIGINT, else None."""
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
 def _at(moment: Any) -> str:
@@ -104,11 +99,11 @@ async def _recent(inst: Instance, community_id: int) -> list[Row[Any]]:
 
 async def _done_item(inst: Instance, c: Row[Any], raw: str) -> dict[str, Any] | None:
     """The item an approval just made public, for the banner's link."""
-    if _id(raw) is None:
+    if row_id(raw) is None:
         return None
     async with inst.engine.connect() as conn:
         row = (await conn.execute(select(objects.c.id, objects.c.name, objects.c.source).where(
-            objects.c.id == _id(raw), objects.c.community_id == c.id))).first()
+            objects.c.id == row_id(raw), objects.c.community_id == c.id))).first()
     if row is None:
         return None
     lines = (row.source or "").strip().splitlines()
@@ -129,7 +124,7 @@ async def _page(request: Request, account: Account, c: Row[Any], error: str | No
         rows=[_view(_, r, people) for r in pending], recent=[_view(_, r, people) for r in recent],
         count=(await pending_counts(inst, [c.id])).get(c.id, 0), policy=c.submission_policy or "moderated",
         trust=bool(c.trust_members), csrf=csrf_token(request), error=error, ok=ok if ok in OK else None,
-        n=_id(request.query_params.get("n", "")) or "", item=await _done_item(inst, c, request.query_params.get("item", "")),
+        n=row_id(request.query_params.get("n", "")) or "", item=await _done_item(inst, c, request.query_params.get("item", "")),
         max_reason=MAX_ANSWER, banned=banned,
     )
 
@@ -140,7 +135,7 @@ def _problems(_: Translator, exc: ContentError) -> str:
 
 async def _pending_row(inst: Instance, c: Row[Any], raw_id: str, _: Translator) -> Row[Any] | str:
     """The community's pending submission ``raw_id`` names, or why there is none."""
-    sid = _id(raw_id)
+    sid = row_id(raw_id)
     if sid is None:
         return _("queue.no_such")
     async with inst.engine.connect() as conn:
