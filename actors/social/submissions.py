@@ -71,6 +71,7 @@ __all__ = [
     "notify",
     "policy_of",
     "record_submission",
+    "refresh_pending",
     "refuse",
     "send_accept",
     "send_rejection",
@@ -257,6 +258,28 @@ async def take(inst: Instance, conn: AsyncConnection, targets: list[Target], act
             taken.approve.append(sid)
         taken.notes.append(f"submission {sid} ({shape} {kind}) to {community.username}: {target.verdict}")
     return taken
+
+
+async def refresh_pending(inst: Instance, conn: AsyncConnection, obj: Mapping[str, Any], stored_uri: str) -> int:
+    """An Update of an object that waits in a queue: what the moderators read (and a draft read
+    from it) follows the object, so what they approve is what they saw. Returns the rows changed."""
+    from actors.storage.text import html_to_text
+
+    rows = list(await conn.execute(
+        select(submissions.c.id, submissions.c.shape, submissions.c.kind, actors.c.kind.label("community_kind"),
+               actors.c.uri.label("community_uri"))
+        .join(actors, actors.c.id == submissions.c.community_id)
+        .where(submissions.c.object_uri == stored_uri, submissions.c.state == PENDING)))
+    content = clean_html(obj.get("content") if isinstance(obj.get("content"), str) else "", obj.get("tag"))
+    for row in rows:
+        values: dict[str, Any] = {"content": content}
+        if row.shape == "draft":
+            community = SimpleNamespace(kind=row.community_kind, uri=row.community_uri)
+            shape, _kind, draft = shape_of(community, obj, None, html_to_text(content))  # type: ignore[arg-type]
+            if shape == "draft":
+                values["draft"] = orjson.dumps(draft).decode()
+        await conn.execute(update(submissions).where(submissions.c.id == row.id).values(**values))
+    return len(rows)
 
 
 # --- policy -----------------------------------------------------------------------------------

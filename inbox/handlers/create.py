@@ -18,7 +18,7 @@ from actors.publishing.decisions import approve_at_once
 from actors.social.conversations import record_create
 from actors.social.remote import fetch_actor, get_actor
 from actors.social.signup import sign_up, signup_intent
-from actors.social.submissions import submission_targets, take
+from actors.social.submissions import refresh_pending, submission_targets, take
 from actors.storage.models import objects
 from fedi import vocab
 from inbox.dispatch import Context, Outcome, register
@@ -69,6 +69,8 @@ async def _store(ctx: Context, update_only: bool) -> Outcome:
                                                                           stored_uri=str(stored_id)):
             detail += "; boosted by the feed actor"
         recorded, approve = None, []
+        if update_only and result == "updated" and await refresh_pending(ctx.inst, conn, obj, str(stored_id)):
+            detail += "; the waiting submission follows the edit"
         if result == "stored" and not update_only:
             taken = await take(ctx.inst, conn, targets, ctx.activity, obj, author, str(stored_id))
             approve = taken.approve
