@@ -59,6 +59,10 @@ async def test_dashboard_messages_for_moderators_only_and_answering_a_dm(fed: Fe
         dm_id = min(set(ids), key=int)  # the older message: the DM
         assert (await mod.post("/dashboard/club/inbox", data={"csrf": "bad", "id": dm_id, "action": "answer",
                                                               "text": "x"})).status_code == 403
+        for bad in ("²", "9" * 20, "-1"):  # no row id: a readable 422, never a 500
+            refused = await mod.post("/dashboard/club/inbox", data={"csrf": csrf, "id": bad, "action": "answer",
+                                                                    "text": "x"})
+            assert refused.status_code == 422
         done = await mod.post("/dashboard/club/inbox", data={"csrf": csrf, "id": dm_id, "action": "answer",
                                                              "text": "可以，欢迎"})
         assert done.status_code == 303 and done.headers["location"].endswith("ok=answered")

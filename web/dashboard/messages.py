@@ -22,6 +22,7 @@ from actors.social.conversations import (
 )
 from fedi.content import safe_url
 from web.dashboard.access import _csrf_failed, _gate, _inst, _t
+from web.dashboard.forms import row_id
 from web.pages import render
 from web.sessions import csrf_ok, csrf_token
 
@@ -52,15 +53,15 @@ async def inbox(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=10, max_part_size=64 * 1024)
         if not csrf_ok(request, form.get("csrf")):
             return _csrf_failed(request)
-        action, raw_id = str(form.get("action", "")), str(form.get("id", ""))
+        action, message_id = str(form.get("action", "")), row_id(str(form.get("id", "")))
         try:
-            if not raw_id.isdigit():
+            if message_id is None:  # not ASCII digits that fit a row id ("²", 20 digits): no such message
                 raise ConversationError(_("inbox.no_message"))
             if action == "answer":
-                await answer(inst, c, int(raw_id), str(form.get("text", "")))
+                await answer(inst, c, message_id, str(form.get("text", "")))
                 return RedirectResponse(f"/dashboard/{slug}/inbox?ok=answered", status_code=303)
             if action in ("hide", "show"):
-                await hide_reply(inst, c.id, int(raw_id), hidden=action == "hide")
+                await hide_reply(inst, c.id, message_id, hidden=action == "hide")
                 return RedirectResponse(f"/dashboard/{slug}/inbox?ok={action}", status_code=303)
             raise ConversationError(_("inbox.no_message"))
         except ConversationError as exc:
