@@ -28,6 +28,7 @@ from actors.social.submissions import (
     APPROVED,
     PENDING,
     REJECTED,
+    SubmissionChanged,
     SubmissionError,
     announce_approved,
     claim,
@@ -35,6 +36,7 @@ from actors.social.submissions import (
     inboxes_of,
     log_decision,
     notify,
+    seen_mark,
     send_accept,
     send_rejection,
     submitter_of,
@@ -52,7 +54,8 @@ class Decision:
     object_uri: str | None  # what is now public (approved), else the submitted object
 
 
-async def _load(conn: AsyncConnection, submission_id: int, community_id: int | None) -> tuple[Row[Any], Row[Any]]:
+async def _load(conn: AsyncConnection, submission_id: int, community_id: int | None,
+                seen: str | None = None) -> tuple[Row[Any], Row[Any]]:
     if community_id is None:
         community_id = (await conn.execute(select(submissions.c.community_id)
                                            .where(submissions.c.id == submission_id))).scalar()
@@ -61,15 +64,18 @@ async def _load(conn: AsyncConnection, submission_id: int, community_id: int | N
     row = await get_submission(conn, community_id, submission_id)
     if row.state != PENDING:
         raise SubmissionError(f"submission {submission_id} was already decided ({row.state})")
+    if seen is not None and seen != seen_mark(row):
+        raise SubmissionChanged(f"submission {submission_id} was edited by its author since it was read; read it again")
     community = (await conn.execute(select(actors).where(actors.c.id == community_id))).one()
     return row, community
 
 
 async def approve(inst: Instance, submission_id: int, *, by: str | None, draft: dict[str, Any] | None = None,
-                  community_id: int | None = None) -> Decision:
-    """Approve a pending submission (``draft``: a moderator's corrected body for a draft)."""
+                  community_id: int | None = None, seen: str | None = None) -> Decision:
+    """Approve a pending submission (``draft``: a moderator's corrected body for a draft;
+    ``seen``: the ``seen_mark`` of the version the moderator read, refused if it changed since)."""
     async with inst.engine.begin() as conn:
-        row, community = await _load(conn, submission_id, community_id)
+        row, community = await _load(conn, submission_id, community_id, seen)
         if row.shape == "object":
             if draft is not None:
                 raise SubmissionError(f"submission {submission_id} is announced as it is; it has no draft to correct")

@@ -22,6 +22,7 @@ and what a decision sends (FEP-1b12).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +59,7 @@ __all__ = [
     "PENDING",
     "POLICIES",
     "REJECTED",
+    "SubmissionChanged",
     "SubmissionError",
     "Taken",
     "Target",
@@ -74,6 +76,7 @@ __all__ = [
     "refresh_pending",
     "refuse",
     "send_accept",
+    "seen_mark",
     "send_rejection",
     "set_policy",
     "submission_targets",
@@ -90,6 +93,18 @@ PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 class SubmissionError(Exception):
     """A queue operation cannot be done; the message is for the moderator."""
+
+
+class SubmissionChanged(SubmissionError):
+    """The submission was edited (an ``Update`` from its author) after the moderator read it."""
+
+
+def seen_mark(row: Any) -> str:
+    """A short fingerprint of what a moderator reads of a submission: its text, its draft and
+    the object's title. An approval given with the mark of another version is refused, so what
+    is approved is what was read."""
+    parts = (row.content or "", row.draft or "", getattr(row, "object_name", None) or "")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,13 @@ def _csrf(page: httpx.Response) -> str:
     return CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
 
 
+def _seen(page: httpx.Response, sid: int | None = None) -> str:
+    """The mark of the version a page shows: of submission ``sid`` on the queue, else of the
+    one on a correction form."""
+    near = rf'name="id" value="{sid}">' if sid is not None else ""
+    return re.search(near + r'<input type="hidden" name="seen" value="(\w+)"', page.text).group(1)  # type: ignore[union-attr]
+
+
 async def _web_proposal(h: Hood, draft: dict[str, Any], name: str | None = "王阿姨") -> int:
     """A neighbour's proposal from the web form (origin web, a draft, a contact for moderators)."""
     async with h.a.inst.engine.connect() as conn:
@@ -117,16 +124,19 @@ async def test_approve_publishes_and_reject_needs_a_reason(fed: Fediverse) -> No
     async with _browser(h, None) as anonymous:
         assert (await anonymous.get(item)).status_code == 404  # waiting: on no public page
     async with _browser(h, "mod") as mod:
-        csrf = _csrf(await mod.get("/dashboard/club/submissions"))
-        forged = await mod.post("/dashboard/club/submissions", data={"id": first, "action": "approve"})
+        queue = await mod.get("/dashboard/club/submissions")
+        csrf, seen = _csrf(queue), _seen(queue, first)
+        forged = await mod.post("/dashboard/club/submissions", data={"id": first, "action": "approve", "seen": seen})
         assert forged.status_code == 403
         assert [r.state for r in await h.rows()] == ["pending", "pending"]
 
-        done = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": first, "action": "approve"})
+        done = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": first, "action": "approve",
+                                                                   "seen": seen})
         assert done.status_code == 303 and _item(done.headers["location"]) == item
         banner = await mod.get(done.headers["location"])
         assert f"已通过投稿 #{first} 并发布：" in banner.text and f'href="{item}">Ceilidh beginners workshop</a>' in banner.text
-        again = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": first, "action": "approve"})
+        again = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": first, "action": "approve",
+                                                                    "seen": seen})
         assert again.status_code == 422 and f"投稿 #{first} 已经处理过了（已通过）" in again.text
 
         empty = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": second, "action": "reject",
@@ -172,7 +182,8 @@ async def test_correcting_a_draft_listing_before_approving(fed: Fediverse) -> No
         assert 'value="like_new" selected' in field_block(form.text, "condition")
         values = {"kind": "goods", "purpose": "offer", "title": "儿童自行车（16 寸）", "content": "九成新，16 寸。",
                   "price_mode": "amount", "price_amount": "-3", "currency": "CNY", "condition": "like_new",
-                  "area": "银湖花园", "status": "available", "tags": "二手", "language": "zh", "csrf": _csrf(form)}
+                  "area": "银湖花园", "status": "available", "tags": "二手", "language": "zh", "csrf": _csrf(form),
+                  "seen": _seen(form)}
         bad = await mod.post(path, data=values)
         assert bad.status_code == 422 and "请修正标出的字段" in bad.text
         assert "金额应在 0 到 100000000 之间" in field_block(bad.text, "price_amount")
@@ -214,7 +225,8 @@ async def test_a_web_draft_corrected_and_an_object_has_no_draft(fed: Fediverse) 
         assert odd.status_code == 200 and "已通过投稿 # 并发布：" in visible_text(odd.text)
         assert CONTACT in form.text and 'value="free" selected' in field_block(form.text, "price_mode")
         done = await mod.post(f"/dashboard/club/submissions/{web}", data={
-            "csrf": _csrf(form), "kind": "goods", "purpose": "offer", "title": "旧书架（白色）", "content": "搬家送出，自提。",
+            "csrf": _csrf(form), "seen": _seen(form), "kind": "goods", "purpose": "offer", "title": "旧书架（白色）",
+            "content": "搬家送出，自提。",
             "price_mode": "free", "currency": "CNY", "status": "available", "language": "zh"})
         assert done.status_code == 303
     async with _browser(h, None) as anonymous:
@@ -302,10 +314,13 @@ async def test_a_draft_that_does_not_validate_is_a_banner_not_a_decision(fed: Fe
     [deleted] = await h.rows()
     broken = await _web_proposal(h, {**WEB_DRAFT, "price": {"amount": "-3", "currency": "CNY"}})
     async with _browser(h, "mod") as mod:
-        csrf = _csrf(await mod.get("/dashboard/club/submissions"))
-        gone = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": deleted.id, "action": "approve"})
+        queue = await mod.get("/dashboard/club/submissions")
+        csrf = _csrf(queue)
+        gone = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": deleted.id, "action": "approve",
+                                                                   "seen": _seen(queue, deleted.id)})
         assert gone.status_code == 422 and f"投稿 #{deleted.id} 已被作者删除，无法通过；请拒绝它。" in gone.text
-        refused = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": broken, "action": "approve"})
+        refused = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": broken, "action": "approve",
+                                                                      "seen": _seen(queue, broken)})
         assert refused.status_code == 422
         assert f"投稿 #{broken} 的草稿有问题，请先修改：金额应在 0 到 100000000 之间" in visible_text(refused.text)
         unknown = await mod.post("/dashboard/club/submissions", data={"csrf": csrf, "id": broken, "action": "publish"})
@@ -314,7 +329,7 @@ async def test_a_draft_that_does_not_validate_is_a_banner_not_a_decision(fed: Fe
         form = await mod.get(f"/dashboard/club/submissions/{broken}")
         assert 'value="-3"' in field_block(form.text, "price_amount")
         done = await mod.post(f"/dashboard/club/submissions/{broken}", data={
-            "csrf": csrf, "kind": "goods", "purpose": "offer", "title": "旧书架", "content": "搬家送出，自提。",
+            "csrf": csrf, "seen": _seen(form), "kind": "goods", "purpose": "offer", "title": "旧书架", "content": "搬家送出，自提。",
             "price_mode": "amount", "price_amount": "30", "currency": "CNY", "status": "available", "language": "zh"})
         assert done.status_code == 303
     assert [r.state for r in await h.rows()] == ["pending", "approved"]
@@ -344,3 +359,61 @@ def test_a_body_shows_in_its_form_as_it_was_sent() -> None:
                                                   end=None, place="The Kenn Centre"))
     assert (london["start"], london["end"], london["timezone"], london["place_name"]) == (
         "2030-06-12T19:00", "", "Europe/London", "The Kenn Centre")
+
+
+async def test_an_edit_after_the_moderator_opened_it_is_read_before_it_is_approved(fed: Fediverse) -> None:
+    """Ann's post is edited between the moderator opening the queue and pressing 通过: the
+    approval is refused with a banner, the page shows the new text, and approving what is now
+    shown goes through."""
+    h = await _club(fed)
+    post = mastodon_post(h, h.ann, "周六一起去湖边跑步？")
+    await h.send(h.ann, post)
+    [row] = await h.rows()
+
+    async def edit(text: str, day: int) -> None:
+        edited = {**post["object"], "content": f"<p>{text}</p>", "updated": f"2030-01-0{day}T00:00:00Z"}
+        await h.send(h.ann, {"@context": vocab.AS_CONTEXT, "id": f"{post['object']['id']}#edit-{len(text)}",
+                             "type": "Update", "actor": h.ann.uri, "to": post["to"], "cc": post["cc"],
+                             "object": edited})
+
+    async with _browser(h, "mod") as mod:
+        opened = await mod.get("/dashboard/club/submissions")
+        await edit("加微信买减肥药 spam.example", 2)
+        stale = await mod.post("/dashboard/club/submissions", data={
+            "csrf": _csrf(opened), "id": row.id, "action": "approve", "seen": _seen(opened, row.id)})
+        assert stale.status_code == 422
+        assert f"投稿 #{row.id} 在你打开之后被作者修改了" in stale.text and "加微信买减肥药" in stale.text
+        assert [r.state for r in await h.rows()] == ["pending"] and not h.got(h.ann, "Accept")
+        blank = await mod.post("/dashboard/club/submissions", data={"csrf": _csrf(opened), "id": row.id,
+                                                                    "action": "approve"})
+        assert blank.status_code == 422 and "被作者修改了" in blank.text  # no mark: nothing approved blind
+        await edit("周六一起去湖边跑步？七点湖边见", 3)
+        fresh = await mod.get("/dashboard/club/submissions")
+        done = await mod.post("/dashboard/club/submissions", data={
+            "csrf": _csrf(fresh), "id": row.id, "action": "approve", "seen": _seen(fresh, row.id)})
+        assert done.status_code == 303
+    stored = await h.stored(post["object"]["id"])
+    assert "七点湖边见" in stored.content and [r.state for r in await h.rows()] == ["approved"]
+
+
+async def test_an_edit_after_the_correction_form_was_opened_is_shown_before_approving(fed: Fediverse) -> None:
+    market = await _club(fed, "interest")  # a plain post is read into a draft listing
+    sale = mastodon_post(market, market.ann, "出售 九成新儿童自行车 ¥120")
+    await market.send(market.ann, sale)
+    [draft] = await market.rows()
+    path = f"/dashboard/{market.slug}/submissions/{draft.id}"
+    async with _browser(market, "mod") as mod:
+        form = await mod.get(path)
+        edited = {**sale["object"], "content": "<p>出售 九成新儿童自行车 ¥999</p>", "updated": "2030-01-02T00:00:00Z"}
+        await market.send(market.ann, {"@context": vocab.AS_CONTEXT, "id": sale["object"]["id"] + "#edit",
+                                       "type": "Update", "actor": market.ann.uri, "to": sale["to"],
+                                       "cc": sale["cc"], "object": edited})
+        values = {"csrf": _csrf(form), "seen": _seen(form), "kind": "goods", "purpose": "offer", "title": "儿童自行车",
+                  "content": "九成新", "price_mode": "amount", "price_amount": "120", "currency": "CNY",
+                  "status": "available", "language": "zh"}
+        stale = await mod.post(path, data=values)
+        assert stale.status_code == 422 and "被作者修改了" in stale.text and "¥999" in stale.text
+        again = await mod.post(path, data={**values, "seen": _seen(stale)})
+        assert again.status_code == 303
+    [row] = await market.rows()
+    assert row.state == "approved" and orjson.loads(row.draft)["price"] == {"amount": "120", "currency": "CNY"}

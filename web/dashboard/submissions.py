@@ -26,10 +26,12 @@ from actors.social.conversations import MAX_ANSWER
 from actors.social.moderation import list_bans
 from actors.social.submissions import (
     PENDING,
+    SubmissionChanged,
     SubmissionError,
     _queue_query,
     get_submission,
     list_queue,
+    seen_mark,
 )
 from actors.storage.instance import Instance
 from actors.storage.models import actors, objects, submissions
@@ -87,6 +89,7 @@ def _view(_: Translator, r: Row[Any], people: dict[int, dict[str, Any]]) -> dict
         "reason": r.reason or "", "decided": _at(r.decided_at), "by": r.decided_by or "",
         "item": r.object_id if r.state == "approved" else None,
         "title": r.object_name if r.shape == "object" else None,
+        "seen": seen_mark(r),
     }
 
 
@@ -172,6 +175,11 @@ async def _object_id(inst: Instance, uri: str | None) -> int | None:
         return (await conn.execute(select(objects.c.id).where(objects.c.uri == uri))).scalar() if uri else None
 
 
+def _seen(form: FormData) -> str:
+    """The mark of the version the moderator's page showed ("" from a form without one: refused)."""
+    return str(form.get("seen", ""))
+
+
 async def _decide(request: Request, account: Account, c: Row[Any], form: FormData) -> Response | str:
     """An approve or reject POST: a redirect when done, else the banner to show."""
     inst = _inst(request)
@@ -182,7 +190,7 @@ async def _decide(request: Request, account: Account, c: Row[Any], form: FormDat
     action = str(form.get("action", ""))
     try:
         if action == "approve":
-            decision = await approve(inst, row.id, by=account.name, community_id=c.id)
+            decision = await approve(inst, row.id, by=account.name, community_id=c.id, seen=_seen(form))
             return _approved(c, await _object_id(inst, decision.object_uri), row.id)
         if action == "reject":
             reason = str(form.get("reason", "")).strip()
@@ -193,6 +201,8 @@ async def _decide(request: Request, account: Account, c: Row[Any], form: FormDat
             return RedirectResponse(f"/dashboard/{c.username}/submissions?ok={done}&n={row.id}", status_code=303)
     except ContentError as exc:  # a draft that does not validate as it stands: correct it first
         return _("queue.bad_draft", id=row.id, problems=_problems(_, exc))
+    except SubmissionChanged:
+        return _("queue.changed", id=row.id)
     except SubmissionError as exc:
         return await _refused(inst, c, row, exc, _)
     return _("queue.bad_action")
@@ -251,9 +261,13 @@ async def _approve_corrected(request: Request, account: Account, c: Row[Any], ro
     values, body = await form_body(inst, kind, form)
     body = _corrected(kind, body, orjson.loads(row.draft or "{}"))
     try:
-        decision = await approve(inst, row.id, by=account.name, draft=body, community_id=c.id)
+        decision = await approve(inst, row.id, by=account.name, draft=body, community_id=c.id, seen=_seen(form))
     except ContentError as exc:
         return await _correction(request, account, c, row, values, exc.errors, _("form.fix_errors"))
+    except SubmissionChanged:  # the author edited it meanwhile: the page shows the new text
+        fresh = await _pending_row(inst, c, str(row.id), _)
+        return await _correction(request, account, c, fresh if not isinstance(fresh, str) else row, values, {},
+                                 _("queue.changed", id=row.id))
     except SubmissionError as exc:
         return await _correction(request, account, c, row, values, {}, await _refused(inst, c, row, exc, _))
     return _approved(c, await _object_id(inst, decision.object_uri), row.id)
