@@ -10,7 +10,8 @@
   sends and reads reports.
 * ``log``/``public_log``: the moderation log every action writes and ``/moderation`` shows.
   A row's target is shown as a link only when it is a publicly visible object here; a private
-  message's text or a reporter is never part of a row.
+  message's text or a reporter is never part of a row. A report sent out shows only the server
+  it went to: whom it is about and why is for that server's moderators, not for the public.
 """
 
 from __future__ import annotations
@@ -231,6 +232,8 @@ async def _targets(conn: AsyncConnection, uris: list[str]) -> tuple[dict[str, Ro
 def _shown_target(row: Row[Any], public: dict[str, Row[Any]], people: dict[str, Row[Any]]) -> tuple[str, str | None]:
     if row.action.startswith("domain_"):
         return row.target, None
+    if row.action == "report":  # an accusation, not a verdict: only the server it went to
+        return host_of(row.target), None
     if row.target in public:
         obj = public[row.target]
         title = obj.name or html_to_text(obj.content or "")
@@ -256,7 +259,8 @@ async def public_log(inst: Instance, *, community: str | None = None, limit: int
     out = []
     for r in rows:
         target, link = _shown_target(r, public, people)
-        out.append(LogEntry(r.created_at, r.slug, r.community_name, r.action, target, link, r.reason))
+        reason = "" if r.action == "report" else r.reason  # what a report says is for its server's moderators
+        out.append(LogEntry(r.created_at, r.slug, r.community_name, r.action, target, link, reason))
     return out
 
 
