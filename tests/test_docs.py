@@ -30,6 +30,7 @@ REQUIRED = [
     "actors.queues.delivery.HOST_FAILURE_THRESHOLD",
     "actors.queues.delivery.HOST_MAX_BACKOFF",
     "actors.queues.delivery.LEASE",
+    "actors.queues.delivery.SLOW_AFTER",
     "actors.queues.inbox_queue.MAX_ATTEMPTS",
     "actors.queues.inbox_queue.LEASE",
 ]

@@ -56,6 +56,9 @@ MAX_RETRY = timedelta(hours=6)
 # about this long. Sends time out well inside it.
 LEASE = timedelta(seconds=30)
 SEND_TIMEOUT = 10.0
+# A send with no answer after this long waits without its slot (see DeliveryWorker): inboxes
+# that answer at all mostly do within a few hundred milliseconds.
+SLOW_AFTER = 1.0
 HOST_FAILURE_THRESHOLD = 5  # consecutive failed attempts before the host as a whole is paused
 HOST_MAX_BACKOFF = timedelta(hours=6)
 HOST_SUCCESS_GRAIN = timedelta(minutes=1)  # a host's last_success_at is kept to this precision
@@ -147,12 +150,15 @@ class _Batch:
     """What one ``run_once`` holds: leased rows not yet recorded, and their finished sends."""
 
     token: str
+    slots: asyncio.Semaphore  # sends being worked on (connecting, signing, writing, reading)
+    sockets: asyncio.Semaphore  # sends open at all, parked slow ones included
     held: dict[int, Claimed] = field(default_factory=dict)
     tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     done: list[tuple[Claimed, DeliveryResult]] = field(default_factory=list)
     # Monotonic time until which the lease is certainly ours (set at claim and at renewal).
     valid_until: float = 0.0
     attempted: int = 0
+    parked: int = 0  # sends that outlasted ``slow_after``: they wait for their answer without a slot
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # results wait to be written
     changed: asyncio.Event = field(default_factory=asyncio.Event)  # a row was let go
 
@@ -160,13 +166,19 @@ class _Batch:
         self.changed.clear()
         await self.changed.wait()
 
+    def queued(self) -> int:
+        """Rows held that are not parked: being sent, or waiting for a slot."""
+        return len(self.held) - self.parked
+
 
 class DeliveryWorker:
     """Sends due deliveries. ``run_once()`` sends until nothing is due and returns how many
     sends it started.
 
-    At most ``concurrency`` sends are in flight; rows are claimed in small groups as slots free
-    up (a slow inbox holds one slot, not a batch), under a short lease renewed every
+    At most ``concurrency`` sends are worked on at once; a send still waiting for its answer
+    after ``slow_after`` seconds gives its slot back and waits parked (at most ``max_open``
+    sends open in all), so a hundred slow inboxes cannot stop a worker from reaching the fast
+    ones. Rows are claimed in small groups as slots free up, under a short lease renewed every
     ``renew_every`` seconds while they are in flight, and each result is written as soon as it
     is known, matching the lease token: a worker that lost a lease (it stalled, another took
     the row) writes nothing and drops its unsent rows. A killed worker's rows are due again
@@ -178,13 +190,17 @@ class DeliveryWorker:
         inst: Instance,
         *,
         batch: int | None = None,
-        concurrency: int = 64,  # bench_queues (2,000 shared inboxes, 5 % answering in 5 s): 93/s at 32, 147/s at 64
+        concurrency: int = 64,
+        max_open: int | None = None,
+        slow_after: float = SLOW_AFTER,
         lease: timedelta = LEASE,
         renew_every: float | None = None,
         send_timeout: float = SEND_TIMEOUT,
     ) -> None:
         self.inst = inst
         self.concurrency = concurrency
+        self.max_open = max(max_open or 4 * concurrency, concurrency)
+        self.slow_after = slow_after
         self.claim_size = batch or concurrency
         self.lease = lease
         self.renew_every = renew_every if renew_every is not None else lease.total_seconds() / 3
@@ -254,18 +270,18 @@ class DeliveryWorker:
             return claimed
 
     async def run_once(self) -> int:
-        batch = _Batch(new_lease_token())
+        batch = _Batch(new_lease_token(), asyncio.Semaphore(self.concurrency), asyncio.Semaphore(self.max_open))
         self._schemes.clear()  # what other processes learned since comes in with the claims
-        slots = asyncio.Semaphore(self.concurrency)
         recorder = asyncio.create_task(self._recorder(batch), name="delivery-recorder")
         renewer = asyncio.create_task(self._renewer(batch), name="delivery-renewer")
         try:
             while True:
-                # Keep about one claim's worth waiting behind the sends in flight; claim more
-                # only when that runs low, so that another worker finds the rest.
-                while len(batch.held) >= self.concurrency + self.claim_size:
+                # Keep up to one claim's worth waiting behind the sends in slots, so that
+                # another worker finds the rest; claim again when half of it has gone (one
+                # claim per finished send would cost a query each).
+                while batch.queued() > self.concurrency + self.claim_size // 2:
                     await batch.wait()
-                wanted = self.concurrency + self.claim_size - len(batch.held)
+                wanted = self.concurrency + self.claim_size - batch.queued()
                 claimed = await self._claim(self.inst.clock(), wanted, batch.token)
                 if not claimed:
                     if not batch.held:
@@ -275,7 +291,7 @@ class DeliveryWorker:
                 batch.valid_until = time.monotonic() + self.lease.total_seconds()
                 for item in claimed:
                     batch.held[item.id] = item
-                    batch.tasks[item.id] = asyncio.create_task(self._send(item, batch, slots))
+                    batch.tasks[item.id] = asyncio.create_task(self._send(item, batch))
         finally:
             renewer.cancel()
             recorder.cancel()
@@ -284,30 +300,18 @@ class DeliveryWorker:
             await asyncio.gather(renewer, recorder, *batch.tasks.values(), return_exceptions=True)
         return batch.attempted
 
-    async def _send(self, item: Claimed, batch: _Batch, slots: asyncio.Semaphore) -> None:
+    async def _send(self, item: Claimed, batch: _Batch) -> None:
         result: DeliveryResult | None = None
         try:
-            async with slots:
+            async with batch.sockets:
+                await batch.slots.acquire()
                 if time.monotonic() >= batch.valid_until:
                     # The lease may have run out while this row waited (the process stalled):
                     # another worker may have it now. Send nothing; the lease's expiry frees it.
+                    batch.slots.release()
                     return
                 batch.attempted += 1
-                # Draft-cavage first to hosts we know nothing of (what Mastodon accepts
-                # everywhere); a 400/401 knocks again with RFC 9421, and what worked is
-                # remembered per host.
-                result = await deliver(
-                    self.inst.client,
-                    item.inbox,
-                    item.body,
-                    self.inst.auth_for(item.key_id, item.private_key_pem),
-                    clock=self.inst.clock,
-                    timeout=self.send_timeout,
-                    allow_private=self.inst.settings.allow_private,
-                    resolver=self.inst.resolver,
-                    signature_scheme=self._schemes.get(item.host) or "cavage",  # type: ignore[arg-type]
-                    double_knock=True,
-                )
+                result = await self._send_in_slot(item, batch)
         except Exception:  # a bug, not the network (deliver classifies that): the lease expires, it is tried again
             log.exception("sending delivery %s to %s failed", item.id, item.inbox)
         finally:
@@ -318,6 +322,39 @@ class DeliveryWorker:
                 batch.done.append((item, result))
                 batch.ready.set()
             batch.changed.set()
+
+    async def _send_in_slot(self, item: Claimed, batch: _Batch) -> DeliveryResult:
+        """The send, holding a slot (taken by the caller) until it answers or ``slow_after``
+        passes, whichever comes first; then it waits parked."""
+        # Draft-cavage first to hosts we know nothing of (what Mastodon accepts everywhere); a
+        # 400/401 knocks again with RFC 9421, and what worked is remembered per host.
+        send = asyncio.ensure_future(deliver(
+            self.inst.client,
+            item.inbox,
+            item.body,
+            self.inst.auth_for(item.key_id, item.private_key_pem),
+            clock=self.inst.clock,
+            timeout=self.send_timeout,
+            allow_private=self.inst.settings.allow_private,
+            resolver=self.inst.resolver,
+            signature_scheme=self._schemes.get(item.host) or "cavage",  # type: ignore[arg-type]
+            double_knock=True,
+        ))
+        parked = False
+        try:
+            await asyncio.wait({send}, timeout=self.slow_after)
+            if not send.done():
+                parked = True
+                batch.parked += 1
+                batch.slots.release()
+                batch.changed.set()  # room for another claim
+            return await send
+        finally:
+            send.cancel()  # cancelled from outside (a lost lease): the send goes too
+            if parked:
+                batch.parked -= 1
+            else:
+                batch.slots.release()
 
     async def _recorder(self, batch: _Batch) -> None:
         """Writes results as they come: each transaction takes whatever finished meanwhile."""

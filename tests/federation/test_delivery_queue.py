@@ -208,3 +208,58 @@ async def test_a_worker_whose_lease_was_taken_records_nothing(fed: Fediverse) ->
     # The send in flight was cancelled (or arrived); the row waiting behind it was never sent.
     assert sum(len(r.of_type("Create")) for r in remotes) <= 1
 
+
+
+async def test_a_slow_inbox_gives_its_slot_back_and_the_next_one_is_sent(fed: Fediverse) -> None:
+    """One slot: the inbox that does not answer is parked after ``slow_after`` and the next
+    row goes out; with no parking (``slow_after`` past the test) it waits behind it."""
+    a, remotes = await _followed(fed, n_remotes=2)
+    arrived, release = asyncio.Event(), asyncio.Event()
+    held: list[FakeRemote] = []
+
+    def holder(remote: FakeRemote) -> Any:
+        async def hold() -> None:
+            if not held:  # the first inbox reached holds; the other answers at once
+                held.append(remote)
+                arrived.set()
+                await release.wait()
+        return hold
+
+    for remote in remotes:
+        remote.before_answer = holder(remote)
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    worker = DeliveryWorker(a.inst, concurrency=1, batch=1, slow_after=0.05)
+    run = asyncio.create_task(worker.run_once())
+    await asyncio.wait_for(arrived.wait(), 10)
+    [other] = [r for r in remotes if r is not held[0]]
+    for _ in range(500):  # the other inbox has it while the first still holds its answer
+        if other.of_type("Create"):
+            break
+        await asyncio.sleep(0.01)
+    assert len(other.of_type("Create")) == 1 and not held[0].of_type("Create")
+    release.set()
+    assert await asyncio.wait_for(run, 10) == 2
+    async with a.inst.engine.connect() as conn:
+        states = [r.state for r in await conn.execute(select(deliveries).join(activities).where(activities.c.type == "Create"))]
+    assert states == ["sent", "sent"]
+    assert sum(len(r.of_type("Create")) for r in remotes) == 2  # each once
+
+
+async def test_without_parking_the_next_row_waits_behind_the_slow_one(fed: Fediverse) -> None:
+    a, remotes = await _followed(fed, n_remotes=2)
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        arrived.set()
+        await release.wait()
+
+    for remote in remotes:
+        remote.before_answer = hold
+    await publish(a.inst, "club", {"type": "note", "content": "hello"})
+    worker = DeliveryWorker(a.inst, concurrency=1, batch=1, slow_after=60)
+    run = asyncio.create_task(worker.run_once())
+    await asyncio.wait_for(arrived.wait(), 10)
+    await asyncio.sleep(0.2)
+    assert sum(len(r.of_type("Create")) for r in remotes) == 0  # the second was not even sent
+    release.set()
+    assert await asyncio.wait_for(run, 10) == 2
