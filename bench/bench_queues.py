@@ -153,6 +153,7 @@ class Databases:
     def drop_all(self) -> None:
         for name in self.made:
             self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.made.clear()
 
 
 class Blackhole:
@@ -194,21 +195,30 @@ class Blackhole:
 # 1. deliveries
 
 
-def receiver_stats(ports: list[int]) -> dict[str, Any]:
-    docs = [httpx.get(f"http://127.0.0.1:{p}/_stats", timeout=10).json() for p in ports]
+def receiver_stats(ports: list[int], times: bool = False) -> dict[str, Any]:
+    query = "?times=1" if times else ""
+    docs = [httpx.get(f"http://127.0.0.1:{p}/_stats{query}", timeout=10).json() for p in ports]
     firsts = [d["first"] for d in docs if d["first"]]
     return {"paths": sum(d["paths"] for d in docs), "duplicates": sum(d["duplicates"] for d in docs),
-            "posts": sum(d["posts"] for d in docs), "first": min(firsts) if firsts else 0.0}
+            "posts": sum(d["posts"] for d in docs), "first": min(firsts) if firsts else 0.0,
+            "last_at": {k: v for d in docs for k, v in d.get("last_at", {}).items()}}
 
 
-def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_shared: int, n_receivers: int) -> dict[str, Any]:
+def busy_between(samples: list[tuple[float, tuple[float, float]]], t0: float, t1: float) -> float:
+    """How busy the cores were between two times, from the samples taken nearest to them."""
+    a = min(samples, key=lambda s: abs(s[0] - t0))[1]
+    b = min(samples, key=lambda s: abs(s[0] - t1))[1]
+    return (b[0] - a[0]) / max(1.0, b[1] - a[1])
+
+
+def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_shared: int, n_receivers: int,
+                 latency: float = 0.0) -> dict[str, Any]:
     from tests.fakes.followers import add_followers
 
-    run = tmp / f"delivery-{n_workers}"
-    run.mkdir()
+    run = Path(tempfile.mkdtemp(prefix=f"delivery-{n_workers}-", dir=tmp))
     rports, refused_port = [free_port() for _ in range(n_receivers)], free_port()
-    receivers = [start(["-m", "tests.fakes.receiver", "--port", str(p), "--slow", "^/slow", "--delay", "5"],
-                       run / f"receiver{p}.log") for p in rports]
+    receivers = [start(["-m", "tests.fakes.receiver", "--port", str(p), "--slow", "^/slow", "--delay", "5",
+                        "--latency", str(latency)], run / f"receiver{p}.log") for p in rports]
     workers: list[subprocess.Popen[bytes]] = []
     try:
         for p in rports:
@@ -232,11 +242,13 @@ def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_s
         note.write_text('{"type": "note", "content": "hello, all of you"}', encoding="utf-8")
         out = cli(data, "publish", "bench", str(note))
         t_start, busy0 = time.time(), machine_busy()
+        samples = [(t_start, busy0)]
         workers = [start(["-m", "web.cli", "worker", "--data", str(data)], run / f"worker{i}.log")
                    for i in range(n_workers)]
         deadline = time.monotonic() + 600
         while True:
             stats = receiver_stats(rports)
+            samples.append((time.time(), machine_busy()))
             if stats["paths"] >= answering:
                 t_all, busy1 = time.time(), machine_busy()
                 worker_cpu = sum(cpu_of(w.pid) for w in workers)
@@ -249,19 +261,47 @@ def delivery_run(tmp: Path, dbs: Databases, n_workers: int, n_shared: int, per_s
     finally:
         for w in workers:
             stop(w)
-    stats = receiver_stats(rports)
+    stats = receiver_stats(rports, times=True)
     for r in receivers:
         stop(r)
     span = t_all - stats["first"]
+    # The inboxes that answer promptly (all but the slow 5 %): when the last of them had it.
+    prompt = [t for path, t in stats["last_at"].items() if not path.startswith("/slow")]
+    t_prompt = max(prompt)
     return {
         "workers": n_workers, "inboxes": n_shared, "answering": answering, "followers": n_shared * per_shared,
         "queued": out.split("queued for ")[1].split()[0], "span": span, "from_start": t_all - t_start,
         "rate": answering / span, "duplicates": stats["duplicates"], "load": load(),
+        "prompt_span": t_prompt - stats["first"], "prompt_rate": len(prompt) / max(1e-3, t_prompt - stats["first"]),
+        "prompt_busy": busy_between(samples, stats["first"], t_prompt),
         # Where the CPU went from worker start until every answering inbox had it: the workers'
         # own seconds, the receivers', and how busy the machine's cores were on average.
         "worker_cpu": worker_cpu, "receiver_cpu": receiver_cpu,
         "busy": (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1]), "cores": os.cpu_count(),
     }
+
+
+def delivery_series(tmp: Path, dbs: Databases, n_shared: int, n_receivers: int, latency: float,
+                    repeat: int) -> list[str]:
+    lines = []
+    for _ in range(repeat):
+        base = None
+        for n in (1, 2):
+            r = delivery_run(tmp, dbs, n, n_shared, 10, n_receivers, latency)
+            base = base or r
+            line = (f"delivery  {r['workers']} worker(s), prompt inboxes answering in {latency:g} s: {r['followers']} "
+                    f"followers, {r['inboxes']} shared inboxes ({r['answering']} answering, queued {r['queued']}): "
+                    f"every answering inbox in {r['span']:.1f} s ({r['from_start']:.1f} s from worker start), "
+                    f"{r['rate']:.0f} deliveries/s (×{r['rate'] / base['rate']:.2f}); the prompt ones in "
+                    f"{r['prompt_span']:.2f} s, {r['prompt_rate']:.0f}/s (×{r['prompt_rate'] / base['prompt_rate']:.2f}), "
+                    f"cores {r['prompt_busy']:.0%} busy meanwhile; duplicates {r['duplicates']}; load {r['load']}; "
+                    f"CPU: workers {r['worker_cpu']:.1f} s ({1000 * r['worker_cpu'] / r['answering']:.2f} ms per "
+                    f"inbox, start-up included), receivers {r['receiver_cpu']:.1f} s, the machine's "
+                    f"{r['cores']} cores {r['busy']:.0%} busy")
+            print(line, flush=True)
+            lines.append(line)
+            dbs.drop_all()
+    return lines
 
 
 # ----------------------------------------------------------------------------------------
@@ -444,7 +484,10 @@ def main() -> None:
     p.add_argument("--only", default="delivery,ingest")
     p.add_argument("--receivers", type=int, default=2, help="receiving server processes (inboxes split among them)")
     p.add_argument("--backends", default="pg,sqlite", help="for ingest (deliveries always run on PostgreSQL)")
-    p.add_argument("--repeat", type=int, default=1, help="ingest: pairs of control and dead-origin runs (1 worker) per backend")
+    p.add_argument("--repeat", type=int, default=1, help="deliveries: runs with 1 and 2 workers; ingest: pairs of "
+                   "control and dead-origin runs (1 worker) per backend")
+    p.add_argument("--latency", default="0", help="deliveries: seconds the prompt inboxes take to answer, "
+                   "comma-separated for several series (0: at once; 0.2: a real server across a network)")
     p.add_argument("--pg", default=os.environ.get("YINHU_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
     only = set(args.only.split(","))
@@ -455,19 +498,8 @@ def main() -> None:
         try:
             if "delivery" in only:
                 n_shared = max(20, int(2000 * args.scale))
-                base = None
-                for n in (1, 2):
-                    r = delivery_run(tmp, dbs, n, n_shared, 10, args.receivers)
-                    base = base or r["rate"]
-                    line = (f"delivery  {r['workers']} worker(s): {r['followers']} followers, {r['inboxes']} shared inboxes "
-                            f"({r['answering']} answering, queued {r['queued']}): every answering inbox in {r['span']:.1f} s "
-                            f"({r['from_start']:.1f} s from worker start), {r['rate']:.0f} deliveries/s "
-                            f"(×{r['rate'] / base:.2f}), duplicates {r['duplicates']}; load {r['load']}; "
-                            f"CPU: workers {r['worker_cpu']:.1f} s ({1000 * r['worker_cpu'] / r['answering']:.2f} ms per "
-                            f"inbox, start-up included), receivers {r['receiver_cpu']:.1f} s, the machine's "
-                            f"{r['cores']} cores {r['busy']:.0%} busy")
-                    print(line, flush=True)
-                    results.append(line)
+                for latency in (float(x) for x in args.latency.split(",")):
+                    results += delivery_series(tmp, dbs, n_shared, args.receivers, latency, args.repeat)
             if "ingest" in only:
                 from fedi.keys import generate_rsa_keypair
 
