@@ -35,6 +35,7 @@ from actors.publishing.validation import MAX_CONTACT, MAX_TITLE, ContentError, v
 from actors.social.local import get_local_actor
 from actors.social.proposals import (
     Proposal,
+    TooManyProposals,
     count_links,
     retry_after,
     store_proposal,
@@ -189,10 +190,14 @@ async def _receive(request: Request, c: Row[Any]) -> Response:
     if age < MIN_SECONDS:
         return await again(_("submit.too_fast"), 400)
     key = client_key(request)
-    wait = await retry_after(inst, key)
-    if wait:
+
+    async def limited(wait: int) -> Response:
         return await again(_("submit.rate_limited", minutes=max(1, -(-wait // 60))), 429,
                            headers={"Retry-After": str(wait)})
+
+    wait = await retry_after(inst, key)  # early, before any work; store_proposal checks again, atomically
+    if wait:
+        return await limited(wait)
     texts = [str(v) for k, v in values.items() if isinstance(v, str) and k not in URL_FIELDS]
     if count_links(*texts) > MAX_LINKS:
         return await again(_("submit.too_many_links", limit=MAX_LINKS), 422)
@@ -207,7 +212,10 @@ async def _receive(request: Request, c: Row[Any]) -> Response:
         errors.update(exc.errors)
     if errors:
         return await again(_("form.fix_errors"), 422, errors)
-    await store_proposal(inst, Proposal(c.id, kind, body, name, contact, key))
+    try:
+        await store_proposal(inst, Proposal(c.id, kind, body, name, contact, key))
+    except TooManyProposals as exc:  # another post from this client took the last place meanwhile
+        return await limited(exc.wait)
     return sent
 
 

@@ -8,7 +8,9 @@ moderators only.
 
 Proposals are limited per client (``client_key``, a hash of the address the web door computes):
 at most ``PER_HOUR`` an hour and ``PER_DAY`` a day, counted in the database so every process
-serving the instance shares the count.
+serving the instance shares the count. ``store_proposal`` counts and inserts in one transaction
+(on PostgreSQL under a lock per client, on SQLite under the write lock the insert takes), so
+concurrent posts from one client cannot slip past the limit together.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.storage.instance import Instance
 from actors.storage.models import submissions
@@ -30,6 +33,7 @@ __all__ = [
     "PER_DAY",
     "PER_HOUR",
     "Proposal",
+    "TooManyProposals",
     "count_links",
     "proposal_html",
     "retry_after",
@@ -76,14 +80,28 @@ def proposal_html(kind: str, body: dict[str, Any]) -> str:
     return head + listed + render_markdown(str(body.get("content") or ""))
 
 
+class TooManyProposals(Exception):
+    """This client proposed its limit; ``wait``: seconds until it may again."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(f"too many proposals; try again in {wait} s")
+        self.wait = wait
+
+
 async def retry_after(inst: Instance, client_key: str) -> int:
     """Seconds this client must wait before its next proposal (0: it may propose now)."""
-    now = inst.clock()
     async with inst.engine.connect() as conn:
-        times = [r.created_at for r in await conn.execute(
-            select(submissions.c.created_at)
-            .where(submissions.c.client_key == client_key, submissions.c.created_at > now - WINDOWS[-1][0])
-            .order_by(submissions.c.created_at.desc()).limit(PER_DAY))]
+        return await _wait(conn, client_key, inst.clock())
+
+
+async def _wait(conn: AsyncConnection, client_key: str, now: datetime, *, besides: int | None = None) -> int:
+    """``retry_after`` on ``conn``, leaving out the row ``besides`` (one being inserted)."""
+    query = (select(submissions.c.created_at)
+             .where(submissions.c.client_key == client_key, submissions.c.created_at > now - WINDOWS[-1][0])
+             .order_by(submissions.c.created_at.desc()).limit(PER_DAY))
+    if besides is not None:
+        query = query.where(submissions.c.id != besides)
+    times = [r.created_at for r in await conn.execute(query)]
     wait = 0.0
     for window, limit in WINDOWS:
         recent = [_aware(t, now) for t in times if _aware(t, now) > now - window]
@@ -97,14 +115,22 @@ def _aware(moment: datetime, now: datetime) -> datetime:
 
 
 async def store_proposal(inst: Instance, p: Proposal) -> int:
-    """Store the proposal, pending; its id."""
+    """Store the proposal, pending; its id. ``TooManyProposals`` (nothing stored) when the
+    client is over its limit, counted in the same transaction as the insert."""
     if p.kind not in KINDS:
         raise ValueError(f"a web proposal is an event, a listing or a note, not {p.kind!r}")
+    now = inst.clock()
     async with inst.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"proposal:{p.client_key}"})
         result = await conn.execute(submissions.insert().values(
             community_id=p.community_id, actor_id=None, origin="web", shape="draft", kind=p.kind,
             draft=orjson.dumps(p.draft).decode(), content=proposal_html(p.kind, p.draft),
             submitter_name=p.submitter_name, contact=p.contact, client_key=p.client_key, state="pending",
-            created_at=inst.clock(),
+            created_at=now,
         ).returning(submissions.c.id))
-        return int(result.scalar_one())
+        sid = int(result.scalar_one())
+        wait = await _wait(conn, p.client_key, now, besides=sid)
+        if wait:
+            raise TooManyProposals(wait)  # the transaction is rolled back: nothing stored
+        return sid

@@ -3,6 +3,7 @@ public, and each anti-spam rule refuses what it should (on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import select, update
 
 from actors.social.local import create_community
+from actors.social.proposals import PER_HOUR
 from actors.storage.models import actors, objects, submissions
 from tests.conftest import Fediverse, Node
 from tests.resident.helpers import UI_KEY, visible_text
@@ -214,6 +216,21 @@ async def test_the_rate_limit_per_address_hour_and_day(town: tuple[Node, Any]) -
     assert day.status_code == 429 and "Too many proposals" in day.text
     assert int(day.headers["retry-after"]) > 3600 * 10  # the first of the 20 leaves the day in ~20 h
     assert len(await stored(node)) == 21
+
+
+async def test_proposals_sent_at_once_cannot_pass_the_limit_together(town: tuple[Node, Any]) -> None:
+    """Ten posts from one address in flight together: the early check lets all of them by, the
+    count made with the insert keeps five."""
+    node, fed = town
+    v = visitor(town)
+    stamp = await v.stamp()
+    fed.clock.advance(timedelta(seconds=MIN_SECONDS + 2))
+    answers = await asyncio.gather(*(
+        v.client.post("/c/garden/submit", data={"stamp": stamp, "type": "event", **EVENT, "title": f"活动 {i}"})
+        for i in range(10)))
+    assert sorted(a.status_code for a in answers) == [303] * PER_HOUR + [429] * (10 - PER_HOUR)
+    assert all(0 < int(a.headers["retry-after"]) <= 3601 for a in answers if a.status_code == 429)  # an hour, rounded up
+    assert len(await stored(node)) == PER_HOUR
 
 
 async def test_an_ipv6_network_counts_as_one_client(town: tuple[Node, Any]) -> None:
