@@ -1,6 +1,6 @@
 """A circuit breaker per host for fetches: a host that did not answer is left alone a while.
 
-After a connect error or a timeout, fetches to that host fail at once (``HostCoolingDown``)
+After a name that does not resolve, a connect error or a timeout, fetches to that host fail at once (``HostCoolingDown``)
 for a cool-down that grows with each failure in a row: 30 s, 1 min, 2 min, … up to 10 min.
 When it has run out, the next fetch goes through as a probe, and the next cool-down is armed
 meanwhile so that concurrent fetches still fail fast (a cancelled probe cannot leave the host

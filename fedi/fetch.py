@@ -202,7 +202,8 @@ async def fetch_json(
     is a separate signed request to its own host; ``None`` leaves the client's default.
     With ``check_id`` the document's ``id`` must equal the URL asked or, after redirects, the
     final URL, as Mastodon requires. ``breaker`` is told of every hop's host that answered
-    or did not (a connect error, a network error or the timeout), and refuses cooling hosts.
+    or did not (a name that does not resolve, a connect error, a network error or the
+    timeout), and refuses cooling hosts.
     """
     trail: list[str] = []  # the hops contacted so far: the last is the one the timeout hit
     try:
@@ -255,7 +256,12 @@ async def _get(
         if breaker is not None:
             breaker.check(current)
         trail.append(current)
-        await check_url(current, allow_private=allow_private, resolver=resolver)
+        try:
+            await check_url(current, allow_private=allow_private, resolver=resolver)
+        except FetchFailed:  # the name does not resolve: as unreachable as a refused connection
+            if breaker is not None:
+                breaker.failed(current)
+            raise
         try:
             async with client.stream(
                 "GET", current, headers={"Accept": accept}, follow_redirects=False,

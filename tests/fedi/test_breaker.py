@@ -13,7 +13,7 @@ import pytest
 
 from fedi.breaker import HostBreaker, HostCoolingDown, backoff
 from fedi.errors import FetchFailed, NotFound
-from fedi.fetch import fetch_json
+from fedi.fetch import default_resolver, fetch_json
 from fedi.transport import network_client
 
 
@@ -131,3 +131,24 @@ async def test_any_answer_closes_the_breaker_and_a_redirect_target_counts_for_it
         assert breaker.failures("up.test") == 0
         doc = await fetch_json(client, "https://up.test/users/b", allow_private=True, breaker=breaker)
         assert doc["type"] == "Person"
+
+
+async def test_a_name_that_does_not_resolve_cools_the_host_down() -> None:
+    """Real DNS (``.invalid`` never resolves, RFC 2606) with the address check on, as in
+    production: the first fetch asks the resolver, the next ones fail at once."""
+    clock = Clock()
+    breaker = HostBreaker(clock)
+    asked: list[str] = []
+
+    async def resolver(host: str) -> list[str]:
+        asked.append(host)
+        return await default_resolver(host)
+
+    async with network_client(user_agent="test") as client:
+        with pytest.raises(FetchFailed, match="cannot resolve"):
+            await fetch_json(client, "https://yinhu-test.invalid/users/a", allow_private=False, resolver=resolver,
+                             breaker=breaker)
+        with pytest.raises(HostCoolingDown):
+            await fetch_json(client, "https://yinhu-test.invalid/users/b", allow_private=False, resolver=resolver,
+                             breaker=breaker)
+    assert asked == ["yinhu-test.invalid"] and breaker.failures("yinhu-test.invalid") == 1
