@@ -15,7 +15,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.feed import search
-from actors.social.visibility import community_for, visibility_of, withheld
+from actors.social.visibility import community_for, visibility_of, vouched, withheld
 from actors.storage.db import joined
 from actors.storage.domains import SILENCE, SUSPEND, severity_for
 from actors.storage.instance import Instance
@@ -158,9 +158,11 @@ async def store_remote_object(
         **columns,
     }
     values["visibility"] = visibility_of(sent, activity)
-    if await severity_for(inst, uri) in (SILENCE, SUSPEND):  # kept, off every public page
-        values["visibility"] = withheld(values["visibility"])
+    severity = await severity_for(inst, uri)
     async with joined(inst.engine, conn, write=True) as c:
+        # Kept, off every public page; a silenced domain's post a moderator approved stays shown.
+        if severity == SUSPEND or (severity == SILENCE and not await vouched(c, uri=uri)):
+            values["visibility"] = withheld(values["visibility"])
         values["community_id"] = await community_for(c, sent, route)
         return await _store(c, author, uri, values, published, updated)
 

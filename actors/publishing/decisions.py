@@ -41,6 +41,8 @@ from actors.social.submissions import (
     send_rejection,
     submitter_of,
 )
+from actors.social.visibility import restored
+from actors.storage.domains import SUSPEND, severity_for
 from actors.storage.instance import Instance
 from actors.storage.models import actors, objects, submissions
 
@@ -83,6 +85,7 @@ async def approve(inst: Instance, submission_id: int, *, by: str | None, draft: 
                     objects.c.id == row.object_id))).scalar() is not None:
                 raise SubmissionError(f"submission {submission_id}: its author deleted it; reject it instead")
             await claim(inst, conn, row, APPROVED, by=by)
+            await _shown(inst, conn, row)
             announce_uri = await announce_approved(inst, conn, community, row)
             await boost(inst, row.object_uri or "", row.kind, conn=conn)  # the feed actor too, now it is public
             await conn.execute(update(submissions).where(submissions.c.id == row.id).values(announce_uri=announce_uri))
@@ -108,6 +111,14 @@ async def approve(inst: Instance, submission_id: int, *, by: str | None, draft: 
             await send_accept(inst, conn, community, row)
             await notify(inst, conn, community, row, approved=True)
     return Decision(row.id, APPROVED, published.uri)
+
+
+async def _shown(inst: Instance, conn: AsyncConnection, row: Row[Any]) -> None:
+    """A silenced domain's post, approved: no longer withheld, since the community announces
+    it (``actors.social.visibility.vouched`` keeps it so). A suspended domain's stays hidden."""
+    vis = (await conn.execute(select(objects.c.visibility).where(objects.c.id == row.object_id))).scalar()
+    if vis and vis != restored(vis) and await severity_for(inst, row.object_uri or "") != SUSPEND:
+        await conn.execute(update(objects).where(objects.c.id == row.object_id).values(visibility=restored(vis)))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")

@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.social.moderation import log
-from actors.social.visibility import restored, withheld
+from actors.social.visibility import restored, vouched, withheld
 from actors.storage.domains import (
     SEVERITIES,
     SILENCE,
@@ -108,15 +108,15 @@ def _covered(domain: str) -> Any:
 async def _remark_objects(conn: AsyncConnection, domain: str) -> int:
     """Withhold or restore the stored objects ``domain``'s policies now cover."""
     table = await _table(conn)
-    rows = await conn.execute(
+    found = await conn.execute(
         select(objects.c.id, objects.c.uri, objects.c.visibility).where(objects.c.local.is_(False), _covered(domain))
     )
+    rows = [r for r in found.all() if host_of(r.uri) == domain or host_of(r.uri).endswith("." + domain)]
+    approved = await vouched(conn, ids=[r.id for r in rows])
     changed = 0
-    for row in rows.all():
-        host = host_of(row.uri)
-        if host != domain and not host.endswith("." + domain):
-            continue
-        hide = covering(table, host) in (SILENCE, SUSPEND)
+    for row in rows:
+        severity = covering(table, host_of(row.uri))
+        hide = severity == SUSPEND or (severity == SILENCE and row.id not in approved)
         new = withheld(row.visibility) if hide else restored(row.visibility)
         if new != (row.visibility or ""):
             await conn.execute(update(objects).where(objects.c.id == row.id).values(visibility=new))

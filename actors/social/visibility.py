@@ -18,6 +18,8 @@
 * ``withheld``/``restored``: an object from a silenced or suspended domain keeps its
   visibility behind the ``x-`` mark (``x-public``), so every public door leaves it out with no
   extra join, and lifting the policy restores it exactly (``actors.social.domains``).
+  ``vouched``: objects a moderator here approved as submissions; a silence does not withhold
+  them (a suspension does): approving announces the object, so it is shown here too.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, CompoundSelect, and_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from actors.storage.models import FollowState, actors, follows, objects
+from actors.storage.models import FollowState, actors, follows, objects, submissions
 from fedi import vocab
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "publicly_visible",
     "restored",
     "visibility_of",
+    "vouched",
     "withheld",
 ]
 
@@ -62,6 +65,20 @@ def withheld(visibility: str | None) -> str:
 def restored(visibility: str | None) -> str:
     """The visibility of a withheld object once its domain's policy is lifted."""
     return (visibility or DIRECT).removeprefix(WITHHELD)
+
+
+async def vouched(conn: AsyncConnection, *, ids: Iterable[int] = (), uri: str | None = None) -> set[int]:
+    """Of the objects ``ids`` (or the one at ``uri``), those a moderator approved as submissions."""
+    query = (select(objects.c.id).join(submissions, submissions.c.object_id == objects.c.id)
+             .where(submissions.c.state == "approved"))
+    if uri is not None:
+        query = query.where(objects.c.uri == uri)
+    else:
+        wanted = list(ids)
+        if not wanted:
+            return set()
+        query = query.where(objects.c.id.in_(wanted))
+    return {r.id for r in await conn.execute(query)}
 
 
 def _ids(value: Any) -> list[str]:

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 
 from actors.publishing.decisions import approve
 from actors.publishing.publishing import publish
-from actors.social.domains import block
+from actors.social.domains import block, unblock
 from actors.social.submissions import set_policy
 from actors.storage.models import actors, community_bans, community_members, messages, objects
 from fedi import vocab
@@ -118,6 +118,33 @@ async def test_a_silenced_domains_follower_is_queued_even_where_the_community_is
     [row] = await h.rows()
     assert row.state == "pending"  # a follower of an open community, but the moderators decide
     assert page["object"]["id"] not in await h.feed_ids() and h.got(h.reader, "Announce") == []
+
+
+async def test_a_silenced_domains_post_a_moderator_approved_is_shown_where_it_is_announced(fed: Fediverse) -> None:
+    """Approving announces the post to the followers, so it is shown on the community's pages
+    too; an edit or the silence set again does not hide it; a suspension does."""
+    h = await hood(fed, "club", "club")
+    await h.follow(h.picard)
+    await block(h.a.inst, "lemmy.test", "silence", "spam wave")
+    page = lemmy_page(h, h.picard, "Seed swap", "Bring seeds.")
+    await h.send(h.picard, page)
+    other = lemmy_page(h, h.picard, "Cheap pills", "spam")
+    await h.send(h.picard, other)
+    first, _second = await h.rows()
+    await approve(h.a.inst, first.id, by="mod")
+    await fed.drain()
+    assert page["object"]["id"] in await h.feed_ids() and other["object"]["id"] not in await h.feed_ids()
+    assert [a["object"]["id"] for a in h.got(h.reader, "Announce") if isinstance(a["object"], dict)] == [page["id"]]
+    edited = {**page["object"], "content": "<p>Bring seeds, and pots.</p>", "updated": "2030-01-02T00:00:00Z"}
+    await h.send(h.picard, {"@context": vocab.AS_CONTEXT, "id": page["object"]["id"] + "#edit", "type": "Update",
+                            "actor": h.picard.uri, "to": page["to"], "cc": page["cc"], "object": edited})
+    await block(h.a.inst, "lemmy.test", "silence", "still spam")  # re-applied: the approved post stays
+    await unblock(h.a.inst, "lemmy.test")
+    await block(h.a.inst, "lemmy.test", "silence")
+    feed = await h.feed_ids()
+    assert page["object"]["id"] in feed and other["object"]["id"] not in feed
+    await block(h.a.inst, "lemmy.test", "suspend", "worse")
+    assert page["object"]["id"] not in await h.feed_ids()
 
 
 async def test_naming_the_community_in_attributed_to_does_not_join_it(fed: Fediverse) -> None:
