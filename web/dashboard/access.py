@@ -25,7 +25,7 @@ from web.dashboard.forms import (
 )
 from web.i18n import pick_language, translator
 from web.pages import render_error
-from web.sessions import current_account
+from web.sessions import csrf_ok, current_account
 from web.uploads import MB, BadForm, UploadTooLarge, read_capped_form
 
 
@@ -100,6 +100,12 @@ def dashboard_object_page(view: ObjectView) -> Callable[[Request], Awaitable[Res
 
 def _csrf_failed(request: Request) -> Response:
     return render_error(request, 403, _t(request)("csrf.failed"))
+
+
+async def posted_form(request: Request, *, max_fields: int = 10, max_part_size: int = 64 * 1024) -> FormData | Response:
+    """A dashboard POST's form (no files, bounded), or the 403 page when its CSRF token is wrong."""
+    form = await request.form(max_files=0, max_fields=max_fields, max_part_size=max_part_size)
+    return form if csrf_ok(request, form.get("csrf")) else _csrf_failed(request)
 
 
 async def _object_row(request: Request, community: Row[Any], token: str) -> Row[Any] | None:

@@ -20,10 +20,10 @@ from actors.social.follows import FollowError, decide_follower, list_followers
 from actors.social.local import CommunityError
 from actors.social.members import MemberError, add_follower_member, list_members
 from actors.social.moderation import list_bans
-from web.dashboard.access import _csrf_failed, _inst, _t, dashboard_page
+from web.dashboard.access import _inst, _t, dashboard_page, posted_form
 from web.dashboard.people import person_view
 from web.pages import render
-from web.sessions import csrf_ok, csrf_token
+from web.sessions import csrf_token
 
 __all__ = ["followers"]
 
@@ -43,9 +43,9 @@ async def followers(request: Request, account: Account, c: Row[Any]) -> Response
     _ = _t(request)
     error = None
     if request.method == "POST":
-        form = await request.form(max_files=0, max_fields=10, max_part_size=8 * 1024)
-        if not csrf_ok(request, form.get("csrf")):
-            return _csrf_failed(request)
+        form = await posted_form(request, max_part_size=8 * 1024)
+        if isinstance(form, Response):
+            return form
         action, uri = str(form.get("action", "")), str(form.get("actor", ""))
         state = next((r.state for r in await list_followers(inst, slug) if r.uri == uri), None)
         if action == "member":  # an accepted follower becomes a member (actors.social.members)

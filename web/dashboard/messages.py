@@ -21,10 +21,10 @@ from actors.social.conversations import (
     mark_read,
 )
 from fedi.content import safe_url
-from web.dashboard.access import _csrf_failed, _gate, _inst, _t
+from web.dashboard.access import _gate, _inst, _t, posted_form
 from web.dashboard.forms import row_id
 from web.pages import render
-from web.sessions import csrf_ok, csrf_token
+from web.sessions import csrf_token
 
 __all__ = ["inbox"]
 
@@ -50,9 +50,9 @@ async def inbox(request: Request) -> Response:
     _ = _t(request)
     error = None
     if request.method == "POST":
-        form = await request.form(max_files=0, max_fields=10, max_part_size=64 * 1024)
-        if not csrf_ok(request, form.get("csrf")):
-            return _csrf_failed(request)
+        form = await posted_form(request)
+        if isinstance(form, Response):
+            return form
         action, message_id = str(form.get("action", "")), row_id(str(form.get("id", "")))
         try:
             if message_id is None:  # not ASCII digits that fit a row id ("²", 20 digits): no such message

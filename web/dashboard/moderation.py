@@ -29,21 +29,15 @@ from actors.social.conversations import MAX_ANSWER
 from actors.social.moderation import ban, is_banned, unban
 from actors.storage.models import actors, community_bans, follows, objects, submissions
 from fedi.errors import FediError
-from web.dashboard.access import _csrf_failed, _inst, _t, dashboard_page
+from web.dashboard.access import _inst, _t, dashboard_page, posted_form
 from web.dashboard.followers import _page as followers_page
 from web.dashboard.forms import row_id
 from web.dashboard.submissions import _page as queue_page
 from web.pages import render_error
-from web.sessions import csrf_ok
 
 __all__ = ["bans", "remove_item"]
 
 PAGES = {"submissions": queue_page, "followers": followers_page}
-
-
-async def _posted(request: Request) -> FormData | Response:
-    form = await request.form(max_files=0, max_fields=10, max_part_size=64 * 1024)
-    return form if csrf_ok(request, form.get("csrf")) else _csrf_failed(request)
 
 
 def _back(form: FormData) -> str:
@@ -94,7 +88,7 @@ async def _item(request: Request, c: Row[Any], raw: str) -> str | int:
 @dashboard_page
 async def remove_item(request: Request, account: Account, c: Row[Any]) -> Response:
     _ = _t(request)
-    form = await _posted(request)
+    form = await posted_form(request)
     if isinstance(form, Response):
         return form
     reason = _reason(form)
@@ -151,7 +145,7 @@ async def _ban_or_unban(request: Request, account: Account, c: Row[Any], form: F
 
 @dashboard_page
 async def bans(request: Request, account: Account, c: Row[Any]) -> Response:
-    form = await _posted(request)
+    form = await posted_form(request)
     if isinstance(form, Response):
         return form
     done = await _ban_or_unban(request, account, c, form)

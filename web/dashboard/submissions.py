@@ -35,13 +35,13 @@ from actors.social.submissions import (
 )
 from actors.storage.instance import Instance
 from actors.storage.models import actors, objects, submissions
-from web.dashboard.access import _csrf_failed, _inst, _t, dashboard_page
+from web.dashboard.access import _inst, _t, dashboard_page, posted_form
 from web.dashboard.content import field_views, form_body, pending_counts
 from web.dashboard.forms import FIELDS, _local_time, row_id, values_from_body
 from web.dashboard.people import person_view
 from web.i18n import Translator
 from web.pages import render, render_error
-from web.sessions import csrf_ok, csrf_token
+from web.sessions import csrf_token
 
 __all__ = ["correct", "queue"]
 
@@ -212,9 +212,9 @@ async def _decide(request: Request, account: Account, c: Row[Any], form: FormDat
 async def queue(request: Request, account: Account, c: Row[Any]) -> Response:
     error = None
     if request.method == "POST":
-        form = await request.form(max_files=0, max_fields=10, max_part_size=64 * 1024)
-        if not csrf_ok(request, form.get("csrf")):
-            return _csrf_failed(request)
+        form = await posted_form(request)
+        if isinstance(form, Response):
+            return form
         done = await _decide(request, account, c, form)
         if isinstance(done, Response):
             return done
@@ -254,9 +254,9 @@ async def _correction(request: Request, account: Account, c: Row[Any], row: Row[
 async def _approve_corrected(request: Request, account: Account, c: Row[Any], row: Row[Any]) -> Response:
     inst = _inst(request)
     _ = _t(request)
-    form = await request.form(max_files=0, max_fields=60, max_part_size=64 * 1024)
-    if not csrf_ok(request, form.get("csrf")):
-        return _csrf_failed(request)
+    form = await posted_form(request, max_fields=60)
+    if isinstance(form, Response):
+        return form
     kind = row.kind if row.kind in FIELDS else "note"
     values, body = await form_body(inst, kind, form)
     body = _corrected(kind, body, orjson.loads(row.draft or "{}"))
