@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,7 +78,12 @@ def test_queue_lists_shows_approves_and_refuses_what_cannot_be_done(
 
     fixed = tmp_path / "fixed.json"
     fixed.write_text(json.dumps({**WEB_DRAFT, "title": "旧书架（两层）"}, ensure_ascii=False), encoding="utf-8")
-    out = a.cli("queue", "market", "--approve", sid, "--draft", str(fixed), "--by", "li").stdout
+    # The version --show printed: another one (the author edited it meanwhile) is refused.
+    version = re.search(r"^version: (\w+) ", shown, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    assert_one_line_error(a.cli("queue", "market", "--approve", sid, "--seen", "0" * 16, check=False), code=1,
+                          needle="edited by its author since it was read")
+    assert_one_line_error(a.cli("queue", "market", "--seen", version, check=False), code=1, needle="--approve ID")
+    out = a.cli("queue", "market", "--approve", sid, "--draft", str(fixed), "--by", "li", "--seen", version).stdout
     url = out.strip().split(": ", 1)[1]
     assert url.startswith(f"{a.url}/o/")
     [(content, name)] = a.query("SELECT source, name FROM objects WHERE uri = ?", (url,))

@@ -45,9 +45,11 @@ def _title(r: Any) -> str:
 
 
 def _show(r: Any) -> None:
+    from actors.social.submissions import seen_mark
     from actors.storage.text import html_to_text
 
     print(f"submission {r.id}: {r.state} {r.shape} {r.kind} from {_who(r)} at {r.created_at:%Y-%m-%d %H:%M}")
+    print(f"version: {seen_mark(r)} (approve with --seen {seen_mark(r)} to refuse it if the author edits it meanwhile)")
     if r.object_name:
         print(f"title: {r.object_name}")
     if r.object_uri:
@@ -79,7 +81,7 @@ async def _decide(args: argparse.Namespace, inst: Instance, community: Any) -> i
     by = args.by or "cli"
     if args.approve is not None:
         draft = _draft_file(args.draft) if args.draft else None
-        decision = await approve(inst, args.approve, by=by, draft=draft, community_id=community.id)
+        decision = await approve(inst, args.approve, by=by, draft=draft, community_id=community.id, seen=args.seen)
         print(f"approved {decision.submission_id}: {decision.object_uri}")
         return 0
     if not args.reason:
@@ -104,8 +106,8 @@ async def cmd_queue(args: argparse.Namespace, inst: Instance) -> int:
                 return 0
         except SubmissionError as exc:
             raise CliError(str(exc)) from exc
-    if args.draft and args.approve is None:
-        raise CliError("--draft goes with --approve ID")
+    if (args.draft or args.seen) and args.approve is None:
+        raise CliError("--draft and --seen go with --approve ID")
     try:
         if args.approve is not None or args.reject is not None:
             return await _decide(args, inst, community)
@@ -146,6 +148,8 @@ def add_queue_command(sub: Any, common: argparse.ArgumentParser) -> None:
     g.add_argument("--approve", type=_id, metavar="ID", help="approve submission ID: announced or published")
     g.add_argument("--reject", type=_id, metavar="ID", help="reject submission ID (with --reason)")
     s.add_argument("--draft", metavar="FILE.json", help="with --approve: the corrected draft to publish")
+    s.add_argument("--seen", metavar="VERSION", help="with --approve: the version --show printed; refused if the "
+                   "author edited the submission since")
     s.add_argument("--reason", metavar="TEXT", help="with --reject: why (sent to the submitter)")
     s.add_argument("--by", metavar="NAME", help="who decides, for the moderation log (default: cli)")
     s.set_defaults(run=cmd_queue)
