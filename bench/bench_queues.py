@@ -5,11 +5,14 @@ Run: .venv/bin/python bench/bench_queues.py [--scale 0.1] [--only delivery,inges
 
 1. Deliveries (PostgreSQL): one ``Create`` (``yinhu publish``) to 20,000 followers behind 2,000
    shared inboxes (× ``--scale``); 5 % of the inboxes answer after 5 s, 2 % refuse connections
-   (a port nothing listens on); the rest answer 202 at once (``tests/fakes/receiver.py``,
-   ``--receivers`` processes, 2 by default, each serving its share of the inboxes). Then 1, and in a fresh database 2, ``yinhu worker`` processes. Reported: the time
-   from the first POST answered to every answering inbox (slow ones included) having the
-   activity, deliveries/s over that time, and duplicates (POSTs of one activity to one inbox
-   beyond the first, counted by the receiver after the workers are stopped).
+   (a port nothing listens on); the rest answer 202 at once, or after ``--latency`` seconds
+   (``tests/fakes/receiver.py``, ``--receivers`` processes, 2 by default, each serving its
+   share of the inboxes). Then 1, and in a fresh database 2, ``yinhu worker`` processes.
+   Reported: the time from the first POST answered to every answering inbox (slow ones
+   included) having the activity, deliveries/s over that time, the same for the prompt inboxes
+   alone (all but the slow 5 %) with how busy the cores were meanwhile, and duplicates (POSTs
+   of one activity to one inbox beyond the first, counted by the receiver after the workers
+   are stopped).
 2. Aggregator ingest: 2,000 signed ``Create{Event}`` (× ``--scale``) from 50 origins followed
    by the feed actor, POSTed to ``yinhu serve --no-workers`` (all 202), then handled by 1 or 2
    ``yinhu worker`` processes. One origin is dead: its actor row is stale, so handling its items
@@ -21,7 +24,15 @@ Run: .venv/bin/python bench/bench_queues.py [--scale 0.1] [--only delivery,inges
 
 The machine is shared (2 cores): figures move with its load, which is printed beside them.
 
-Measured 2026-12-06 on the shared 2-core machine (load average 4–9 from other work):
+Deliveries since slow sends are parked (``actors.queues.delivery.SLOW_AFTER``), ``--latency
+0,0.2 --repeat 3``, 2026-12-06, load average 1.1–1.8: with the prompt inboxes answering at once,
+every answering inbox in 7.8–8.0 s with one worker (245–252/s; 11.4–11.7 s before parking),
+6.9–7.2 s with two (×1.08–1.17); the prompt ones alone 630–694/s and 881–1,067/s (×1.27–1.69,
+the cores 97–99 % busy with two workers). Answering in 0.2 s: 12.3–12.4 s and 8.8–9.2 s
+(×1.34–1.40); the prompt ones 246–247/s and 427–459/s (×1.74–1.86). Duplicates 0 in all.
+Both runs of a pair end 5 s after their last slow send starts, which bounds the first ratio.
+
+Earlier (before parking), measured on the shared 2-core machine (load average 4–9 from other work):
 deliveries, full scale, 64 sends in flight per worker: every answering inbox in 13.4 s with one
 worker (147/s), 10.6 s with two (185/s, ×1.26); duplicates 0 in both. Ingest, --scale 0.5 on
 PostgreSQL: 56 items/s with one worker, 52 with the dead origin (it adds 1.1 s), 99 with two
