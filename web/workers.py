@@ -71,10 +71,15 @@ async def send_event_updates(inst: Instance, stop: asyncio.Event, every: float =
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
-async def run_workers(inst: Instance, stop: asyncio.Event) -> None:
+def delivery_worker_for(inst: Instance) -> DeliveryWorker:
+    """The delivery worker the instance's settings describe (lease, sends at once)."""
     lease = timedelta(seconds=inst.settings.queue_lease_seconds)
+    return DeliveryWorker(inst, lease=lease, concurrency=inst.settings.delivery_concurrency)
+
+
+async def run_workers(inst: Instance, stop: asyncio.Event) -> None:
     inbox_worker = InboxWorker(inst)
-    delivery_worker = DeliveryWorker(inst, lease=lease)
+    delivery_worker = delivery_worker_for(inst)
     await asyncio.gather(
         _loop("inbox", inbox_worker.run_once, inst.inbox_wakeup, stop),
         _loop("delivery", delivery_worker.run_once, inst.delivery_wakeup, stop),

@@ -42,8 +42,16 @@ class Settings:
     # Inbox requests accepted per minute from one signer and from one host; more get 429.
     inbox_rate_per_actor: int = 300
     inbox_rate_per_host: int = 1200
+    # Deliveries one worker works on at once; a send still waiting for its answer after a
+    # second is parked and does not count (actors.queues.delivery). Raise it where inboxes are
+    # far away (each send then holds its slot longer) and the CPU has room.
+    delivery_concurrency: int = 64
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("int", int) and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{f.name} must be a whole number of at least 1, not {value!r}")
         object.__setattr__(self, "url", normalise_url(self.url, dev=self.dev))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         if not self.database_url:
@@ -120,7 +128,10 @@ def load_settings(data_dir: Path | None = None) -> Settings:
         if f.type in ("bool", bool):
             values[name] = env.lower() in ("1", "true", "yes", "on")
         elif f.type in ("int", int):
-            values[name] = int(env)
+            try:
+                values[name] = int(env)
+            except ValueError:
+                raise ConfigError(f"YINHU_{name.upper()} must be a whole number, not {env!r}") from None
         else:
             values[name] = env
     if "url" not in values:
