@@ -84,6 +84,10 @@ class FetchFailed(FetchError):
     """Any other failure: unexpected status, DNS or network error, timeout."""
 
 
+class NameNotResolved(FetchFailed):
+    """The URL's host name resolves to no address (DNS failed or answered nothing)."""
+
+
 class IdMismatch(FetchError):
     """The document's ``id`` matches neither the URL we asked for nor the final URL.
 

@@ -35,6 +35,7 @@ from fedi.errors import (
     FetchFailed,
     Gone,
     IdMismatch,
+    NameNotResolved,
     NotActivityPub,
     NotFound,
     TooLarge,
@@ -151,7 +152,7 @@ async def check_url(url: str, *, allow_private: bool, resolver: Resolver) -> Non
 
     Every resolved address must be public, because the connection may use any of them.
     ``allow_private`` (development, tests, two instances on one machine) skips the address
-    check but never the scheme check. DNS failure raises ``FetchFailed``: it may be temporary.
+    check but never the scheme check. DNS failure raises ``NameNotResolved`` (a ``FetchFailed``): it may be temporary.
     """
     try:
         parsed = httpx.URL(url)
@@ -172,9 +173,9 @@ async def check_url(url: str, *, allow_private: bool, resolver: Resolver) -> Non
     try:
         addresses = await resolver(host)
     except OSError as exc:  # socket.gaierror is an OSError
-        raise FetchFailed(f"cannot resolve {host}: {exc}", url=url) from exc
+        raise NameNotResolved(f"cannot resolve {host}: {exc}", url=url) from exc
     if not addresses:
-        raise FetchFailed(f"{host} resolves to no address", url=url)
+        raise NameNotResolved(f"{host} resolves to no address", url=url)
     for address in addresses:
         if not is_public_address(address):
             raise BlockedAddress(f"{host} resolves to non-public address {address}", url=url)
@@ -258,7 +259,7 @@ async def _get(
         trail.append(current)
         try:
             await check_url(current, allow_private=allow_private, resolver=resolver)
-        except FetchFailed:  # the name does not resolve: as unreachable as a refused connection
+        except NameNotResolved:  # as unreachable as a refused connection (not a URL we could not read)
             if breaker is not None:
                 breaker.failed(current)
             raise

@@ -152,3 +152,14 @@ async def test_a_name_that_does_not_resolve_cools_the_host_down() -> None:
             await fetch_json(client, "https://yinhu-test.invalid/users/b", allow_private=False, resolver=resolver,
                              breaker=breaker)
     assert asked == ["yinhu-test.invalid"] and breaker.failures("yinhu-test.invalid") == 1
+
+
+async def test_a_url_that_cannot_be_read_does_not_cool_its_host_down() -> None:
+    """A peer can hand us any URL (a keyId, an object id): one httpx cannot parse is refused,
+    and the real host its text names is not put in a cool-down."""
+    breaker = HostBreaker(Clock())
+    async with network_client(user_agent="test") as client:
+        for url in ("https://mastodon.example/a\tb#key", "https://mastodon.example/\x00"):
+            with pytest.raises(FetchFailed, match="invalid URL"):
+                await fetch_json(client, url, allow_private=False, breaker=breaker)
+    assert breaker.failures("mastodon.example") == 0
