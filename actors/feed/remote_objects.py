@@ -160,8 +160,10 @@ async def store_remote_object(
     values["visibility"] = visibility_of(sent, activity)
     severity = await severity_for(inst, uri)
     async with joined(inst.engine, conn, write=True) as c:
-        # Kept, off every public page; a silenced domain's post a moderator approved stays shown.
-        if severity == SUSPEND or (severity == SILENCE and not await vouched(c, uri=uri)):
+        # Kept, off every public page; the version of a silenced domain's post a moderator
+        # approved stays shown (an edit is another version).
+        if severity == SUSPEND or (
+                severity == SILENCE and not await vouched(c, uri, values["content"], values.get("name"))):
             values["visibility"] = withheld(values["visibility"])
         values["community_id"] = await community_for(c, sent, route)
         return await _store(c, author, uri, values, published, updated)

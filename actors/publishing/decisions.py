@@ -41,7 +41,7 @@ from actors.social.submissions import (
     send_rejection,
     submitter_of,
 )
-from actors.social.visibility import restored
+from actors.social.visibility import object_mark, restored
 from actors.storage.domains import SUSPEND, severity_for
 from actors.storage.instance import Instance
 from actors.storage.models import actors, objects, submissions
@@ -85,7 +85,7 @@ async def approve(inst: Instance, submission_id: int, *, by: str | None, draft: 
                     objects.c.id == row.object_id))).scalar() is not None:
                 raise SubmissionError(f"submission {submission_id}: its author deleted it; reject it instead")
             await claim(inst, conn, row, APPROVED, by=by)
-            await _shown(inst, conn, row)
+            await _vouch(inst, conn, row, by)
             announce_uri = await announce_approved(inst, conn, community, row)
             await boost(inst, row.object_uri or "", row.kind, conn=conn)  # the feed actor too, now it is public
             await conn.execute(update(submissions).where(submissions.c.id == row.id).values(announce_uri=announce_uri))
@@ -113,10 +113,17 @@ async def approve(inst: Instance, submission_id: int, *, by: str | None, draft: 
     return Decision(row.id, APPROVED, published.uri)
 
 
-async def _shown(inst: Instance, conn: AsyncConnection, row: Row[Any]) -> None:
-    """A silenced domain's post, approved: no longer withheld, since the community announces
-    it (``actors.social.visibility.vouched`` keeps it so). A suspended domain's stays hidden."""
-    vis = (await conn.execute(select(objects.c.visibility).where(objects.c.id == row.object_id))).scalar()
+async def _vouch(inst: Instance, conn: AsyncConnection, row: Row[Any], by: str | None) -> None:
+    """A moderator's approval vouches for the version approved (``vouched_mark``): if its
+    domain is silenced, that version is shown where the community announces it. An approval
+    by the policy vouches for nothing; a suspended domain's post stays hidden."""
+    if by == "policy":
+        return
+    obj = (await conn.execute(select(objects.c.visibility, objects.c.content, objects.c.name)
+                              .where(objects.c.id == row.object_id))).one()
+    await conn.execute(update(submissions).where(submissions.c.id == row.id)
+                       .values(vouched_mark=object_mark(obj.content, obj.name)))
+    vis = obj.visibility
     if vis and vis != restored(vis) and await severity_for(inst, row.object_uri or "") != SUSPEND:
         await conn.execute(update(objects).where(objects.c.id == row.object_id).values(visibility=restored(vis)))
 

@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from actors.social.moderation import log
-from actors.social.visibility import restored, vouched, withheld
+from actors.social.visibility import object_mark, restored, vouched_marks, withheld
 from actors.storage.domains import (
     SEVERITIES,
     SILENCE,
@@ -42,6 +42,7 @@ from actors.storage.models import (
     follows,
     inbox_items,
     objects,
+    submissions,
 )
 
 __all__ = [
@@ -106,15 +107,26 @@ def _covered(domain: str) -> Any:
 
 
 async def _remark_objects(conn: AsyncConnection, domain: str) -> int:
-    """Withhold or restore the stored objects ``domain``'s policies now cover."""
+    """Withhold or restore the stored objects ``domain``'s policies now cover. A silence leaves
+    shown the version of a post a moderator approved (``vouched``)."""
     table = await _table(conn)
     found = await conn.execute(
-        select(objects.c.id, objects.c.uri, objects.c.visibility).where(objects.c.local.is_(False), _covered(domain))
+        select(objects.c.id, objects.c.uri, objects.c.visibility, objects.c.content, objects.c.name,
+               submissions.c.vouched_mark)
+        .select_from(vouched_marks())
+        .where(objects.c.local.is_(False), _covered(domain))
     )
-    rows = [r for r in found.all() if host_of(r.uri) == domain or host_of(r.uri).endswith("." + domain)]
-    approved = await vouched(conn, ids=[r.id for r in rows])
+    rows: dict[int, Any] = {}
+    approved: set[int] = set()
+    for r in found.all():
+        host = host_of(r.uri)
+        if host != domain and not host.endswith("." + domain):
+            continue
+        rows[r.id] = r
+        if r.vouched_mark is not None and r.vouched_mark == object_mark(r.content, r.name):
+            approved.add(r.id)
     changed = 0
-    for row in rows:
+    for row in rows.values():
         severity = covering(table, host_of(row.uri))
         hide = severity == SUSPEND or (severity == SILENCE and row.id not in approved)
         new = withheld(row.visibility) if hide else restored(row.visibility)

@@ -351,12 +351,19 @@ async def get_submission(conn: AsyncConnection, community_id: int, submission_id
 
 async def claim(inst: Instance, conn: AsyncConnection, row: Row[Any], state: str, *, by: str | None,
                 reason: str | None = None) -> None:
-    """Move a pending submission to ``state``; refuses one decided already (also concurrently)."""
+    """Move a pending submission to ``state``; refuses one decided already (also concurrently)
+    and one the author's ``Update`` changed since ``row`` was read (also concurrently: on
+    PostgreSQL the UPDATE re-checks its conditions against a row committed meanwhile)."""
     res = await conn.execute(
-        update(submissions).where(submissions.c.id == row.id, submissions.c.state == PENDING)
+        update(submissions).where(submissions.c.id == row.id, submissions.c.state == PENDING,
+                                  submissions.c.content == row.content,
+                                  submissions.c.draft.is_not_distinct_from(row.draft))
         .values(state=state, decided_by=by, decided_at=inst.clock(), reason=reason))
     if res.rowcount != 1:
-        raise SubmissionError(f"submission {row.id} was already decided ({row.state})")
+        now = (await conn.execute(select(submissions.c.state).where(submissions.c.id == row.id))).scalar()
+        if now == PENDING:
+            raise SubmissionChanged(f"submission {row.id} was edited by its author since it was read; read it again")
+        raise SubmissionError(f"submission {row.id} was already decided ({now or row.state})")
 
 
 async def log_decision(inst: Instance, conn: AsyncConnection, row: Row[Any], action: str, *, by: str | None,

@@ -18,12 +18,14 @@
 * ``withheld``/``restored``: an object from a silenced or suspended domain keeps its
   visibility behind the ``x-`` mark (``x-public``), so every public door leaves it out with no
   extra join, and lifting the policy restores it exactly (``actors.social.domains``).
-  ``vouched``: objects a moderator here approved as submissions; a silence does not withhold
-  them (a suspension does): approving announces the object, so it is shown here too.
+  ``vouched``: the version of a post a moderator here approved as a submission; a silence does
+  not withhold it (a suspension does): approving announces the post, so it is shown here too.
+  An edit is another version, withheld again; an approval by the policy vouches for nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,10 +44,12 @@ __all__ = [
     "byline_of",
     "communities_here",
     "community_for",
+    "object_mark",
     "publicly_visible",
     "restored",
     "visibility_of",
     "vouched",
+    "vouched_marks",
     "withheld",
 ]
 
@@ -67,18 +71,24 @@ def restored(visibility: str | None) -> str:
     return (visibility or DIRECT).removeprefix(WITHHELD)
 
 
-async def vouched(conn: AsyncConnection, *, ids: Iterable[int] = (), uri: str | None = None) -> set[int]:
-    """Of the objects ``ids`` (or the one at ``uri``), those a moderator approved as submissions."""
-    query = (select(objects.c.id).join(submissions, submissions.c.object_id == objects.c.id)
-             .where(submissions.c.state == "approved"))
-    if uri is not None:
-        query = query.where(objects.c.uri == uri)
-    else:
-        wanted = list(ids)
-        if not wanted:
-            return set()
-        query = query.where(objects.c.id.in_(wanted))
-    return {r.id for r in await conn.execute(query)}
+def object_mark(content: str | None, name: str | None) -> str:
+    """A fingerprint of what a post says (its text and its title): the version a moderator
+    vouched for, which an edit changes."""
+    return hashlib.sha256(f"{content or ''}\0{name or ''}".encode()).hexdigest()[:16]
+
+
+def vouched_marks() -> Any:
+    """The join of objects to the versions moderators vouched for (``submissions.vouched_mark``)."""
+    return objects.outerjoin(submissions, and_(submissions.c.object_id == objects.c.id,
+                                               submissions.c.state == "approved",
+                                               submissions.c.vouched_mark.is_not(None)))
+
+
+async def vouched(conn: AsyncConnection, uri: str, content: str | None, name: str | None) -> bool:
+    """Whether a moderator here approved this version (``content``, ``name``) of the post at ``uri``."""
+    marks = await conn.execute(select(submissions.c.vouched_mark).select_from(vouched_marks())
+                               .where(objects.c.uri == uri, submissions.c.vouched_mark.is_not(None)))
+    return object_mark(content, name) in {m for (m,) in marks}
 
 
 def _ids(value: Any) -> list[str]:

@@ -47,6 +47,9 @@ submissions = Table(
     Column("object_id", Id, ForeignKey("objects.id", ondelete="SET NULL"), nullable=True),
     Column("announce_uri", String(2048), nullable=True),
     Column("decided_by", String(64), nullable=True),
+    # A moderator's approval of a remote post: the fingerprint (actors.social.visibility.object_mark)
+    # of the version approved, which a silence does not withhold (migration 0015).
+    Column("vouched_mark", String(16), nullable=True),
     ts("created_at", nullable=False),
     ts("decided_at", nullable=True),
     UniqueConstraint("community_id", "activity_uri", name="uq_submissions_community_activity"),

@@ -121,8 +121,9 @@ async def test_a_silenced_domains_follower_is_queued_even_where_the_community_is
 
 
 async def test_a_silenced_domains_post_a_moderator_approved_is_shown_where_it_is_announced(fed: Fediverse) -> None:
-    """Approving announces the post to the followers, so it is shown on the community's pages
-    too; an edit or the silence set again does not hide it; a suspension does."""
+    """Approving announces the post to the followers, so that version is shown on the
+    community's pages too, and the silence set again leaves it shown; an edit is another
+    version, withheld again; a suspension hides it."""
     h = await hood(fed, "club", "club")
     await h.follow(h.picard)
     await block(h.a.inst, "lemmy.test", "silence", "spam wave")
@@ -135,15 +136,30 @@ async def test_a_silenced_domains_post_a_moderator_approved_is_shown_where_it_is
     await fed.drain()
     assert page["object"]["id"] in await h.feed_ids() and other["object"]["id"] not in await h.feed_ids()
     assert [a["object"]["id"] for a in h.got(h.reader, "Announce") if isinstance(a["object"], dict)] == [page["id"]]
-    edited = {**page["object"], "content": "<p>Bring seeds, and pots.</p>", "updated": "2030-01-02T00:00:00Z"}
-    await h.send(h.picard, {"@context": vocab.AS_CONTEXT, "id": page["object"]["id"] + "#edit", "type": "Update",
-                            "actor": h.picard.uri, "to": page["to"], "cc": page["cc"], "object": edited})
-    await block(h.a.inst, "lemmy.test", "silence", "still spam")  # re-applied: the approved post stays
+    await block(h.a.inst, "lemmy.test", "silence", "still spam")  # set again: the approved version stays
     await unblock(h.a.inst, "lemmy.test")
     await block(h.a.inst, "lemmy.test", "silence")
     feed = await h.feed_ids()
     assert page["object"]["id"] in feed and other["object"]["id"] not in feed
-    await block(h.a.inst, "lemmy.test", "suspend", "worse")
+    edited = {**page["object"], "content": "<p>Cheap pills here</p>", "updated": "2030-01-02T00:00:00Z"}
+    await h.send(h.picard, {"@context": vocab.AS_CONTEXT, "id": page["object"]["id"] + "#edit", "type": "Update",
+                            "actor": h.picard.uri, "to": page["to"], "cc": page["cc"], "object": edited})
+    assert page["object"]["id"] not in await h.feed_ids()  # not the version approved
+    await block(h.a.inst, "lemmy.test", "silence", "again")
+    assert page["object"]["id"] not in await h.feed_ids()
+
+
+async def test_the_policys_approval_does_not_outlast_a_later_silence(fed: Fediverse) -> None:
+    """An open community published a follower's post at once; silencing its domain later
+    withholds it: no moderator read it."""
+    h = await hood(fed, "club", "club")
+    await set_policy(h.a.inst, "club", submissions="open")
+    await h.follow(h.picard)
+    page = lemmy_page(h, h.picard, "Seed swap", "Bring seeds.")
+    await h.send(h.picard, page)
+    [row] = await h.rows()
+    assert (row.state, row.decided_by) == ("approved", "policy") and page["object"]["id"] in await h.feed_ids()
+    await block(h.a.inst, "lemmy.test", "silence", "spam wave")
     assert page["object"]["id"] not in await h.feed_ids()
 
 
