@@ -133,7 +133,7 @@ def network_client(
     user_agent: str,
     allow_private: bool = False,
     timeout: httpx.Timeout | None = None,
-    max_connections: int = 512,  # a delivery worker keeps up to 256 sends open (slow ones parked)
+    max_connections: int = 512,  # an instance sizes it from its delivery_concurrency (actors.storage.instance)
     keepalive_expiry: float = 15.0,
 ) -> httpx.AsyncClient:
     """The ``httpx.AsyncClient`` an instance uses for the real network.

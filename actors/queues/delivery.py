@@ -328,20 +328,21 @@ class DeliveryWorker:
         passes, whichever comes first; then it waits parked."""
         # Draft-cavage first to hosts we know nothing of (what Mastodon accepts everywhere); a
         # 400/401 knocks again with RFC 9421, and what worked is remembered per host.
-        send = asyncio.ensure_future(deliver(
-            self.inst.client,
-            item.inbox,
-            item.body,
-            self.inst.auth_for(item.key_id, item.private_key_pem),
-            clock=self.inst.clock,
-            timeout=self.send_timeout,
-            allow_private=self.inst.settings.allow_private,
-            resolver=self.inst.resolver,
-            signature_scheme=self._schemes.get(item.host) or "cavage",  # type: ignore[arg-type]
-            double_knock=True,
-        ))
+        send: asyncio.Future[DeliveryResult] | None = None
         parked = False
         try:
+            send = asyncio.ensure_future(deliver(
+                self.inst.client,
+                item.inbox,
+                item.body,
+                self.inst.auth_for(item.key_id, item.private_key_pem),
+                clock=self.inst.clock,
+                timeout=self.send_timeout,
+                allow_private=self.inst.settings.allow_private,
+                resolver=self.inst.resolver,
+                signature_scheme=self._schemes.get(item.host) or "cavage",  # type: ignore[arg-type]
+                double_knock=True,
+            ))
             await asyncio.wait({send}, timeout=self.slow_after)
             if not send.done():
                 parked = True
@@ -350,7 +351,9 @@ class DeliveryWorker:
                 batch.changed.set()  # room for another claim
             return await send
         finally:
-            send.cancel()  # cancelled from outside (a lost lease): the send goes too
+            if send is not None and not send.done():  # cancelled from outside (a lost lease)
+                send.cancel()  # the send goes too, its connection closed before the slot is free
+                await asyncio.wait({send}, timeout=1.0)
             if parked:
                 batch.parked -= 1
             else:

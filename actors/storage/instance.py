@@ -105,7 +105,10 @@ class Instance:
         engine = create_engine(settings.database_url)
         owns = client is None
         if client is None:
-            client = network_client(user_agent=USER_AGENT, allow_private=settings.allow_private)
+            # Room for every send a delivery worker may hold open (four per slot, parked ones
+            # included: actors.queues.delivery) and for the fetches beside them.
+            client = network_client(user_agent=USER_AGENT, allow_private=settings.allow_private,
+                                    max_connections=4 * settings.delivery_concurrency + 256)
         inst = cls(
             settings=settings,
             engine=engine,
