@@ -11,6 +11,7 @@ import contextlib
 import io
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -109,7 +110,10 @@ def process_image(data: bytes) -> tuple[bytes, str, int, int]:
 
 
 def _background() -> None:
-    """Image processes yield the CPU to the web process: requests first, re-encoding after."""
+    """Image processes yield the CPU to the web process: requests first, re-encoding after.
+    They leave Ctrl-C to the server (which shuts the pool down), so a terminal's SIGINT to the
+    whole process group prints no traceback from them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.nice(10)
 
