@@ -12,6 +12,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
+from actors.publishing.media import close_pool
 from actors.storage.db import checkpoint_wal
 from actors.storage.instance import Instance
 from actors.storage.settings import Settings
@@ -78,6 +79,7 @@ def create_app(
             await task
             await app.state.receiver.close()
             await inst.close()
+            await asyncio.to_thread(close_pool)
 
     routes = [
         *wellknown.routes,

@@ -23,7 +23,8 @@ from sqlalchemy import insert, select
 from actors.storage.instance import Instance, new_token
 from actors.storage.models import media
 
-__all__ = ["ALLOWED", "MAX_BYTES", "MAX_PIXELS", "MediaError", "StoredMedia", "get_media", "pool", "process_image", "store_image"]
+__all__ = ["ALLOWED", "MAX_BYTES", "MAX_PIXELS", "MediaError", "StoredMedia", "close_pool", "get_media", "pool", "process_image",
+           "store_image"]
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 8000
@@ -136,6 +137,16 @@ def pool() -> ProcessPoolExecutor:
         )
         _pool_pid = os.getpid()
     return _pool
+
+
+def close_pool() -> None:
+    """Stop this process's image processes, if it started any (at the server's shutdown:
+    uvicorn then ends the process by the signal it caught, which skips the executor's own exit
+    handler and used to leave them running, orphaned)."""
+    global _pool
+    if _pool is not None and _pool_pid == os.getpid():
+        _pool.shutdown(wait=True, cancel_futures=True)
+    _pool = None
 
 
 async def store_image(inst: Instance, actor_id: int, data: bytes, alt: str = "") -> StoredMedia:

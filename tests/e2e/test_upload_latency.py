@@ -6,6 +6,7 @@ import io
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 from PIL import Image
@@ -54,3 +55,33 @@ def test_healthz_answers_at_once_while_a_large_image_is_processed(make_instance:
     # bound leaves room for a loaded CI machine, and is still far below the seconds the upload
     # takes, which is what every request waited when the image was processed on the event loop.
     assert waits[-1] < min(0.5, took / 3)
+    # Stopped as an operator stops it (SIGTERM), the server takes its image processes with it.
+    server = a.servers[-1].proc
+    children = _children(server.pid)
+    assert children, "the upload ran in the image processes"
+    a.stop()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)], "image processes outlived the server"
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc: Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
