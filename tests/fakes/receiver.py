@@ -12,9 +12,10 @@ client waited), keyed by (path, activity id), and times are ``time.time()`` of t
 
 The inboxes it stands for are other servers on other machines, so it is kept cheap: a bare
 asyncio protocol that reads HTTP/1.1 requests with a ``Content-Length`` (what every client
-under test sends) on keep-alive connections, about a tenth of the CPU per request that a
-Starlette app under uvicorn needs. On a two-core machine that leaves the cores to the workers
-being measured. Anything it cannot read gets a 400 and the connection is closed.
+under test sends) on keep-alive connections. In bench_queues' delivery run two of them used
+0.4–0.5 s of CPU for 2,000 POSTs, start-up included, where a Starlette app under uvicorn used
+0.9–1.3 s: on a two-core machine that is left to the workers being measured. Anything it
+cannot read gets a 400 and the connection is closed.
 """
 
 from __future__ import annotations
