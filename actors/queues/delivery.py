@@ -351,13 +351,15 @@ class DeliveryWorker:
                 batch.changed.set()  # room for another claim
             return await send
         finally:
-            if send is not None and not send.done():  # cancelled from outside (a lost lease)
-                send.cancel()  # the send goes too, its connection closed before the slot is free
-                await asyncio.wait({send}, timeout=1.0)
-            if parked:
-                batch.parked -= 1
-            else:
-                batch.slots.release()
+            try:
+                if send is not None and not send.done():  # cancelled from outside (a lost lease)
+                    send.cancel()  # the send goes too, its connection closed before the slot is free
+                    await asyncio.wait({send}, timeout=1.0)
+            finally:  # even if cancelled again meanwhile
+                if parked:
+                    batch.parked -= 1
+                else:
+                    batch.slots.release()
 
     async def _recorder(self, batch: _Batch) -> None:
         """Writes results as they come: each transaction takes whatever finished meanwhile."""
